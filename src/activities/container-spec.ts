@@ -1,0 +1,63 @@
+import type Docker from 'dockerode';
+import type { ProvisionRequest } from '../workflows/definitions.js';
+
+/** Label keys that mark a container as berth's. */
+export const LABELS = {
+  managed: 'berth.managed',
+  sandbox: 'berth.sandbox',
+  owner: 'berth.owner',
+  template: 'berth.template',
+} as const;
+
+/**
+ * Capabilities a sandbox keeps; everything else is dropped. This is the set an ordinary
+ * shell session needs: change file owners and modes (CHOWN, DAC_OVERRIDE, FOWNER, FSETID),
+ * switch users (SETUID, SETGID), signal its own processes (KILL) and bind ports below
+ * 1024 (NET_BIND_SERVICE). Not kept: NET_RAW, SYS_CHROOT, MKNOD, AUDIT_WRITE, SETFCAP,
+ * SETPCAP and every admin capability.
+ */
+export const SANDBOX_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'NET_BIND_SERVICE'];
+
+/** PID 1 of a sandbox: waits forever, exits promptly on SIGTERM, runs anywhere `/bin/sh` exists. */
+export const KEEPALIVE_COMMAND = ['/bin/sh', '-c', 'trap "exit 0" TERM INT; while :; do sleep 3600 & wait $!; done'];
+
+export interface ContainerSpecOptions {
+  pidsLimit: number;
+  envs: Record<string, string>;
+}
+
+/** The hardened `docker create` body for a sandbox. The container name is the sandbox ID. */
+export function containerSpec(req: ProvisionRequest, options: ContainerSpecOptions): Docker.ContainerCreateOptions {
+  const memoryBytes = Math.round(req.resources.memoryMB * 1024 * 1024);
+  return {
+    name: req.sandboxID,
+    Image: req.image,
+    Cmd: KEEPALIVE_COMMAND,
+    Hostname: 'sandbox',
+    Env: Object.entries(options.envs).map(([k, v]) => `${k}=${v}`),
+    Labels: {
+      [LABELS.managed]: 'true',
+      [LABELS.sandbox]: req.sandboxID,
+      [LABELS.owner]: req.owner,
+      [LABELS.template]: req.templateID,
+    },
+    AttachStdin: false,
+    AttachStdout: false,
+    AttachStderr: false,
+    Tty: false,
+    HostConfig: {
+      CapDrop: ['ALL'],
+      CapAdd: SANDBOX_CAPABILITIES,
+      SecurityOpt: ['no-new-privileges'],
+      PidsLimit: options.pidsLimit,
+      Memory: memoryBytes,
+      MemorySwap: memoryBytes,
+      NanoCpus: Math.round(req.resources.cpu * 1e9),
+      Init: true,
+      NetworkMode: 'bridge',
+      RestartPolicy: { Name: 'no' },
+      Binds: [],
+      Privileged: false,
+    },
+  };
+}

@@ -1,0 +1,130 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type Docker from 'dockerode';
+import type { Logger } from 'pino';
+import { openJson } from '../secrets.js';
+import {
+  FailureType,
+  type ContainerRef,
+  type PauseMode,
+  type ProvisionRequest,
+  type ProvisionResult,
+} from '../workflows/definitions.js';
+import { containerSpec, LABELS } from './container-spec.js';
+import { dockerMessage, dockerStatus } from './docker-errors.js';
+
+/** What the activities need from the outside world. */
+export interface ActivityDeps {
+  docker: Docker;
+  logger: Logger;
+  config: { hostName: string; secretKeyHex: string; limits: { pidsLimit: number } };
+}
+
+/**
+ * Builds the sandbox activities. Each is idempotent (the container name is the sandbox ID),
+ * so Temporal's retries and worker crashes never make two containers or lose one.
+ */
+export function createActivities({ docker, logger, config }: ActivityDeps) {
+  async function inspectOrNull(sandboxID: string): Promise<Docker.ContainerInspectInfo | null> {
+    try {
+      return await docker.getContainer(sandboxID).inspect();
+    } catch (err) {
+      if (dockerStatus(err) === 404) return null;
+      throw err;
+    }
+  }
+
+  function containerGone(sandboxID: string): ApplicationFailure {
+    return ApplicationFailure.create({
+      type: FailureType.containerGone,
+      message: `container of sandbox ${sandboxID} no longer exists on host ${config.hostName}`,
+      nonRetryable: true,
+    });
+  }
+
+  return {
+    /** Creates and starts the sandbox's container (or adopts the one a previous attempt made). */
+    async provisionSandbox(req: ProvisionRequest): Promise<ProvisionResult> {
+      const log = logger.child({ sandboxID: req.sandboxID, activity: 'provisionSandbox' });
+      let existing = await inspectOrNull(req.sandboxID);
+      if (!existing) {
+        const envs = req.sealedEnvs ? openJson<Record<string, string>>(req.sealedEnvs, config.secretKeyHex) : {};
+        try {
+          await docker.createContainer(containerSpec(req, { pidsLimit: config.limits.pidsLimit, envs }));
+          log.info({ image: req.image }, 'container created');
+        } catch (err) {
+          const status = dockerStatus(err);
+          if (status === 404) {
+            throw ApplicationFailure.create({
+              type: FailureType.imageNotFound,
+              message: `image ${req.image} is not on host ${config.hostName}: ${dockerMessage(err)}. Build it (npm run setup) or map the template to an image that exists.`,
+              nonRetryable: true,
+            });
+          }
+          if (status !== 409) throw new Error(`docker create failed: ${dockerMessage(err)}`);
+          // 409: a concurrent attempt created it; adopt it below.
+        }
+        existing = await inspectOrNull(req.sandboxID);
+        if (!existing) throw new Error(`container ${req.sandboxID} vanished right after creation`);
+      }
+      if (existing.Config.Labels?.[LABELS.sandbox] !== req.sandboxID) {
+        throw ApplicationFailure.create({
+          message: `a container named ${req.sandboxID} exists but is not berth's`,
+          nonRetryable: true,
+        });
+      }
+      if (!existing.State.Running) {
+        try {
+          await docker.getContainer(req.sandboxID).start();
+        } catch (err) {
+          if (dockerStatus(err) !== 304) throw new Error(`docker start failed: ${dockerMessage(err)}`);
+        }
+        log.info('container started');
+      }
+      return { containerID: existing.Id, host: config.hostName };
+    },
+
+    /** Freezes every process of the sandbox; its filesystem and memory are kept. */
+    async pauseSandbox(ref: ContainerRef & { mode: PauseMode }): Promise<void> {
+      const current = await inspectOrNull(ref.sandboxID);
+      if (!current) throw containerGone(ref.sandboxID);
+      if (current.State.Paused) return;
+      try {
+        await docker.getContainer(ref.sandboxID).pause();
+      } catch (err) {
+        if (dockerStatus(err) === 404) throw containerGone(ref.sandboxID);
+        if (!/already paused/i.test(dockerMessage(err))) throw err;
+      }
+      logger.info({ sandboxID: ref.sandboxID, mode: ref.mode }, 'container paused');
+    },
+
+    /** Thaws a paused sandbox. */
+    async resumeSandbox(ref: ContainerRef): Promise<void> {
+      const current = await inspectOrNull(ref.sandboxID);
+      if (!current || !current.State.Running) throw containerGone(ref.sandboxID);
+      if (!current.State.Paused) return;
+      try {
+        await docker.getContainer(ref.sandboxID).unpause();
+      } catch (err) {
+        if (dockerStatus(err) === 404) throw containerGone(ref.sandboxID);
+        if (!/not paused/i.test(dockerMessage(err))) throw err;
+      }
+      logger.info({ sandboxID: ref.sandboxID }, 'container resumed');
+    },
+
+    /** Removes the container and its data. Succeeds when it is already gone. */
+    async destroySandbox(ref: ContainerRef): Promise<void> {
+      try {
+        await docker.getContainer(ref.sandboxID).remove({ force: true, v: true });
+        logger.info({ sandboxID: ref.sandboxID }, 'container removed');
+      } catch (err) {
+        const status = dockerStatus(err);
+        if (status === 404) return;
+        if (status === 409 && /already in progress/i.test(dockerMessage(err))) return;
+        throw err;
+      }
+    },
+  };
+}
+
+/** The activity surface the workflow proxies. */
+export type SandboxActivities = ReturnType<typeof createActivities>;

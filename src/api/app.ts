@@ -1,0 +1,98 @@
+import type { Client } from '@temporalio/client';
+import type Docker from 'dockerode';
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import type { BerthConfig } from '../config.js';
+import { apiKeyAuth } from './auth.js';
+import { errorMiddleware } from './error-middleware.js';
+import { ApiMetrics } from './metrics.js';
+import { docsPage, openApiDocument } from './openapi.js';
+import { sandboxRoutes } from './routes/sandboxes.js';
+import { SandboxService } from './sandbox-service.js';
+
+export interface AppDeps {
+  config: BerthConfig;
+  client: Client;
+  docker: Docker;
+  logger: Logger;
+}
+
+export interface BerthApp {
+  app: Express;
+  service: SandboxService;
+  metrics: ApiMetrics;
+  /** Stops background timers (touch coalescing). Does not close the Temporal connection. */
+  close(): void;
+}
+
+/** Builds the Express app: health, docs, metrics, then authenticated sandbox routes. */
+export function createApp(deps: AppDeps): BerthApp {
+  const { config, client, docker, logger } = deps;
+  const metrics = new ApiMetrics(() => collectStates(client));
+  const service = new SandboxService({
+    client,
+    config,
+    logger,
+    onLifecycle: (event) => {
+      if (event.kind === 'stop') metrics.stops.inc({ reason: event.reason });
+      else metrics.creates.inc({ template: event.templateID, outcome: event.kind === 'create' ? 'ok' : 'failed' });
+    },
+  });
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'extended');
+  app.use(metrics.middleware());
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const [temporal, dockerEngine] = await Promise.all([
+      client.workflowService.getSystemInfo({}).then(
+        () => 'ok',
+        (err: unknown) => `unreachable: ${(err as Error).message}`,
+      ),
+      docker.ping().then(
+        () => 'ok',
+        (err: unknown) => `unreachable: ${(err as Error).message}`,
+      ),
+    ]);
+    const ready = temporal === 'ok' && dockerEngine === 'ok';
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', temporal, docker: dockerEngine });
+  });
+  app.get('/openapi.json', (req, res) => {
+    res.json(openApiDocument(config.api.publicUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`));
+  });
+  app.get('/docs', (_req, res) => {
+    res.type('html').send(docsPage());
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  app.use(apiKeyAuth(config.apiKeys));
+  app.use(express.json({ limit: '1mb' }));
+  app.use(sandboxRoutes(service));
+  app.use((req, res) => {
+    res.status(404).json({ code: 'not_found', message: `no route ${req.method} ${req.path}; see /docs` });
+  });
+  app.use(errorMiddleware(logger));
+  return { app, service, metrics, close: () => service.close() };
+}
+
+async function collectStates(client: Client) {
+  const byState: Record<string, number> = {};
+  const stoppedByReason: Record<string, number> = {};
+  const base = `WorkflowType = 'sandboxWorkflow'`;
+  await Promise.all(
+    (['creating', 'running', 'paused'] as const).map(async (state) => {
+      byState[state] = (await client.workflow.count(`${base} AND ExecutionStatus = 'Running' AND BerthState = '${state}'`)).count;
+    }),
+  );
+  const grouped = await client.workflow.count(`${base} AND ExecutionStatus = 'Completed' GROUP BY BerthStopReason`).catch(() => null);
+  for (const group of grouped?.groups ?? []) {
+    const reason = String(group.groupValues[0] ?? 'unknown');
+    stoppedByReason[reason] = group.count;
+  }
+  return { byState, stoppedByReason };
+}

@@ -1,0 +1,44 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { BerthError } from '../errors.js';
+
+/** Formats zod issues as one readable sentence: `timeout: Expected number, received string`. */
+export function describeZodError(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : 'body'}: ${issue.message}`)
+    .join('; ');
+}
+
+/**
+ * The one error middleware: BerthError → its status; zod → 400; malformed JSON → 400;
+ * anything else → 500 with a generic message (the cause is logged, never sent).
+ */
+export function errorMiddleware(logger: Logger) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    if (res.headersSent) {
+      logger.warn({ err, path: req.path }, 'error after response started');
+      res.end();
+      return;
+    }
+    if (err instanceof BerthError) {
+      res.status(err.status).json({ code: err.code, message: err.message });
+      return;
+    }
+    if (err instanceof z.ZodError) {
+      res.status(400).json({ code: 'invalid_argument', message: describeZodError(err) });
+      return;
+    }
+    const type = (err as { type?: unknown })?.type;
+    if (type === 'entity.parse.failed') {
+      res.status(400).json({ code: 'invalid_json', message: 'request body is not valid JSON' });
+      return;
+    }
+    if (type === 'entity.too.large') {
+      res.status(413).json({ code: 'payload_too_large', message: 'request body is too large' });
+      return;
+    }
+    logger.error({ err, method: req.method, path: req.path }, 'unhandled error');
+    res.status(500).json({ code: 'internal', message: 'internal error; it was logged. Retry, and report it if it persists.' });
+  };
+}

@@ -1,0 +1,31 @@
+/** The API server entry point (`npm run api`). */
+import { loadConfig } from '../config.js';
+import { createDockerClient } from '../docker.js';
+import { createLogger } from '../logger.js';
+import { connectTemporalClient } from '../temporal/client.js';
+import { createApp } from './app.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel, 'berth-api');
+  const client = await connectTemporalClient(config);
+  const berth = createApp({ config, client, docker: createDockerClient(config.dockerSocket), logger });
+  const server = berth.app.listen(config.api.port, config.api.host, () => {
+    logger.info({ url: `http://${config.api.host}:${config.api.port}` }, 'API listening');
+  });
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'API shutting down');
+    berth.close();
+    server.close(() => {
+      void client.connection.close().finally(() => process.exit(0));
+    });
+    setTimeout(() => process.exit(0), 5000).unref();
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,64 @@
+import type { NextFunction, Request, Response } from 'express';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** The API's Prometheus metrics. `liveCounts` is read at scrape time (visibility counts). */
+export class ApiMetrics {
+  readonly registry = new Registry();
+  readonly requestDuration = new Histogram({
+    name: 'berth_http_request_duration_seconds',
+    help: 'API request latency by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly creates = new Counter({
+    name: 'berth_sandbox_creates_total',
+    help: 'Sandboxes created through this API, by template and outcome',
+    labelNames: ['template', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly stops = new Counter({
+    name: 'berth_sandbox_user_stops_total',
+    help: 'Sandboxes stopped by a user call through this API',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(collectStates: () => Promise<{ byState: Record<string, number>; stoppedByReason: Record<string, number> }>) {
+    new Gauge({
+      name: 'berth_sandboxes',
+      help: 'Sandboxes by state (live ones; stopped/failed within Temporal retention), from visibility',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      async collect() {
+        const { byState } = await collectStates().catch(() => ({ byState: {} as Record<string, number> }));
+        this.reset();
+        for (const [state, n] of Object.entries(byState)) this.set({ state }, n);
+      },
+    });
+    new Gauge({
+      name: 'berth_sandbox_stops',
+      help: 'Stopped sandboxes within Temporal retention, by stop reason, from visibility',
+      labelNames: ['reason'] as const,
+      registers: [this.registry],
+      async collect() {
+        const { stoppedByReason } = await collectStates().catch(() => ({ stoppedByReason: {} as Record<string, number> }));
+        this.reset();
+        for (const [reason, n] of Object.entries(stoppedByReason)) this.set({ reason }, n);
+      },
+    });
+    collectDefaultMetrics({ register: this.registry, prefix: 'berth_api_' });
+  }
+
+  /** Express middleware timing each request by its route pattern. */
+  middleware() {
+    return (req: Request, res: Response, next: NextFunction): void => {
+      const end = this.requestDuration.startTimer();
+      res.on('finish', () => {
+        const route = (req.route as { path?: string } | undefined)?.path;
+        end({ method: req.method, route: route ? `${req.baseUrl}${route}` : 'unmatched', status: String(res.statusCode) });
+      });
+      next();
+    };
+  }
+}

@@ -1,0 +1,413 @@
+/**
+ * The control plane behind the REST API: turns calls into workflow starts, updates,
+ * signals and queries, and listing into visibility queries. Owns no state of its own.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes.js';
+import type { Logger } from 'pino';
+import type { BerthConfig } from '../config.js';
+import { ConflictError, InvalidArgumentError, NotFoundError, ProvisionFailedError, QuotaExceededError } from '../errors.js';
+import { newSandboxID, SANDBOX_ID_PATTERN, workflowIdFor } from '../ids.js';
+import { sealJson } from '../secrets.js';
+import {
+  bulkActionSignal,
+  connectUpdate,
+  eventsQuery,
+  infoQuery,
+  killUpdate,
+  metadataKeywords,
+  pauseUpdate,
+  refreshUpdate,
+  resumeUpdate,
+  SearchAttr,
+  setTimeoutUpdate,
+  touchSignal,
+  waitReadyUpdate,
+  type BulkActionRequest,
+  type SandboxEvent,
+  type SandboxInfo,
+  type SandboxResult,
+  type SandboxSpec,
+  type SandboxStatus,
+  type TransitionReason,
+} from '../workflows/definitions.js';
+import type { sandboxWorkflow } from '../workflows/sandbox.js';
+import type { ListQuery, CreateSandboxBody } from './schemas.js';
+import { toBerthError } from './temporal-errors.js';
+import { TouchCoalescer } from './touch-coalescer.js';
+import { sandboxVisibilityQuery } from './visibility-query.js';
+
+/** A sandbox as the API shows it: the workflow's info plus a link to its history. */
+export type SandboxView = Omit<SandboxInfo, 'owner'> & { historyURL: string };
+
+/** One row of `GET /sandboxes`. */
+export interface SandboxListItem {
+  sandboxID: string;
+  templateID: string | null;
+  status: SandboxStatus;
+  createdAt: string;
+  stoppedAt: string | null;
+  stopReason: TransitionReason | null;
+  metadata: Record<string, string>;
+  host: string | null;
+  historyURL: string;
+}
+
+export interface SandboxEventView {
+  at: string;
+  status: SandboxStatus;
+  reason: TransitionReason;
+  detail?: string;
+}
+
+export interface SandboxServiceDeps {
+  client: Client;
+  config: BerthConfig;
+  logger: Logger;
+  /** Called for each create (by template) and stop (by reason): metrics hook. */
+  onLifecycle?: (event: { kind: 'create' | 'create_failed'; templateID: string } | { kind: 'stop'; reason: string }) => void;
+}
+
+export class SandboxService {
+  private readonly client: Client;
+  private readonly config: BerthConfig;
+  private readonly logger: Logger;
+  private readonly touches: TouchCoalescer;
+  private readonly creatingByOwner = new Map<string, number>();
+  private readonly onLifecycle: NonNullable<SandboxServiceDeps['onLifecycle']>;
+
+  constructor(deps: SandboxServiceDeps) {
+    this.client = deps.client;
+    this.config = deps.config;
+    this.logger = deps.logger;
+    this.onLifecycle = deps.onLifecycle ?? (() => undefined);
+    this.touches = new TouchCoalescer(
+      deps.config.lifecycle.touchCoalesceMs,
+      (id) => this.handle(id).signal(touchSignal),
+      (id, err) => this.logger.warn({ sandboxID: id, err }, 'touch signal failed'),
+    );
+  }
+
+  /** Creates a sandbox; with `wait`, resolves once it runs (or throws why it failed). */
+  async create(owner: string, body: CreateSandboxBody, wait: boolean): Promise<SandboxView> {
+    const spec = this.buildSpec(owner, body);
+    await this.reserveQuota(owner);
+    try {
+      const handle = await this.client.workflow.start<typeof sandboxWorkflow>('sandboxWorkflow', {
+        workflowId: workflowIdFor(spec.sandboxID),
+        taskQueue: this.config.temporal.taskQueue,
+        args: [{ spec }],
+        typedSearchAttributes: [
+          { key: SearchAttr.state, value: 'creating' },
+          { key: SearchAttr.template, value: spec.templateID },
+          { key: SearchAttr.owner, value: owner },
+          { key: SearchAttr.metadata, value: metadataKeywords(spec.metadata) },
+        ],
+        staticSummary: `sandbox ${spec.sandboxID} · template ${spec.templateID} · owner ${owner}`,
+      });
+      this.logger.info({ sandboxID: spec.sandboxID, owner, templateID: spec.templateID }, 'sandbox workflow started');
+      if (!wait) return this.view(pendingInfo(spec));
+      const info = await handle.executeUpdate(waitReadyUpdate, { args: [{ owner }] });
+      if (info.status === 'failed') {
+        this.onLifecycle({ kind: 'create_failed', templateID: spec.templateID });
+        throw new ProvisionFailedError(`sandbox could not be provisioned: ${info.stopDetail ?? 'unknown error'}`);
+      }
+      this.onLifecycle({ kind: 'create', templateID: spec.templateID });
+      return this.view(info);
+    } finally {
+      this.releaseQuota(owner);
+    }
+  }
+
+  /** The sandbox's current state. 404 when unknown, stopped, or another owner's. */
+  async get(owner: string, sandboxID: string): Promise<SandboxView> {
+    return this.view(await this.liveInfo(owner, sandboxID));
+  }
+
+  /** Live info for the data plane (and `get`): throws 404 unless creating, running or paused. */
+  async liveInfo(owner: string, sandboxID: string): Promise<SandboxInfo> {
+    this.checkID(sandboxID);
+    const info = await this.call(sandboxID, (h) => h.query(infoQuery));
+    if (info.owner !== owner || info.status === 'stopped' || info.status === 'failed') {
+      throw new NotFoundError(`sandbox ${sandboxID} not found`);
+    }
+    return info;
+  }
+
+  async kill(owner: string, sandboxID: string): Promise<void> {
+    this.checkID(sandboxID);
+    await this.call(sandboxID, (h) => h.executeUpdate(killUpdate, { args: [{ owner }] }));
+    this.touches.forget(sandboxID);
+    this.onLifecycle({ kind: 'stop', reason: 'user' });
+  }
+
+  async pause(owner: string, sandboxID: string): Promise<SandboxView> {
+    this.checkID(sandboxID);
+    return this.view(await this.call(sandboxID, (h) => h.executeUpdate(pauseUpdate, { args: [{ owner }] })));
+  }
+
+  async resume(owner: string, sandboxID: string, reason: 'user' | 'auto_resume' = 'user'): Promise<SandboxView> {
+    this.checkID(sandboxID);
+    return this.view(await this.call(sandboxID, (h) => h.executeUpdate(resumeUpdate, { args: [{ owner, reason }] })));
+  }
+
+  async setTimeout(owner: string, sandboxID: string, timeoutS: number): Promise<SandboxView> {
+    this.checkID(sandboxID);
+    const args = [{ owner, timeoutMs: Math.round(timeoutS * 1000) }] as const;
+    return this.view(await this.call(sandboxID, (h) => h.executeUpdate(setTimeoutUpdate, { args: [...args] })));
+  }
+
+  async refresh(owner: string, sandboxID: string, durationS: number): Promise<SandboxView> {
+    this.checkID(sandboxID);
+    const request = { owner, durationMs: Math.round(durationS * 1000) };
+    return this.view(await this.call(sandboxID, (h) => h.executeUpdate(refreshUpdate, { args: [request] })));
+  }
+
+  async connect(owner: string, sandboxID: string, timeoutS?: number): Promise<SandboxView> {
+    this.checkID(sandboxID);
+    const request = { owner, ...(timeoutS === undefined ? {} : { timeoutMs: Math.round(timeoutS * 1000) }) };
+    return this.view(await this.call(sandboxID, (h) => h.executeUpdate(connectUpdate, { args: [request] })));
+  }
+
+  /**
+   * Prepares a data-plane call: the sandbox must be live and the caller's; a paused one is
+   * resumed first when it was created with `autoResume`, else 409. Then it is touched.
+   */
+  async beginInteraction(owner: string, sandboxID: string): Promise<SandboxInfo> {
+    let info = await this.liveInfo(owner, sandboxID);
+    if (info.status === 'creating') {
+      info = await this.call(sandboxID, (h) => h.executeUpdate(waitReadyUpdate, { args: [{ owner }] }));
+      if (info.status !== 'running') throw new NotFoundError(`sandbox ${sandboxID} not found`);
+    }
+    if (info.status === 'paused') {
+      if (!info.lifecycle.autoResume) {
+        throw new ConflictError(
+          `sandbox ${sandboxID} is paused: resume it first (POST /sandboxes/${sandboxID}/resume or /connect)`,
+        );
+      }
+      info = await this.call(sandboxID, (h) => h.executeUpdate(resumeUpdate, { args: [{ owner, reason: 'auto_resume' }] }));
+      return info;
+    }
+    this.touch(sandboxID);
+    return info;
+  }
+
+  /** Records an interaction (coalesced touch signal). */
+  touch(sandboxID: string): void {
+    this.touches.touch(sandboxID);
+  }
+
+  /** Lifecycle transitions, also after the sandbox stopped (while Temporal retains it). */
+  async events(owner: string, sandboxID: string): Promise<{ sandboxID: string; status: SandboxStatus; events: SandboxEventView[]; historyURL: string }> {
+    this.checkID(sandboxID);
+    const handle = this.handle(sandboxID);
+    const description = await this.call(sandboxID, (h) => h.describe());
+    if (description.typedSearchAttributes.get(SearchAttr.owner) !== owner) throw new NotFoundError(`sandbox ${sandboxID} not found`);
+    let events: SandboxEvent[];
+    if (description.status.name === 'RUNNING') {
+      events = await this.call(sandboxID, (h) => h.query(eventsQuery));
+    } else if (description.status.name === 'COMPLETED') {
+      events = ((await handle.result()) as SandboxResult).events;
+    } else {
+      throw new NotFoundError(`sandbox ${sandboxID} ended abnormally (${description.status.name}); see ${this.historyURL(sandboxID)}`);
+    }
+    const last = events[events.length - 1];
+    return {
+      sandboxID,
+      status: last?.status ?? 'creating',
+      events: events.map((e) => ({ at: new Date(e.atMs).toISOString(), status: e.status, reason: e.reason, ...(e.detail ? { detail: e.detail } : {}) })),
+      historyURL: this.historyURL(sandboxID),
+    };
+  }
+
+  /** Lists the owner's sandboxes through Temporal visibility, with a cursor. */
+  async list(owner: string, query: ListQuery): Promise<{ sandboxes: SandboxListItem[]; nextToken: string | null }> {
+    const visibilityQuery = sandboxVisibilityQuery({ owner, statuses: query.status, metadata: query.metadata });
+    let nextPageToken: Buffer | undefined;
+    if (query.nextToken) {
+      nextPageToken = Buffer.from(query.nextToken, 'base64url');
+      if (nextPageToken.length === 0) throw new InvalidArgumentError('nextToken is not a token this API returned');
+    }
+    const response = await this.client.workflowService
+      .listWorkflowExecutions({
+        namespace: this.config.temporal.namespace,
+        pageSize: query.limit,
+        nextPageToken,
+        query: visibilityQuery,
+      })
+      .catch((err: unknown) => {
+        if (query.nextToken && /token/i.test(String(err))) throw new InvalidArgumentError('nextToken is invalid or expired; list again without it');
+        throw err;
+      });
+    const sandboxes = (response.executions ?? []).map((execution): SandboxListItem => {
+      const attrs = decodeTypedSearchAttributes(execution.searchAttributes?.indexedFields);
+      const workflowId = execution.execution?.workflowId ?? '';
+      const sandboxID = workflowId.replace(/^sandbox-/, '');
+      const metadata: Record<string, string> = {};
+      for (const pair of attrs.get(SearchAttr.metadata) ?? []) {
+        const at = pair.indexOf('=');
+        if (at > 0) metadata[pair.slice(0, at)] = pair.slice(at + 1);
+      }
+      const closeSeconds = execution.closeTime?.seconds;
+      return {
+        sandboxID,
+        templateID: attrs.get(SearchAttr.template) ?? null,
+        status: (attrs.get(SearchAttr.state) ?? 'creating') as SandboxStatus,
+        createdAt: timestampToIso(execution.startTime) ?? new Date(0).toISOString(),
+        stoppedAt: closeSeconds === undefined || closeSeconds === null ? null : timestampToIso(execution.closeTime),
+        stopReason: (attrs.get(SearchAttr.stopReason) ?? null) as TransitionReason | null,
+        metadata,
+        host: attrs.get(SearchAttr.host) ?? null,
+        historyURL: this.historyURL(sandboxID),
+      };
+    });
+    const token = response.nextPageToken && response.nextPageToken.length > 0 ? Buffer.from(response.nextPageToken).toString('base64url') : null;
+    return { sandboxes, nextToken: token };
+  }
+
+  /**
+   * Kills or pauses every live sandbox of the owner matching the filter, with a Temporal
+   * batch operation that signals them. Answers how many matched.
+   */
+  async bulk(owner: string, action: 'kill' | 'pause', filter: { status?: SandboxStatus[]; metadata?: Record<string, string> }): Promise<{ affected: number; jobId: string | null }> {
+    const statuses: SandboxStatus[] = filter.status?.length ? filter.status : action === 'pause' ? ['running'] : ['creating', 'running', 'paused'];
+    const query = sandboxVisibilityQuery({ owner, statuses, metadata: Object.entries(filter.metadata ?? {}).map(([k, v]) => `${k}=${v}`) });
+    const { count } = await this.client.workflow.count(query);
+    if (count === 0) return { affected: 0, jobId: null };
+    const jobId = `bulk-${action}-${randomUUID()}`;
+    const request: BulkActionRequest = { action, owner };
+    await this.client.workflowService.startBatchOperation({
+      namespace: this.config.temporal.namespace,
+      jobId,
+      reason: `berth bulk ${action} by ${owner}`,
+      visibilityQuery: query,
+      signalOperation: {
+        signal: bulkActionSignal.name,
+        input: { payloads: [this.client.options.loadedDataConverter.payloadConverter.toPayload(request)] },
+        identity: 'berth-api',
+      },
+    });
+    this.logger.info({ owner, action, count, jobId }, 'bulk operation started');
+    return { affected: count, jobId };
+  }
+
+  /** Link to the sandbox's history in the Temporal UI. */
+  historyURL(sandboxID: string): string {
+    return `${this.config.temporal.uiUrl}/namespaces/${this.config.temporal.namespace}/workflows/${workflowIdFor(sandboxID)}`;
+  }
+
+  close(): void {
+    this.touches.close();
+  }
+
+  private handle(sandboxID: string): WorkflowHandle<typeof sandboxWorkflow> {
+    return this.client.workflow.getHandle<typeof sandboxWorkflow>(workflowIdFor(sandboxID));
+  }
+
+  private async call<T>(sandboxID: string, fn: (handle: WorkflowHandle<typeof sandboxWorkflow>) => Promise<T>): Promise<T> {
+    try {
+      return await fn(this.handle(sandboxID));
+    } catch (err) {
+      throw toBerthError(err, sandboxID);
+    }
+  }
+
+  private checkID(sandboxID: string): void {
+    if (!SANDBOX_ID_PATTERN.test(sandboxID)) throw new NotFoundError(`sandbox ${sandboxID} not found`);
+  }
+
+  private view(info: SandboxInfo): SandboxView {
+    const { owner: _owner, ...rest } = info;
+    return { ...rest, historyURL: this.historyURL(info.sandboxID) };
+  }
+
+  private buildSpec(owner: string, body: CreateSandboxBody): SandboxSpec {
+    const { config } = this;
+    let templateID = body.templateID ?? 'base';
+    let image: string;
+    const template = config.templates.get(templateID);
+    if (body.image !== undefined) {
+      if (!config.allowCustomImages) {
+        throw new InvalidArgumentError('custom images are disabled on this server (BERTH_ALLOW_CUSTOM_IMAGES); use templateID');
+      }
+      image = body.image;
+      if (!body.templateID) templateID = 'custom';
+    } else if (!template) {
+      throw new InvalidArgumentError(`unknown templateID "${templateID}"; templates: ${[...config.templates.keys()].join(', ')}`);
+    } else {
+      image = template.image;
+    }
+    const cpu = body.resources?.cpu ?? template?.cpu ?? 1;
+    const memoryMB = body.resources?.memoryMB ?? template?.memoryMB ?? 512;
+    if (cpu > config.limits.maxCpu) throw new InvalidArgumentError(`resources.cpu ${cpu} exceeds this server's limit of ${config.limits.maxCpu}`);
+    if (memoryMB > config.limits.maxMemoryMB) {
+      throw new InvalidArgumentError(`resources.memoryMB ${memoryMB} exceeds this server's limit of ${config.limits.maxMemoryMB}`);
+    }
+    if (memoryMB < 6) throw new InvalidArgumentError('resources.memoryMB must be at least 6 (Docker minimum)');
+    const timeoutS = body.timeout ?? template?.defaultIdleTimeoutS ?? 300;
+    const spec: SandboxSpec = {
+      sandboxID: newSandboxID(),
+      owner,
+      templateID,
+      image,
+      metadata: body.metadata,
+      resources: { cpu, memoryMB },
+      lifecycle: { onTimeout: body.lifecycle?.onTimeout ?? 'kill', autoResume: body.lifecycle?.autoResume ?? false },
+      idleTimeoutMs: timeoutS * 1000,
+      maxLifetimeMs: config.lifecycle.maxLifetimeMs,
+      pausedRetentionMs: config.lifecycle.pausedRetentionMs,
+      historyEventLimit: config.lifecycle.historyEventLimit,
+    };
+    if (Object.keys(body.envs).length > 0) spec.sealedEnvs = sealJson(body.envs, config.secretKeyHex);
+    return spec;
+  }
+
+  private async reserveQuota(owner: string): Promise<void> {
+    const limit = this.config.limits.maxSandboxesPerOwner;
+    const inFlight = this.creatingByOwner.get(owner) ?? 0;
+    this.creatingByOwner.set(owner, inFlight + 1);
+    try {
+      const { count } = await this.client.workflow.count(sandboxVisibilityQuery({ owner }));
+      if (count + inFlight >= limit) {
+        throw new QuotaExceededError(`owner ${owner} already has ${count} live sandboxes (limit ${limit}); kill or let some stop first`);
+      }
+    } catch (err) {
+      this.releaseQuota(owner);
+      throw err;
+    }
+  }
+
+  private releaseQuota(owner: string): void {
+    const n = (this.creatingByOwner.get(owner) ?? 1) - 1;
+    if (n <= 0) this.creatingByOwner.delete(owner);
+    else this.creatingByOwner.set(owner, n);
+  }
+}
+
+function pendingInfo(spec: SandboxSpec): SandboxInfo {
+  return {
+    sandboxID: spec.sandboxID,
+    templateID: spec.templateID,
+    owner: spec.owner,
+    status: 'creating',
+    createdAt: new Date().toISOString(),
+    startedAt: null,
+    endAt: null,
+    timeout: Math.round(spec.idleTimeoutMs / 1000),
+    metadata: spec.metadata,
+    lifecycle: spec.lifecycle,
+    resources: spec.resources,
+    host: null,
+    runningTimeMs: 0,
+    stoppedAt: null,
+    stopReason: null,
+    stopDetail: null,
+  };
+}
+
+function timestampToIso(ts: { seconds?: { toNumber(): number } | number | null; nanos?: number | null } | null | undefined): string | null {
+  if (!ts || ts.seconds === undefined || ts.seconds === null) return null;
+  const seconds = typeof ts.seconds === 'number' ? ts.seconds : ts.seconds.toNumber();
+  return new Date(seconds * 1000 + Math.floor((ts.nanos ?? 0) / 1e6)).toISOString();
+}

@@ -1,0 +1,135 @@
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { buildTemplateCatalog, type Template } from './templates.js';
+
+const HOUR_MS = 3_600_000;
+
+const apiKeysSchema = z
+  .string()
+  .min(1, 'BERTH_API_KEYS is required: a comma-separated list of key:owner pairs, e.g. "sk-abc:alice"')
+  .transform((raw, ctx) => {
+    const keys = new Map<string, string>();
+    for (const entry of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+      const separator = entry.lastIndexOf(':');
+      const key = separator > 0 ? entry.slice(0, separator) : entry;
+      const owner = separator > 0 ? entry.slice(separator + 1) : 'default';
+      if (key.length < 8) {
+        ctx.addIssue({ code: 'custom', message: `API key "${key.slice(0, 3)}…" is shorter than 8 characters` });
+        return z.NEVER;
+      }
+      if (!/^[a-zA-Z0-9_.-]+$/.test(owner)) {
+        ctx.addIssue({ code: 'custom', message: `owner "${owner}" must be letters, digits, _ . or -` });
+        return z.NEVER;
+      }
+      keys.set(key, owner);
+    }
+    return keys;
+  });
+
+const jsonRecord = z
+  .string()
+  .transform((raw, ctx) => {
+    try {
+      return z.record(z.string(), z.string()).parse(JSON.parse(raw));
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object of strings, e.g. {"base":"python:3.12-slim"}' });
+      return z.NEVER;
+    }
+  });
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+const envSchema = z.object({
+  BERTH_API_HOST: z.string().default('127.0.0.1'),
+  BERTH_API_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  BERTH_PUBLIC_URL: z.string().optional(),
+  BERTH_API_KEYS: apiKeysSchema,
+  BERTH_SECRET_KEY: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'BERTH_SECRET_KEY must be 64 hex characters (32 bytes); generate one with `openssl rand -hex 32`'),
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_UI_URL: z.string().default('http://127.0.0.1:8233'),
+  BERTH_TASK_QUEUE: z.string().default('berth'),
+  BERTH_HOST_NAME: z.string().default(hostname()),
+  DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
+  BERTH_DATA_DIR: z.string().default(path.resolve('.berth')),
+  BERTH_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  BERTH_MAX_LIFETIME_MS: z.coerce.number().int().positive().default(HOUR_MS),
+  BERTH_PAUSED_RETENTION_MS: z.coerce.number().int().positive().default(24 * HOUR_MS),
+  BERTH_MAX_SANDBOXES_PER_OWNER: z.coerce.number().int().positive().default(100),
+  BERTH_MAX_CPU: z.coerce.number().positive().default(4),
+  BERTH_MAX_MEMORY_MB: z.coerce.number().int().positive().default(8192),
+  BERTH_ALLOW_CUSTOM_IMAGES: bool.default(false),
+  BERTH_TEMPLATE_IMAGES: jsonRecord.default({}),
+  BERTH_TOUCH_COALESCE_MS: z.coerce.number().int().min(0).default(1000),
+  BERTH_HISTORY_EVENT_LIMIT: z.coerce.number().int().min(100).default(10_000),
+  BERTH_PIDS_LIMIT: z.coerce.number().int().positive().default(512),
+});
+
+/** berth's whole configuration; built only by {@link loadConfig}. */
+export interface BerthConfig {
+  api: { host: string; port: number; publicUrl: string | undefined };
+  /** API key → owner. */
+  apiKeys: Map<string, string>;
+  /** 32-byte key that seals sandbox env vars before they enter workflow history. */
+  secretKeyHex: string;
+  temporal: { address: string; namespace: string; uiUrl: string; taskQueue: string };
+  hostName: string;
+  dockerSocket: string;
+  dataDir: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  lifecycle: {
+    maxLifetimeMs: number;
+    pausedRetentionMs: number;
+    touchCoalesceMs: number;
+    historyEventLimit: number;
+  };
+  limits: { maxSandboxesPerOwner: number; maxCpu: number; maxMemoryMB: number; pidsLimit: number };
+  allowCustomImages: boolean;
+  templates: Map<string, Template>;
+}
+
+/**
+ * Reads and validates berth's configuration from environment variables.
+ * The only place in berth that reads `process.env`.
+ * @throws Error listing every invalid variable.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): BerthConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new Error(`Invalid berth configuration:\n${problems}`);
+  }
+  const e = parsed.data;
+  return {
+    api: { host: e.BERTH_API_HOST, port: e.BERTH_API_PORT, publicUrl: e.BERTH_PUBLIC_URL },
+    apiKeys: e.BERTH_API_KEYS,
+    secretKeyHex: e.BERTH_SECRET_KEY,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      uiUrl: e.TEMPORAL_UI_URL,
+      taskQueue: e.BERTH_TASK_QUEUE,
+    },
+    hostName: e.BERTH_HOST_NAME,
+    dockerSocket: e.DOCKER_SOCKET,
+    dataDir: e.BERTH_DATA_DIR,
+    logLevel: e.BERTH_LOG_LEVEL,
+    lifecycle: {
+      maxLifetimeMs: e.BERTH_MAX_LIFETIME_MS,
+      pausedRetentionMs: e.BERTH_PAUSED_RETENTION_MS,
+      touchCoalesceMs: e.BERTH_TOUCH_COALESCE_MS,
+      historyEventLimit: e.BERTH_HISTORY_EVENT_LIMIT,
+    },
+    limits: {
+      maxSandboxesPerOwner: e.BERTH_MAX_SANDBOXES_PER_OWNER,
+      maxCpu: e.BERTH_MAX_CPU,
+      maxMemoryMB: e.BERTH_MAX_MEMORY_MB,
+      pidsLimit: e.BERTH_PIDS_LIMIT,
+    },
+    allowCustomImages: e.BERTH_ALLOW_CUSTOM_IMAGES,
+    templates: buildTemplateCatalog(e.BERTH_TEMPLATE_IMAGES),
+  };
+}

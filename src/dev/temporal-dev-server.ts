@@ -1,0 +1,103 @@
+/**
+ * Starts the Temporal CLI dev server (built by scripts/lib/ensure-temporal-cli.sh) with
+ * berth's search attributes registered. Used by `npm run up`, the tests and the bench.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, openSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { ALL_SEARCH_ATTRIBUTES } from '../workflows/definitions.js';
+
+export interface DevServerOptions {
+  cliPath?: string;
+  ip?: string;
+  port?: number;
+  uiPort?: number;
+  /** SQLite file; omitted → in memory. */
+  dbFile?: string;
+  logFile?: string;
+  headless?: boolean;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl: string;
+  process: ChildProcess;
+  /** SIGTERM, then SIGKILL after 10 s; resolves when the process exited. */
+  stop(): Promise<void>;
+}
+
+/** Where the Temporal CLI lives: `$BERTH_TEMPORAL_CLI`, else the build cache. */
+export function defaultTemporalCliPath(env: Record<string, string | undefined> = process.env): string {
+  const cacheDir = env.BERTH_CACHE_DIR ?? path.join(os.homedir(), '.cache', 'berth');
+  return env.BERTH_TEMPORAL_CLI ?? path.join(cacheDir, 'bin', 'temporal');
+}
+
+/** A free TCP port on loopback. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The `--search-attribute` flags for berth's custom attributes. */
+export function searchAttributeFlags(): string[] {
+  const typeName: Record<string, string> = { KEYWORD: 'Keyword', KEYWORD_LIST: 'KeywordList', TEXT: 'Text', INT: 'Int', BOOL: 'Bool', DATETIME: 'Datetime', DOUBLE: 'Double' };
+  return ALL_SEARCH_ATTRIBUTES.flatMap((key) => ['--search-attribute', `${key.name}=${typeName[key.type] ?? 'Keyword'}`]);
+}
+
+/** Starts a dev server and resolves once its frontend answers. */
+export async function startTemporalDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  const cliPath = options.cliPath ?? defaultTemporalCliPath();
+  if (!existsSync(cliPath)) throw new Error(`Temporal CLI not found at ${cliPath}; run \`npm run setup\` first`);
+  const ip = options.ip ?? '127.0.0.1';
+  const port = options.port ?? (await freePort());
+  const uiPort = options.uiPort ?? (await freePort());
+  const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--ui-port', String(uiPort), '--log-level', 'warn', ...searchAttributeFlags()];
+  if (options.dbFile) args.push('--db-filename', options.dbFile);
+  if (options.headless ?? true) args.push('--headless');
+  const out = options.logFile ? openSync(options.logFile, 'a') : 'ignore';
+  const child = spawn(cliPath, args, { stdio: ['ignore', out, out] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let exitCode: number | null = null;
+  child.once('exit', (code) => {
+    exitCode = code ?? -1;
+  });
+  const address = `${ip}:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (exitCode !== null) throw new Error(`Temporal dev server exited with ${exitCode}${options.logFile ? `; see ${options.logFile}` : ''}`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      await connection.workflowService.getSystemInfo({});
+      await connection.close();
+      break;
+    } catch (err) {
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`Temporal dev server did not answer on ${address} within 60 s: ${(err as Error).message}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  return {
+    address,
+    uiUrl: `http://${ip}:${uiPort}`,
+    process: child,
+    async stop() {
+      if (exitCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

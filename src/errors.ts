@@ -1,0 +1,73 @@
+/**
+ * The one error root of berth. Every error a user can see is a {@link BerthError}
+ * with a stable `code`, an HTTP `status` and a message that says what to do.
+ */
+export class BerthError extends Error {
+  /** Stable machine-readable code, e.g. `not_found`. */
+  readonly code: string;
+  /** HTTP status the API answers with. */
+  readonly status: number;
+
+  constructor(code: string, status: number, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.status = status;
+  }
+}
+
+/** 400: the request is malformed or names something that cannot exist. */
+export class InvalidArgumentError extends BerthError {
+  constructor(message: string, code = 'invalid_argument') {
+    super(code, 400, message);
+  }
+}
+
+/** 401: no API key, or a key berth does not know. */
+export class UnauthorizedError extends BerthError {
+  constructor(message: string) {
+    super('unauthorized', 401, message);
+  }
+}
+
+/** 404: the sandbox (or path, or command) does not exist, is stopped, or belongs to someone else. */
+export class NotFoundError extends BerthError {
+  constructor(message: string) {
+    super('not_found', 404, message);
+  }
+}
+
+/** 409: the request is valid but not in the sandbox's current state. */
+export class ConflictError extends BerthError {
+  constructor(message: string) {
+    super('conflict', 409, message);
+  }
+}
+
+/** 429: the owner has reached a quota. */
+export class QuotaExceededError extends BerthError {
+  constructor(message: string) {
+    super('quota_exceeded', 429, message);
+  }
+}
+
+/** 502: Docker refused to provision the sandbox. */
+export class ProvisionFailedError extends BerthError {
+  constructor(message: string) {
+    super('provision_failed', 502, message);
+  }
+}
+
+/** 503: a dependency (Temporal, Docker) is unreachable. */
+export class UnavailableError extends BerthError {
+  constructor(message: string) {
+    super('unavailable', 503, message);
+  }
+}
+
+/** 413: the payload is larger than berth accepts. */
+export class PayloadTooLargeError extends BerthError {
+  constructor(message: string) {
+    super('payload_too_large', 413, message);
+  }
+}

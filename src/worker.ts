@@ -1,0 +1,59 @@
+/**
+ * The berth worker: hosts the sandbox workflows and the Docker activities.
+ * Run with `npm run worker` (configuration from the environment, see src/config.ts).
+ */
+import { fileURLToPath } from 'node:url';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import type Docker from 'dockerode';
+import type { Logger } from 'pino';
+import { createActivities } from './activities/index.js';
+import { loadConfig, type BerthConfig } from './config.js';
+import { createDockerClient } from './docker.js';
+import { createLogger } from './logger.js';
+
+/** Path of the workflow bundle's entry point. */
+export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+
+export interface CreateWorkerOptions {
+  config: BerthConfig;
+  docker: Docker;
+  logger: Logger;
+  connection: NativeConnection;
+  /** A prebuilt bundle (tests build it once); otherwise bundled from {@link WORKFLOWS_PATH}. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  taskQueue?: string;
+}
+
+/** Creates (does not run) a worker for berth's task queue. */
+export async function createBerthWorker(options: CreateWorkerOptions): Promise<Worker> {
+  const { config, docker, logger, connection } = options;
+  return Worker.create({
+    connection,
+    namespace: config.temporal.namespace,
+    taskQueue: options.taskQueue ?? config.temporal.taskQueue,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    activities: createActivities({ docker, logger, config }),
+    maxConcurrentActivityTaskExecutions: 200,
+    maxConcurrentWorkflowTaskExecutions: 200,
+    maxCachedWorkflows: 2000,
+  });
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel, 'berth-worker');
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const worker = await createBerthWorker({ config, docker: createDockerClient(config.dockerSocket), logger, connection });
+  logger.info({ taskQueue: config.temporal.taskQueue, host: config.hostName }, 'worker started');
+  await worker.run();
+  await connection.close();
+  logger.info('worker stopped');
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,206 @@
+/**
+ * Every message a sandbox workflow understands, with its types. The API and the workflow
+ * both import from here, so the two sides cannot drift apart.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export type SandboxStatus = 'creating' | 'running' | 'paused' | 'stopped' | 'failed';
+
+/** Why a transition happened; visible in the API (`/events`) and the Temporal UI. */
+export type TransitionReason =
+  | 'created'
+  | 'provisioned'
+  | 'user'
+  | 'connect'
+  | 'auto_resume'
+  | 'idle_timeout'
+  | 'max_lifetime'
+  | 'paused_retention'
+  | 'host_lost'
+  | 'provision_failed';
+
+/** What happens when the idle timeout expires. */
+export type OnTimeout = 'kill' | 'pause';
+
+export interface LifecyclePolicy {
+  onTimeout: OnTimeout;
+  /** Resume a paused sandbox when something interacts with it. */
+  autoResume: boolean;
+}
+
+export interface Resources {
+  cpu: number;
+  memoryMB: number;
+}
+
+/** Everything fixed at creation. Durations are milliseconds so tests can use tiny ones. */
+export interface SandboxSpec {
+  sandboxID: string;
+  owner: string;
+  templateID: string;
+  image: string;
+  metadata: Record<string, string>;
+  resources: Resources;
+  lifecycle: LifecyclePolicy;
+  /** Env vars sealed with the API's secret key (see src/secrets.ts); never clear text in history. */
+  sealedEnvs?: string;
+  idleTimeoutMs: number;
+  maxLifetimeMs: number;
+  pausedRetentionMs: number;
+  /** continueAsNew once the history holds this many events. */
+  historyEventLimit: number;
+}
+
+/** One lifecycle transition. */
+export interface SandboxEvent {
+  /** Epoch milliseconds (workflow time). */
+  atMs: number;
+  status: SandboxStatus;
+  reason: TransitionReason;
+  detail?: string;
+}
+
+/** The mutable state of a sandbox, carried across continueAsNew. */
+export interface SandboxSnapshot {
+  spec: SandboxSpec;
+  status: SandboxStatus;
+  host: string | null;
+  createdAtMs: number;
+  startedAtMs: number | null;
+  idleTimeoutMs: number;
+  /** When the sandbox goes idle if nothing touches it (running only). */
+  idleDeadlineMs: number | null;
+  /** Start of the current running stretch (running only). */
+  runningSinceMs: number | null;
+  /** Running time accumulated before the current stretch. */
+  runningUsedMs: number;
+  pausedAtMs: number | null;
+  stoppedAtMs: number | null;
+  stopReason: TransitionReason | null;
+  stopDetail: string | null;
+  events: SandboxEvent[];
+  /** How many times this sandbox continued as new. */
+  generation: number;
+}
+
+/** What `GET /sandboxes/{id}` shows (times as ISO strings, timeout in seconds). */
+export interface SandboxInfo {
+  sandboxID: string;
+  templateID: string;
+  owner: string;
+  status: SandboxStatus;
+  createdAt: string;
+  startedAt: string | null;
+  /** When the sandbox stops (or pauses) if nothing happens; null while creating or after stop. */
+  endAt: string | null;
+  timeout: number;
+  metadata: Record<string, string>;
+  lifecycle: LifecyclePolicy;
+  resources: Resources;
+  host: string | null;
+  runningTimeMs: number;
+  stoppedAt: string | null;
+  stopReason: TransitionReason | null;
+  stopDetail: string | null;
+}
+
+/** Input of {@link sandboxWorkflow}: a fresh spec, or a snapshot after continueAsNew. */
+export type SandboxWorkflowInput = { spec: SandboxSpec; snapshot?: undefined } | { spec?: undefined; snapshot: SandboxSnapshot };
+
+/** The workflow's result: readable after the sandbox stopped. */
+export interface SandboxResult {
+  info: SandboxInfo;
+  events: SandboxEvent[];
+}
+
+/** `ApplicationFailure.type`s that cross the workflow boundary; the API maps them to HTTP codes. */
+export const FailureType = {
+  conflict: 'SandboxConflict',
+  notFound: 'SandboxNotFound',
+  invalid: 'SandboxInvalidArgument',
+  containerGone: 'ContainerGone',
+  imageNotFound: 'ImageNotFound',
+} as const;
+
+// ---- updates (request/response, validated before anything is written) ----
+/** Resolves once provisioning finished (running or failed). */
+// Every update names the caller's owner; a sandbox answers "not found" to other owners.
+export const waitReadyUpdate = defineUpdate<SandboxInfo, [CallerRequest]>('waitReady');
+export const pauseUpdate = defineUpdate<SandboxInfo, [CallerRequest]>('pause');
+export const resumeUpdate = defineUpdate<SandboxInfo, [ResumeRequest]>('resume');
+export const setTimeoutUpdate = defineUpdate<SandboxInfo, [SetTimeoutRequest]>('setTimeout');
+export const refreshUpdate = defineUpdate<SandboxInfo, [RefreshRequest]>('refresh');
+export const connectUpdate = defineUpdate<SandboxInfo, [ConnectRequest]>('connect');
+export const killUpdate = defineUpdate<SandboxInfo, [CallerRequest]>('kill');
+
+export interface CallerRequest {
+  owner: string;
+}
+export interface ResumeRequest extends CallerRequest {
+  reason?: 'user' | 'auto_resume';
+}
+export interface SetTimeoutRequest extends CallerRequest {
+  timeoutMs: number;
+}
+export interface RefreshRequest extends CallerRequest {
+  durationMs: number;
+}
+export interface ConnectRequest extends CallerRequest {
+  /** Extends the idle deadline to at least now + timeoutMs (never shortens). */
+  timeoutMs?: number;
+}
+
+// ---- signals (fire and forget) ----
+/** An interaction happened: reset the idle deadline. Sent coalesced by the API. */
+export const touchSignal = defineSignal('touch');
+/**
+ * Asks the sandbox to stop or pause, as a signal so that Temporal batch operations can
+ * deliver it to every sandbox matching a visibility query (bulk kill / pause).
+ */
+export const bulkActionSignal = defineSignal<[BulkActionRequest]>('bulkAction');
+export interface BulkActionRequest {
+  action: 'kill' | 'pause';
+  owner: string;
+}
+
+// ---- queries (read only, no history) ----
+export const infoQuery = defineQuery<SandboxInfo>('info');
+export const eventsQuery = defineQuery<SandboxEvent[]>('events');
+
+// ---- search attributes (register these on the Temporal server) ----
+export const SearchAttr = {
+  state: defineSearchAttributeKey('BerthState', SearchAttributeType.KEYWORD),
+  template: defineSearchAttributeKey('BerthTemplate', SearchAttributeType.KEYWORD),
+  owner: defineSearchAttributeKey('BerthOwner', SearchAttributeType.KEYWORD),
+  host: defineSearchAttributeKey('BerthHost', SearchAttributeType.KEYWORD),
+  metadata: defineSearchAttributeKey('BerthMetadata', SearchAttributeType.KEYWORD_LIST),
+  stopReason: defineSearchAttributeKey('BerthStopReason', SearchAttributeType.KEYWORD),
+} as const;
+
+/** All search attribute keys, for server registration. */
+export const ALL_SEARCH_ATTRIBUTES = Object.values(SearchAttr);
+
+/** Metadata as `key=value` keywords for the `BerthMetadata` attribute. */
+export function metadataKeywords(metadata: Record<string, string>): string[] {
+  return Object.entries(metadata).map(([k, v]) => `${k}=${v}`);
+}
+
+// ---- activities the workflow calls (implemented in src/activities) ----
+export interface ProvisionRequest {
+  sandboxID: string;
+  owner: string;
+  templateID: string;
+  image: string;
+  resources: Resources;
+  sealedEnvs?: string;
+}
+export interface ProvisionResult {
+  containerID: string;
+  host: string;
+}
+export interface ContainerRef {
+  sandboxID: string;
+}
+/** How a pause keeps the sandbox: `freeze` (cgroup freezer) today; `checkpoint` later. */
+export type PauseMode = 'freeze';

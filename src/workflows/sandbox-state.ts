@@ -1,0 +1,209 @@
+/**
+ * The lifecycle rules of one sandbox as a small, pure state machine. The workflow owns
+ * one instance and passes in workflow time; unit tests drive it with plain numbers.
+ */
+import type {
+  SandboxEvent,
+  SandboxInfo,
+  SandboxSnapshot,
+  SandboxSpec,
+  SandboxStatus,
+  TransitionReason,
+} from './definitions.js';
+
+/** The next thing that happens to the sandbox if nobody interacts with it. */
+export interface Deadline {
+  atMs: number;
+  action: 'stop' | 'pause';
+  reason: 'idle_timeout' | 'max_lifetime' | 'paused_retention';
+}
+
+const MAX_EVENTS_KEPT = 200;
+
+export class SandboxState {
+  private constructor(private readonly s: SandboxSnapshot) {}
+
+  /** A new sandbox, in `creating`. */
+  static create(spec: SandboxSpec, nowMs: number): SandboxState {
+    return new SandboxState({
+      spec,
+      status: 'creating',
+      host: null,
+      createdAtMs: nowMs,
+      startedAtMs: null,
+      idleTimeoutMs: spec.idleTimeoutMs,
+      idleDeadlineMs: null,
+      runningSinceMs: null,
+      runningUsedMs: 0,
+      pausedAtMs: null,
+      stoppedAtMs: null,
+      stopReason: null,
+      stopDetail: null,
+      events: [{ atMs: nowMs, status: 'creating', reason: 'created' }],
+      generation: 0,
+    });
+  }
+
+  /** Rebuilds the state carried across continueAsNew. */
+  static restore(snapshot: SandboxSnapshot): SandboxState {
+    return new SandboxState({ ...snapshot, events: [...snapshot.events] });
+  }
+
+  get status(): SandboxStatus {
+    return this.s.status;
+  }
+  get spec(): SandboxSpec {
+    return this.s.spec;
+  }
+  get host(): string | null {
+    return this.s.host;
+  }
+  get stopReason(): TransitionReason | null {
+    return this.s.stopReason;
+  }
+
+  /** True once stopped or failed: nothing else can happen. */
+  isFinal(): boolean {
+    return this.s.status === 'stopped' || this.s.status === 'failed';
+  }
+
+  /** Provisioning finished: the sandbox runs and its clocks start. */
+  markRunning(nowMs: number, host: string): void {
+    this.s.host = host;
+    this.s.startedAtMs ??= nowMs;
+    this.startRunning(nowMs, 'provisioned');
+  }
+
+  markFailed(nowMs: number, detail: string): void {
+    this.finish(nowMs, 'failed', 'provision_failed', detail);
+  }
+
+  /** Pauses: the running stretch ends and its time is counted. */
+  markPaused(nowMs: number, reason: TransitionReason): void {
+    if (this.s.runningSinceMs !== null) this.s.runningUsedMs += nowMs - this.s.runningSinceMs;
+    this.s.runningSinceMs = null;
+    this.s.idleDeadlineMs = null;
+    this.s.pausedAtMs = nowMs;
+    this.transition(nowMs, 'paused', reason);
+  }
+
+  /** Resumes: a resume is an interaction, so the idle deadline restarts from now. */
+  markResumed(nowMs: number, reason: TransitionReason): void {
+    this.s.pausedAtMs = null;
+    this.startRunning(nowMs, reason);
+  }
+
+  markStopped(nowMs: number, reason: TransitionReason, detail?: string): void {
+    if (this.s.runningSinceMs !== null) this.s.runningUsedMs += nowMs - this.s.runningSinceMs;
+    this.s.runningSinceMs = null;
+    this.finish(nowMs, 'stopped', reason, detail);
+  }
+
+  /** An interaction: the idle deadline becomes at least now + timeout. Running only. */
+  touch(nowMs: number): void {
+    if (this.s.status !== 'running' || this.s.idleDeadlineMs === null) return;
+    this.s.idleDeadlineMs = Math.max(this.s.idleDeadlineMs, nowMs + this.s.idleTimeoutMs);
+  }
+
+  /** Sets the idle timeout; the deadline becomes exactly now + timeout (it may shorten). */
+  setIdleTimeout(nowMs: number, timeoutMs: number): void {
+    this.s.idleTimeoutMs = timeoutMs;
+    if (this.s.status === 'running') this.s.idleDeadlineMs = nowMs + timeoutMs;
+  }
+
+  /** Keeps the sandbox alive for at least `durationMs` more; never shortens. */
+  refresh(nowMs: number, durationMs: number): void {
+    if (this.s.status !== 'running' || this.s.idleDeadlineMs === null) return;
+    this.s.idleDeadlineMs = Math.max(this.s.idleDeadlineMs, nowMs + durationMs);
+  }
+
+  /** When running time reaches the maximum lifetime (running only). */
+  lifetimeDeadlineMs(): number | null {
+    if (this.s.runningSinceMs === null) return null;
+    return this.s.runningSinceMs + this.s.spec.maxLifetimeMs - this.s.runningUsedMs;
+  }
+
+  /** The nearest deadline, or null when none applies (creating, final). */
+  nextDeadline(): Deadline | null {
+    if (this.s.status === 'running' && this.s.idleDeadlineMs !== null) {
+      const lifetimeMs = this.lifetimeDeadlineMs() ?? Number.POSITIVE_INFINITY;
+      if (lifetimeMs <= this.s.idleDeadlineMs) return { atMs: lifetimeMs, action: 'stop', reason: 'max_lifetime' };
+      const action = this.s.spec.lifecycle.onTimeout === 'pause' ? 'pause' : 'stop';
+      return { atMs: this.s.idleDeadlineMs, action, reason: 'idle_timeout' };
+    }
+    if (this.s.status === 'paused' && this.s.pausedAtMs !== null) {
+      return { atMs: this.s.pausedAtMs + this.s.spec.pausedRetentionMs, action: 'stop', reason: 'paused_retention' };
+    }
+    return null;
+  }
+
+  /** The deadline that has passed at `nowMs`, if any. */
+  dueDeadline(nowMs: number): Deadline | null {
+    const next = this.nextDeadline();
+    return next && next.atMs <= nowMs ? next : null;
+  }
+
+  /** Running time so far. */
+  runningTimeMs(nowMs: number): number {
+    return this.s.runningUsedMs + (this.s.runningSinceMs === null ? 0 : nowMs - this.s.runningSinceMs);
+  }
+
+  info(nowMs: number): SandboxInfo {
+    const spec = this.s.spec;
+    const next = this.nextDeadline();
+    return {
+      sandboxID: spec.sandboxID,
+      templateID: spec.templateID,
+      owner: spec.owner,
+      status: this.s.status,
+      createdAt: iso(this.s.createdAtMs),
+      startedAt: this.s.startedAtMs === null ? null : iso(this.s.startedAtMs),
+      endAt: next ? iso(next.atMs) : null,
+      timeout: Math.round(this.s.idleTimeoutMs / 1000),
+      metadata: spec.metadata,
+      lifecycle: spec.lifecycle,
+      resources: spec.resources,
+      host: this.s.host,
+      runningTimeMs: this.runningTimeMs(nowMs),
+      stoppedAt: this.s.stoppedAtMs === null ? null : iso(this.s.stoppedAtMs),
+      stopReason: this.s.stopReason,
+      stopDetail: this.s.stopDetail,
+    };
+  }
+
+  events(): SandboxEvent[] {
+    return [...this.s.events];
+  }
+
+  /** The state to carry into the next run after continueAsNew. */
+  snapshot(): SandboxSnapshot {
+    return { ...this.s, events: [...this.s.events], generation: this.s.generation + 1 };
+  }
+
+  private startRunning(nowMs: number, reason: TransitionReason): void {
+    this.s.runningSinceMs = nowMs;
+    this.s.idleDeadlineMs = nowMs + this.s.idleTimeoutMs;
+    this.transition(nowMs, 'running', reason);
+  }
+
+  private finish(nowMs: number, status: 'stopped' | 'failed', reason: TransitionReason, detail?: string): void {
+    this.s.idleDeadlineMs = null;
+    this.s.pausedAtMs = null;
+    this.s.stoppedAtMs = nowMs;
+    this.s.stopReason = reason;
+    this.s.stopDetail = detail ?? null;
+    this.transition(nowMs, status, reason, detail);
+  }
+
+  private transition(nowMs: number, status: SandboxStatus, reason: TransitionReason, detail?: string): void {
+    this.s.status = status;
+    const event: SandboxEvent = { atMs: nowMs, status, reason };
+    if (detail !== undefined) event.detail = detail;
+    this.s.events.push(event);
+    if (this.s.events.length > MAX_EVENTS_KEPT) this.s.events.splice(1, this.s.events.length - MAX_EVENTS_KEPT);
+  }
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}

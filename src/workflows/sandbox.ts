@@ -1,0 +1,330 @@
+/**
+ * One workflow per sandbox: it owns the sandbox's state and its timers. Thin by design:
+ * the rules live in {@link SandboxState}; this file wires messages, timers and activities.
+ */
+import {
+  ApplicationFailure,
+  ActivityFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { SandboxActivities } from '../activities/index.js';
+import {
+  bulkActionSignal,
+  connectUpdate,
+  eventsQuery,
+  FailureType,
+  infoQuery,
+  killUpdate,
+  pauseUpdate,
+  refreshUpdate,
+  resumeUpdate,
+  SearchAttr,
+  setTimeoutUpdate,
+  touchSignal,
+  waitReadyUpdate,
+  type CallerRequest,
+  type SandboxInfo,
+  type SandboxResult,
+  type SandboxStatus,
+  type SandboxWorkflowInput,
+  type TransitionReason,
+} from './definitions.js';
+import { SandboxState, type Deadline } from './sandbox-state.js';
+
+const docker = proxyActivities<SandboxActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: {
+    initialInterval: '200ms',
+    maximumInterval: '10s',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: [FailureType.imageNotFound, FailureType.containerGone],
+  },
+});
+
+/** Workflow time. Inside the workflow sandbox `Date.now()` is deterministic (replayed from history). */
+function now(): number {
+  // eslint-disable-next-line no-restricted-properties
+  return Date.now();
+}
+
+/** The sandbox lifecycle workflow. Completes when the sandbox is stopped or failed. */
+export async function sandboxWorkflow(input: SandboxWorkflowInput): Promise<SandboxResult> {
+  const state = input.snapshot ? SandboxState.restore(input.snapshot) : SandboxState.create(input.spec, now());
+  const sandboxID = state.spec.sandboxID;
+  /** Bumped whenever the nearest deadline may have moved earlier, so the timer is re-armed. */
+  let armVersion = 0;
+  let busy = false;
+
+  /** Runs lifecycle operations one at a time (updates and deadlines never interleave). */
+  async function exclusive<T>(operation: () => Promise<T>): Promise<T> {
+    await condition(() => !busy);
+    busy = true;
+    try {
+      return await operation();
+    } finally {
+      busy = false;
+      armVersion++;
+    }
+  }
+
+  function publishState(): void {
+    upsertSearchAttributes([
+      { key: SearchAttr.state, value: state.status },
+      ...(state.host ? [{ key: SearchAttr.host, value: state.host }] : []),
+      ...(state.stopReason ? [{ key: SearchAttr.stopReason, value: state.stopReason }] : []),
+    ]);
+  }
+
+  function info(): SandboxInfo {
+    return state.info(now());
+  }
+
+  function requireOwner(request: CallerRequest): void {
+    if (request.owner !== state.spec.owner) {
+      throw ApplicationFailure.create({ type: FailureType.notFound, message: `sandbox ${sandboxID} not found`, nonRetryable: true });
+    }
+  }
+
+  function requireStatus(request: CallerRequest, allowed: SandboxStatus[], action: string): void {
+    requireOwner(request);
+    if (state.isFinal()) {
+      throw ApplicationFailure.create({ type: FailureType.notFound, message: `sandbox ${sandboxID} is ${state.status}`, nonRetryable: true });
+    }
+    if (!allowed.includes(state.status)) {
+      throw ApplicationFailure.create({
+        type: FailureType.conflict,
+        message: `cannot ${action} sandbox ${sandboxID}: it is ${state.status}`,
+        nonRetryable: true,
+      });
+    }
+  }
+
+  /** A container that vanished under us (host lost, removed by hand) ends the sandbox. */
+  function isContainerGone(err: unknown): boolean {
+    return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === FailureType.containerGone;
+  }
+
+  async function stop(reason: TransitionReason, detail?: string): Promise<void> {
+    await docker.destroySandbox({ sandboxID });
+    state.markStopped(now(), reason, detail);
+    publishState();
+  }
+
+  async function pause(reason: TransitionReason): Promise<void> {
+    try {
+      await docker.pauseSandbox({ sandboxID, mode: 'freeze' });
+    } catch (err) {
+      if (!isContainerGone(err)) throw err;
+      await stop('host_lost', 'container disappeared while pausing');
+      throw ApplicationFailure.create({ type: FailureType.notFound, message: `sandbox ${sandboxID} was lost`, nonRetryable: true });
+    }
+    state.markPaused(now(), reason);
+    publishState();
+  }
+
+  async function resume(reason: TransitionReason): Promise<void> {
+    try {
+      await docker.resumeSandbox({ sandboxID });
+    } catch (err) {
+      if (!isContainerGone(err)) throw err;
+      await stop('host_lost', 'container disappeared while paused');
+      throw ApplicationFailure.create({ type: FailureType.notFound, message: `sandbox ${sandboxID} was lost`, nonRetryable: true });
+    }
+    state.markResumed(now(), reason);
+    publishState();
+  }
+
+  async function provision(): Promise<void> {
+    try {
+      const result = await docker.provisionSandbox({
+        sandboxID,
+        owner: state.spec.owner,
+        templateID: state.spec.templateID,
+        image: state.spec.image,
+        resources: state.spec.resources,
+        sealedEnvs: state.spec.sealedEnvs,
+      });
+      state.markRunning(now(), result.host);
+    } catch (err) {
+      const detail = failureMessage(err);
+      log.warn('provisioning failed', { sandboxID, detail });
+      await docker.destroySandbox({ sandboxID });
+      state.markFailed(now(), detail);
+    }
+    publishState();
+  }
+
+  async function onDeadline(deadline: Deadline): Promise<void> {
+    log.info('deadline reached', { sandboxID, reason: deadline.reason, action: deadline.action });
+    if (deadline.action === 'pause') {
+      try {
+        await pause(deadline.reason);
+      } catch (err) {
+        if (state.isFinal()) return; // lost while pausing: already recorded
+        throw err;
+      }
+    } else {
+      await stop(deadline.reason);
+    }
+  }
+
+  setHandler(infoQuery, info);
+  setHandler(eventsQuery, () => state.events());
+  setHandler(touchSignal, () => state.touch(now()));
+  setHandler(bulkActionSignal, async (request) => {
+    if (request.owner !== state.spec.owner) return;
+    await exclusive(async () => {
+      if (request.action === 'kill' && !state.isFinal()) await stop('user', 'bulk kill');
+      if (request.action === 'pause' && state.status === 'running') {
+        try {
+          await pause('user');
+        } catch (err) {
+          if (!state.isFinal()) throw err;
+        }
+      }
+    });
+  });
+
+  setHandler(
+    waitReadyUpdate,
+    async () => {
+      await condition(() => state.status !== 'creating');
+      return info();
+    },
+    { validator: (request) => requireOwner(request) },
+  );
+
+  setHandler(
+    pauseUpdate,
+    (request) =>
+      exclusive(async () => {
+        requireStatus(request, ['running'], 'pause');
+        await pause('user');
+        return info();
+      }),
+    { validator: (request) => requireStatus(request, ['running'], 'pause') },
+  );
+
+  setHandler(
+    resumeUpdate,
+    (request) =>
+      exclusive(async () => {
+        requireStatus(request, ['paused'], 'resume');
+        await resume(request.reason ?? 'user');
+        return info();
+      }),
+    { validator: (request) => requireStatus(request, ['paused'], 'resume') },
+  );
+
+  setHandler(
+    connectUpdate,
+    (request) =>
+      exclusive(async () => {
+        requireStatus(request, ['running', 'paused'], 'connect to');
+        if (state.status === 'paused') await resume('connect');
+        state.touch(now());
+        if (request.timeoutMs !== undefined) state.refresh(now(), request.timeoutMs);
+        return info();
+      }),
+    {
+      validator: (request) => {
+        requireStatus(request, ['running', 'paused', 'creating'], 'connect to');
+        validateDuration(request.timeoutMs, 'timeout', true);
+      },
+    },
+  );
+
+  setHandler(
+    setTimeoutUpdate,
+    (request) =>
+      exclusive(async () => {
+        requireStatus(request, ['running', 'paused'], 'set the timeout of');
+        state.setIdleTimeout(now(), request.timeoutMs);
+        return info();
+      }),
+    {
+      validator: (request) => {
+        requireStatus(request, ['running', 'paused', 'creating'], 'set the timeout of');
+        validateDuration(request.timeoutMs, 'timeout', false);
+      },
+    },
+  );
+
+  setHandler(
+    refreshUpdate,
+    (request) =>
+      exclusive(async () => {
+        requireStatus(request, ['running'], 'refresh');
+        state.refresh(now(), request.durationMs);
+        return info();
+      }),
+    {
+      validator: (request) => {
+        requireStatus(request, ['running', 'creating'], 'refresh');
+        validateDuration(request.durationMs, 'duration', false);
+      },
+    },
+  );
+
+  setHandler(
+    killUpdate,
+    (request) =>
+      exclusive(async () => {
+        requireStatus(request, ['creating', 'running', 'paused'], 'kill');
+        await stop('user');
+        return info();
+      }),
+    { validator: (request) => requireStatus(request, ['creating', 'running', 'paused'], 'kill') },
+  );
+
+  if (state.status === 'creating') await exclusive(provision);
+
+  while (!state.isFinal()) {
+    const { historyLength, continueAsNewSuggested } = workflowInfo();
+    if ((historyLength >= state.spec.historyEventLimit || continueAsNewSuggested) && !busy) {
+      await condition(() => allHandlersFinished() && !busy);
+      if (!state.isFinal()) {
+        log.info('continuing as new', { sandboxID, historyLength });
+        return continueAsNew<typeof sandboxWorkflow>({ snapshot: state.snapshot() });
+      }
+      break;
+    }
+    const deadline = state.nextDeadline();
+    const seenVersion = armVersion;
+    // Wakes on a state change that may move the deadline earlier. Touches only move it
+    // later, so they do not re-arm: when the timer fires we re-check and re-arm if needed.
+    const woken = () => armVersion !== seenVersion || state.isFinal();
+    let changed = true;
+    if (deadline) changed = await condition(woken, Math.max(1, deadline.atMs - now()));
+    else await condition(woken);
+    if (!changed) {
+      await exclusive(async () => {
+        const due = state.dueDeadline(now());
+        if (due && !state.isFinal()) await onDeadline(due);
+      });
+    }
+  }
+
+  await condition(allHandlersFinished);
+  return { info: info(), events: state.events() };
+}
+
+function validateDuration(valueMs: number | undefined, name: string, optional: boolean): void {
+  if (valueMs === undefined && optional) return;
+  if (typeof valueMs !== 'number' || !Number.isFinite(valueMs) || valueMs <= 0) {
+    throw ApplicationFailure.create({ type: FailureType.invalid, message: `${name} must be a positive number`, nonRetryable: true });
+  }
+}
+
+function failureMessage(err: unknown): string {
+  let current: unknown = err;
+  while (current instanceof ActivityFailure && current.cause) current = current.cause;
+  return current instanceof Error ? current.message : String(current);
+}

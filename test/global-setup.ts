@@ -1,0 +1,46 @@
+/**
+ * Starts one Temporal dev server (the real one, built from the Go module proxy) and builds
+ * the workflow bundle once for every test file. Removes test containers at the end.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import Docker from 'dockerode';
+import type { TestProject } from 'vitest/node';
+import { startTemporalDevServer, type DevServer } from '../src/dev/temporal-dev-server.js';
+import { WORKFLOWS_PATH } from '../src/worker.js';
+
+let server: DevServer | undefined;
+
+export async function setup(project: TestProject): Promise<void> {
+  const dir = path.resolve('.berth/test');
+  mkdirSync(dir, { recursive: true });
+  server = await startTemporalDevServer({ logFile: path.join(dir, 'temporal-dev-server.log') });
+  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} } });
+  const bundlePath = path.join(dir, 'workflow-bundle.js');
+  writeFileSync(bundlePath, bundle.code);
+  project.provide('temporalAddress', server.address);
+  project.provide('workflowBundlePath', bundlePath);
+}
+
+export async function teardown(): Promise<void> {
+  await server?.stop();
+  await removeTestContainers();
+}
+
+async function removeTestContainers(): Promise<void> {
+  const docker = new Docker();
+  const containers = await docker.listContainers({ all: true, filters: { label: ['berth.managed=true'] } }).catch(() => []);
+  await Promise.all(
+    containers
+      .filter((c) => (c.Labels['berth.owner'] ?? '').startsWith('test-'))
+      .map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)),
+  );
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    workflowBundlePath: string;
+  }
+}

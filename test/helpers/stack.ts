@@ -1,0 +1,160 @@
+/**
+ * A real berth stack for tests: the shared Temporal dev server, an in-process worker on a
+ * unique task queue, the real Docker engine, and the API listening on a random port.
+ */
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import type Docker from 'dockerode';
+import { inject } from 'vitest';
+import { createApp, type BerthApp } from '../../src/api/app.js';
+import { loadConfig, type BerthConfig } from '../../src/config.js';
+import { createDockerClient } from '../../src/docker.js';
+import { createLogger } from '../../src/logger.js';
+import { connectTemporalClient } from '../../src/temporal/client.js';
+import { createBerthWorker } from '../../src/worker.js';
+
+let runtimeInstalled = false;
+
+export interface TestStack {
+  config: BerthConfig;
+  client: Client;
+  docker: Docker;
+  berth: BerthApp;
+  baseUrl: string;
+  /** API keys by owner name given to {@link startStack}. */
+  keys: Record<string, string>;
+  /** Owner names actually used (prefixed with test-). */
+  owners: Record<string, string>;
+  /** Calls the API; `as` picks the owner's key (default the first owner). */
+  api(method: string, path: string, options?: { body?: unknown; as?: string; key?: string | null; headers?: Record<string, string> }): Promise<ApiResponse>;
+  restartWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  startWorker(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface ApiResponse {
+  status: number;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  headers: Headers;
+}
+
+export interface StackOptions {
+  owners?: string[];
+  env?: Record<string, string>;
+  temporalAddress?: string;
+}
+
+export async function startStack(options: StackOptions = {}): Promise<TestStack> {
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    runtimeInstalled = true;
+  }
+  const suffix = randomBytes(4).toString('hex');
+  const ownerNames = options.owners ?? ['alice', 'bob'];
+  const keys: Record<string, string> = {};
+  const owners: Record<string, string> = {};
+  for (const name of ownerNames) {
+    keys[name] = `key-${name}-${suffix}`;
+    owners[name] = `test-${name}-${suffix}`;
+  }
+  const config = loadConfig({
+    BERTH_API_KEYS: ownerNames.map((n) => `${keys[n]}:${owners[n]}`).join(','),
+    BERTH_SECRET_KEY: randomBytes(32).toString('hex'),
+    TEMPORAL_ADDRESS: options.temporalAddress ?? inject('temporalAddress'),
+    BERTH_TASK_QUEUE: `berth-test-${suffix}`,
+    BERTH_LOG_LEVEL: process.env.BERTH_TEST_LOG_LEVEL ?? 'silent',
+    BERTH_HOST_NAME: 'test-host',
+    ...options.env,
+  });
+  const logger = createLogger(config.logLevel, 'berth-test');
+  const docker = createDockerClient(config.dockerSocket);
+  let connection = await NativeConnection.connect({ address: config.temporal.address });
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+
+  async function startWorker(): Promise<void> {
+    connection = await NativeConnection.connect({ address: config.temporal.address });
+    worker = await createBerthWorker({ config, docker, logger, connection, workflowBundle: { codePath: inject('workflowBundlePath') } });
+    running = worker.run();
+  }
+  async function stopWorker(): Promise<void> {
+    if (!worker) return;
+    worker.shutdown();
+    await running;
+    await connection.close();
+    worker = undefined;
+  }
+  await connection.close();
+  await startWorker();
+
+  const client = await connectTemporalClient(config);
+  const berth = createApp({ config, client, docker, logger });
+  const server: Server = await new Promise((resolve) => {
+    const s = berth.app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const firstOwner = ownerNames[0] ?? 'alice';
+
+  return {
+    config,
+    client,
+    docker,
+    berth,
+    baseUrl,
+    keys,
+    owners,
+    async api(method, path, opts = {}) {
+      const headers: Record<string, string> = { ...opts.headers };
+      const key = opts.key === undefined ? keys[opts.as ?? firstOwner] : opts.key;
+      if (key) headers.authorization = `Bearer ${key}`;
+      let body: string | undefined;
+      if (opts.body !== undefined) {
+        headers['content-type'] ??= 'application/json';
+        body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+      }
+      const res = await fetch(`${baseUrl}${path}`, { method, headers, body });
+      const text = await res.text();
+      let parsed: unknown = text;
+      if ((res.headers.get('content-type') ?? '').includes('json') && text) parsed = JSON.parse(text);
+      return { status: res.status, body: parsed, headers: res.headers };
+    },
+    async restartWorker() {
+      await stopWorker();
+      await startWorker();
+    },
+    stopWorker,
+    startWorker,
+    async stop() {
+      berth.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await stopWorker();
+      await client.connection.close();
+      const containers = await docker.listContainers({ all: true, filters: { label: ['berth.managed=true'] } });
+      const mine = new Set(Object.values(owners));
+      await Promise.all(
+        containers.filter((c) => mine.has(c.Labels['berth.owner'] ?? '')).map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)),
+      );
+    },
+  };
+}
+
+/** Polls `check` until it returns a truthy value (or throws after `timeoutMs`). */
+export async function eventually<T>(check: () => Promise<T | undefined | null | false>, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms${lastError ? `: ${String(lastError)}` : ''}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
