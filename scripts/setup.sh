@@ -24,27 +24,18 @@ ensure_node_deps() {
   step_start "node dependencies"
   cd "$BERTH_ROOT"
   local marker="node_modules/.package-lock.json"
-  if [[ -d node_modules && -f "$marker" && ! package-lock.json -nt "$marker" ]]; then
+  if [[ -d node_modules && -f "$marker" && ! package-lock.json -nt "$marker" && ! package.json -nt "$marker" ]]; then
     step_skip "node_modules up to date"
     return 0
   fi
   command -v npm >/dev/null 2>&1 || berth_die "npm not found; install Node.js >= 20"
-  step_progress "npm ci"
-  if run_logged npm-ci npm ci --no-audit --no-fund --loglevel=error; then
-    step_done
-    return 0
-  fi
-  # `npm ci` refuses a lock file that lacks entries package.json implies (e.g. a lock
-  # pruned of other platforms' optional packages). Fall back to an install that
-  # doesn't rewrite package.json / package-lock.json, and say so.
-  if grep -q 'can only install packages when your package.json and package-lock.json' "$BERTH_LOG_DIR/npm-ci.log"; then
-    berth_warn "package-lock.json is out of sync with package.json (npm ci refused); falling back to 'npm install --no-save'. Fix the lock with 'npm install' and commit it."
-    run_logged npm-install npm install --no-save --no-audit --no-fund --loglevel=error ||
-      berth_die "npm install failed; see $BERTH_LOG_DIR/npm-install.log"
-    step_done "via npm install --no-save (lock out of sync)"
-    return 0
-  fi
-  berth_die "npm ci failed; see $BERTH_LOG_DIR/npm-ci.log"
+  # `npm install` rather than `npm ci`: this machine's npm prunes other platforms'
+  # optional packages from the lock file, which `npm ci` then refuses as out of sync.
+  # --no-save keeps package.json and package-lock.json untouched.
+  step_progress "npm install"
+  run_logged npm-install npm install --no-save --no-audit --no-fund --loglevel=error ||
+    berth_die "npm install failed; see $BERTH_LOG_DIR/npm-install.log"
+  step_done
 }
 
 write_setup_env() {

@@ -1,11 +1,13 @@
-import http from 'node:http';
 import Docker from 'dockerode';
 
 /**
- * A dockerode client with keep-alive connections to the engine's socket, so that each
- * Docker call does not pay for a new connection.
+ * The dockerode client for the engine's socket.
+ *
+ * No custom keep-alive agent on purpose: docker-modem eagerly runs
+ * `util.inspect(options, {showHidden: true, depth: null})` on every request for its debug
+ * log, and with an `http.Agent` in the options that walk takes seconds inside a worker
+ * (measured: ~2 s per Docker call). A Unix-socket connect costs microseconds anyway.
  */
 export function createDockerClient(socketPath: string): Docker {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-  return new Docker({ socketPath, agent } as Docker.DockerOptions);
+  return new Docker({ socketPath });
 }

@@ -33,9 +33,6 @@ export async function createBerthWorker(options: CreateWorkerOptions): Promise<W
     taskQueue: options.taskQueue ?? config.temporal.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities({ docker, logger, config }),
-    maxConcurrentActivityTaskExecutions: 200,
-    maxConcurrentWorkflowTaskExecutions: 200,
-    maxCachedWorkflows: 2000,
   });
 }
 

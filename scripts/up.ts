@@ -1,0 +1,141 @@
+/**
+ * Runs berth's whole stack on embedded defaults: the Temporal dev server (SQLite in the
+ * data folder), one worker and the API, then prints where everything is. Ctrl-C stops all.
+ * Started by `npm run up` after scripts/setup.sh.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { startTemporalDevServer } from '../src/dev/temporal-dev-server.js';
+
+const env = process.env;
+const dataDir = path.resolve(env.BERTH_DATA_DIR ?? '.berth');
+const logDir = path.join(dataDir, 'logs');
+mkdirSync(logDir, { recursive: true });
+const temporalPort = Number(env.BERTH_TEMPORAL_PORT ?? 7233);
+const temporalUiPort = Number(env.BERTH_TEMPORAL_UI_PORT ?? 8233);
+const apiPort = Number(env.BERTH_API_PORT ?? 3000);
+const t0 = Date.now();
+
+function step(name: string): (note?: string) => void {
+  const started = Date.now();
+  process.stdout.write(`[berth] ${name} ...`);
+  return (note) => process.stdout.write(` done${note ? ` (${note})` : ''} (${((Date.now() - started) / 1000).toFixed(1)}s)\n`);
+}
+
+/** A value persisted in the data folder, created once. */
+function persistent(file: string, make: () => string): string {
+  const full = path.join(dataDir, file);
+  if (existsSync(full)) return readFileSync(full, 'utf8').trim();
+  const value = make();
+  writeFileSync(full, `${value}\n`, { mode: 0o600 });
+  return value;
+}
+
+const apiKey = persistent('dev-api-key', () => `berth_dev_${randomBytes(16).toString('hex')}`);
+const childEnv: Record<string, string | undefined> = {
+  ...env,
+  BERTH_API_KEYS: env.BERTH_API_KEYS ?? `${apiKey}:dev`,
+  BERTH_SECRET_KEY: env.BERTH_SECRET_KEY ?? persistent('secret-key', () => randomBytes(32).toString('hex')),
+  TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
+  TEMPORAL_UI_URL: `http://127.0.0.1:${temporalUiPort}`,
+  BERTH_API_PORT: String(apiPort),
+  BERTH_DATA_DIR: dataDir,
+};
+
+const children: ChildProcess[] = [];
+function startNode(name: string, entry: string): ChildProcess {
+  const out = openSync(path.join(logDir, `${name}.log`), 'a');
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], { env: childEnv, stdio: ['ignore', out, out] });
+  child.once('exit', (code, signal) => {
+    if (!stopping) {
+      console.error(`[berth] ${name} exited (${signal ?? code}); see ${path.join(logDir, `${name}.log`)}`);
+      void stopAll(1);
+    }
+  });
+  children.push(child);
+  return child;
+}
+
+let stopping = false;
+let stopDevServer: (() => Promise<void>) | undefined;
+async function stopAll(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log('\n[berth] stopping API, worker and Temporal dev server ...');
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null || c.signalCode !== null) return resolve();
+          c.once('exit', () => resolve());
+          c.kill('SIGTERM');
+          setTimeout(() => c.kill('SIGKILL'), 10_000).unref();
+        }),
+    ),
+  );
+  await stopDevServer?.();
+  console.log('[berth] stopped. Sandboxes keep running; their timers resume with the next `npm run up`.');
+  process.exit(code);
+}
+process.on('SIGINT', () => void stopAll(0));
+process.on('SIGTERM', () => void stopAll(0));
+
+async function waitReady(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} not ready within ${timeoutMs / 1000} s; see logs in ${logDir}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function main(): Promise<void> {
+  let done = step(`Temporal dev server on :${temporalPort} (SQLite ${path.join(dataDir, 'temporal.db')})`);
+  const server = await startTemporalDevServer({
+    port: temporalPort,
+    uiPort: temporalUiPort,
+    dbFile: path.join(dataDir, 'temporal.db'),
+    logFile: path.join(logDir, 'temporal.log'),
+    headless: false,
+  });
+  stopDevServer = () => server.stop();
+  server.process.once('exit', () => {
+    if (!stopping) {
+      console.error(`[berth] Temporal dev server exited; see ${path.join(logDir, 'temporal.log')}`);
+      void stopAll(1);
+    }
+  });
+  done();
+  done = step('worker');
+  startNode('worker', 'src/worker.ts');
+  done();
+  done = step(`API on :${apiPort}`);
+  startNode('api', 'src/api/main.ts');
+  await waitReady(`http://127.0.0.1:${apiPort}/readyz`, 60_000);
+  done();
+  const api = `http://127.0.0.1:${apiPort}`;
+  console.log(`
+[berth] up in ${((Date.now() - t0) / 1000).toFixed(1)}s
+  API          ${api}
+  API docs     ${api}/docs   (OpenAPI: ${api}/openapi.json)
+  Temporal UI  http://127.0.0.1:${temporalUiPort}
+  API key      ${env.BERTH_API_KEYS ? '(from BERTH_API_KEYS)' : apiKey}
+  Logs         ${logDir}/{api,worker,temporal}.log
+
+  Try: curl -s -X POST ${api}/sandboxes -H "Authorization: Bearer ${env.BERTH_API_KEYS ? '<key>' : apiKey}" \\
+         -H 'content-type: application/json' -d '{"templateID":"base","timeout":300}'
+
+Press Ctrl-C to stop.`);
+}
+
+main().catch(async (err: unknown) => {
+  console.error(`\n[berth] up failed: ${(err as Error).message}`);
+  await stopAll(1);
+});
