@@ -189,13 +189,16 @@ export class SandboxService {
       info = await this.call(sandboxID, (h) => h.executeUpdate(resumeUpdate, { args: [{ owner, reason: 'auto_resume' }] }));
       return info;
     }
-    this.touch(sandboxID);
+    this.touch(sandboxID, info.timeout * 1000);
     return info;
   }
 
-  /** Records an interaction (coalesced touch signal). */
-  touch(sandboxID: string): void {
-    this.touches.touch(sandboxID);
+  /**
+   * Records an interaction (coalesced touch signal). Pass the sandbox's idle timeout when
+   * known: the coalescing window is capped at a quarter of it.
+   */
+  touch(sandboxID: string, idleTimeoutMs?: number): void {
+    this.touches.touch(sandboxID, idleTimeoutMs === undefined ? undefined : Math.max(100, idleTimeoutMs / 4));
   }
 
   /** Lifecycle transitions, also after the sandbox stopped (while Temporal retains it). */

@@ -14,11 +14,16 @@ export class TouchCoalescer {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** Records an interaction with `sandboxID`. */
-  touch(sandboxID: string): void {
+  /**
+   * Records an interaction with `sandboxID`. `maxWindowMs` narrows the window for this
+   * sandbox (the API passes a quarter of its idle timeout, so a trailing touch always lands
+   * well before the deadline it extends).
+   */
+  touch(sandboxID: string, maxWindowMs = Number.POSITIVE_INFINITY): void {
+    const windowMs = Math.min(this.windowMs, maxWindowMs);
     const nowMs = this.clock();
     const last = this.lastSentMs.get(sandboxID);
-    if (last === undefined || nowMs - last >= this.windowMs) {
+    if (last === undefined || nowMs - last >= windowMs) {
       this.fire(sandboxID, nowMs);
       return;
     }
@@ -26,7 +31,7 @@ export class TouchCoalescer {
     const timer = setTimeout(() => {
       this.trailing.delete(sandboxID);
       this.fire(sandboxID, this.clock());
-    }, last + this.windowMs - nowMs);
+    }, last + windowMs - nowMs);
     timer.unref();
     this.trailing.set(sandboxID, timer);
   }

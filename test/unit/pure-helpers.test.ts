@@ -46,6 +46,19 @@ describe('TouchCoalescer', () => {
     expect(sent).toEqual([0, 1000, 2500]);
     c.close();
   });
+  it('narrows the window to the per-sandbox cap', () => {
+    vi.useFakeTimers();
+    let now = 0;
+    const sent: number[] = [];
+    const c = new TouchCoalescer(4000, async () => void sent.push(now), () => undefined, () => now);
+    c.touch('a', 500);
+    now = 100;
+    c.touch('a', 500);
+    now = 500;
+    vi.advanceTimersByTime(400);
+    expect(sent).toEqual([0, 500]);
+    c.close();
+  });
 });
 
 describe('loadConfig', () => {
