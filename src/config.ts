@@ -63,9 +63,17 @@ const envSchema = z.object({
   BERTH_MAX_MEMORY_MB: z.coerce.number().int().positive().default(8192),
   BERTH_ALLOW_CUSTOM_IMAGES: bool.default(false),
   BERTH_TEMPLATE_IMAGES: jsonRecord.default({}),
-  BERTH_TOUCH_COALESCE_MS: z.coerce.number().int().min(0).default(1000),
+  BERTH_TOUCH_COALESCE_MS: z.coerce.number().int().min(0).default(4000),
   BERTH_HISTORY_EVENT_LIMIT: z.coerce.number().int().min(100).default(10_000),
   BERTH_PIDS_LIMIT: z.coerce.number().int().positive().default(512),
+  BERTH_WORKER_METRICS_ADDRESS: z.string().default('127.0.0.1:9464'),
+  BERTH_WORKER_METRICS_URL: z.string().default('http://127.0.0.1:9464/metrics'),
+  BERTH_EXEC_OUTPUT_CAP_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
+  BERTH_LOG_READ_CAP_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  BERTH_FILE_EDIT_CAP_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
+  BERTH_LIST_ENTRIES_CAP: z.coerce.number().int().positive().default(10_000),
+  BERTH_METRICS_INTERVAL_MS: z.coerce.number().int().min(0).default(5000),
+  BERTH_METRICS_RETENTION: z.coerce.number().int().positive().default(720),
 });
 
 /** berth's whole configuration; built only by {@link loadConfig}. */
@@ -87,6 +95,23 @@ export interface BerthConfig {
     historyEventLimit: number;
   };
   limits: { maxSandboxesPerOwner: number; maxCpu: number; maxMemoryMB: number; pidsLimit: number };
+  /** Worker: where it serves Temporal SDK metrics ('' = off). API: where it reads them for /metrics ('' = off). */
+  workerMetrics: { bindAddress: string; scrapeUrl: string };
+  /** Data-plane limits (commands, files, metrics). */
+  dataPlane: {
+    /** Per stream (stdout, stderr) cap of a buffered foreground command; the rest is dropped and flagged. */
+    execOutputCapBytes: number;
+    /** Largest chunk of each stream one background-logs read returns. */
+    logReadCapBytes: number;
+    /** Largest file `replace` loads into memory. */
+    fileEditCapBytes: number;
+    /** Most entries one list or search answers with. */
+    listEntriesCap: number;
+    /** Metrics sampling period; 0 disables the background sampler. */
+    metricsIntervalMs: number;
+    /** Samples kept per sandbox. */
+    metricsRetention: number;
+  };
   allowCustomImages: boolean;
   templates: Map<string, Template>;
 }
@@ -129,6 +154,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxMemoryMB: e.BERTH_MAX_MEMORY_MB,
       pidsLimit: e.BERTH_PIDS_LIMIT,
     },
+    dataPlane: {
+      execOutputCapBytes: e.BERTH_EXEC_OUTPUT_CAP_BYTES,
+      logReadCapBytes: e.BERTH_LOG_READ_CAP_BYTES,
+      fileEditCapBytes: e.BERTH_FILE_EDIT_CAP_BYTES,
+      listEntriesCap: e.BERTH_LIST_ENTRIES_CAP,
+      metricsIntervalMs: e.BERTH_METRICS_INTERVAL_MS,
+      metricsRetention: e.BERTH_METRICS_RETENTION,
+    },
+    workerMetrics: { bindAddress: e.BERTH_WORKER_METRICS_ADDRESS, scrapeUrl: e.BERTH_WORKER_METRICS_URL },
     allowCustomImages: e.BERTH_ALLOW_CUSTOM_IMAGES,
     templates: buildTemplateCatalog(e.BERTH_TEMPLATE_IMAGES),
   };

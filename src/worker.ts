@@ -39,7 +39,13 @@ export async function createBerthWorker(options: CreateWorkerOptions): Promise<W
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'berth-worker');
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({
+    logger: new DefaultLogger('WARN'),
+    // Temporal SDK metrics (activity failures, task latencies), re-served by the API's /metrics.
+    ...(config.workerMetrics.bindAddress
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: config.workerMetrics.bindAddress, countersTotalSuffix: true } } } }
+      : {}),
+  });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const worker = await createBerthWorker({ config, docker: createDockerClient(config.dockerSocket), logger, connection });
   logger.info({ taskQueue: config.temporal.taskQueue, host: config.hostName }, 'worker started');

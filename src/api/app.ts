@@ -67,7 +67,9 @@ export function createApp(deps: AppDeps): BerthApp {
     res.type('html').send(docsPage());
   });
   app.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    const own = await metrics.registry.metrics();
+    const worker = await scrapeWorkerMetrics(config.workerMetrics.scrapeUrl);
+    res.type(metrics.registry.contentType).send(worker ? `${own}\n# worker (Temporal SDK) metrics from ${config.workerMetrics.scrapeUrl}\n${worker}` : own);
   });
 
   app.use(apiKeyAuth(config.apiKeys));
@@ -78,6 +80,17 @@ export function createApp(deps: AppDeps): BerthApp {
   });
   app.use(errorMiddleware(logger));
   return { app, service, metrics, close: () => service.close() };
+}
+
+/** The worker's Temporal SDK metrics (activity failures, task latencies), or null when unreachable. */
+async function scrapeWorkerMetrics(url: string): Promise<string | null> {
+  if (!url) return null;
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    return res.ok ? await res.text() : null;
+  } catch {
+    return null;
+  }
 }
 
 async function collectStates(client: Client) {

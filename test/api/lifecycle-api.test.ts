@@ -178,5 +178,7 @@ describe('docs and metrics', () => {
     expect(String(metrics.body)).toMatch(/berth_http_request_duration_seconds_bucket\{[^}]*route="\/sandboxes\/:id\/pause"/);
     expect(String(metrics.body)).toMatch(/berth_sandboxes\{state="running"\}/);
     expect(String(metrics.body)).toMatch(/berth_sandbox_creates_total\{template="tiny",outcome="ok"\}/);
+    // The worker's Temporal SDK metrics ride along: activity executions and failures.
+    expect(String(metrics.body)).toMatch(/temporal_activity_execution_latency/);
   });
 });

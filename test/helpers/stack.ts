@@ -14,9 +14,11 @@ import { loadConfig, type BerthConfig } from '../../src/config.js';
 import { createDockerClient } from '../../src/docker.js';
 import { createLogger } from '../../src/logger.js';
 import { connectTemporalClient } from '../../src/temporal/client.js';
+import { freePort } from '../../src/dev/temporal-dev-server.js';
 import { createBerthWorker } from '../../src/worker.js';
 
 let runtimeInstalled = false;
+let workerMetricsUrl = '';
 
 export interface TestStack {
   config: BerthConfig;
@@ -50,7 +52,12 @@ export interface StackOptions {
 
 export async function startStack(options: StackOptions = {}): Promise<TestStack> {
   if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
+    const metricsPort = await freePort();
+    Runtime.install({
+      logger: new DefaultLogger('WARN'),
+      telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${metricsPort}`, countersTotalSuffix: true } } },
+    });
+    workerMetricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
     runtimeInstalled = true;
   }
   const suffix = randomBytes(4).toString('hex');
@@ -68,6 +75,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     BERTH_TASK_QUEUE: `berth-test-${suffix}`,
     BERTH_LOG_LEVEL: process.env.BERTH_TEST_LOG_LEVEL ?? 'silent',
     BERTH_HOST_NAME: 'test-host',
+    BERTH_WORKER_METRICS_URL: workerMetricsUrl,
     ...options.env,
   });
   const logger = createLogger(config.logLevel, 'berth-test');
