@@ -41,7 +41,7 @@ export function createApp(deps: AppDeps): BerthApp {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
-  app.use(metrics.middleware());
+  app.use(metrics.middleware(logger));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

@@ -1,4 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The API's Prometheus metrics. `liveCounts` is read at scrape time (visibility counts). */
@@ -50,13 +51,21 @@ export class ApiMetrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'berth_api_' });
   }
 
-  /** Express middleware timing each request by its route pattern. */
-  middleware() {
+  /** Express middleware timing each request by its route pattern, and logging it (with the sandbox ID). */
+  middleware(logger?: Logger) {
     return (req: Request, res: Response, next: NextFunction): void => {
       const end = this.requestDuration.startTimer();
       res.on('finish', () => {
-        const route = (req.route as { path?: string } | undefined)?.path;
-        end({ method: req.method, route: route ? `${req.baseUrl}${route}` : 'unmatched', status: String(res.statusCode) });
+        const routePath = (req.route as { path?: string } | undefined)?.path;
+        const route = routePath ? `${req.baseUrl}${routePath}` : 'unmatched';
+        const seconds = end({ method: req.method, route, status: String(res.statusCode) });
+        if (logger && route !== '/metrics' && route !== '/healthz') {
+          const sandboxID = /^\/sandboxes\/([a-z0-9]{20})(?:\/|$)/.exec(req.path)?.[1];
+          logger.info(
+            { method: req.method, route, status: res.statusCode, durationMs: Math.round(seconds * 1000), ...(sandboxID ? { sandboxID } : {}), owner: req.caller?.owner },
+            'request',
+          );
+        }
       });
       next();
     };
