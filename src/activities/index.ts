@@ -45,42 +45,46 @@ export function createActivities({ docker, logger, config }: ActivityDeps) {
     /** Creates and starts the sandbox's container (or adopts the one a previous attempt made). */
     async provisionSandbox(req: ProvisionRequest): Promise<ProvisionResult> {
       const log = logger.child({ sandboxID: req.sandboxID, activity: 'provisionSandbox' });
-      let existing = await inspectOrNull(req.sandboxID);
-      if (!existing) {
-        const envs = req.sealedEnvs ? openJson<Record<string, string>>(req.sealedEnvs, config.secretKeyHex) : {};
-        try {
-          await docker.createContainer(containerSpec(req, { pidsLimit: config.limits.pidsLimit, envs }));
-          log.info({ image: req.image }, 'container created');
-        } catch (err) {
-          const status = dockerStatus(err);
-          if (status === 404) {
-            throw ApplicationFailure.create({
-              type: FailureType.imageNotFound,
-              message: `image ${req.image} is not on host ${config.hostName}: ${dockerMessage(err)}. Build it (npm run setup) or map the template to an image that exists.`,
-              nonRetryable: true,
-            });
-          }
-          if (status !== 409) throw new Error(`docker create failed: ${dockerMessage(err)}`);
-          // 409: a concurrent attempt created it; adopt it below.
+      const envs = req.sealedEnvs ? openJson<Record<string, string>>(req.sealedEnvs, config.secretKeyHex) : {};
+      let containerID: string | undefined;
+      let running = false;
+      try {
+        // Fast path: create straight away (no inspect first); a 409 means an earlier attempt made it.
+        containerID = (await docker.createContainer(containerSpec(req, { pidsLimit: config.limits.pidsLimit, envs }))).id;
+        log.info({ image: req.image }, 'container created');
+      } catch (err) {
+        const status = dockerStatus(err);
+        if (status === 404) {
+          throw ApplicationFailure.create({
+            type: FailureType.imageNotFound,
+            message: `image ${req.image} is not on host ${config.hostName}: ${dockerMessage(err)}. Build it (npm run setup) or map the template to an image that exists.`,
+            nonRetryable: true,
+          });
         }
-        existing = await inspectOrNull(req.sandboxID);
-        if (!existing) throw new Error(`container ${req.sandboxID} vanished right after creation`);
+        if (status !== 409) throw new Error(`docker create failed: ${dockerMessage(err)}`);
+        // The engine reserves the name before the concurrent create is visible: wait for it.
+        let existing = await inspectOrNull(req.sandboxID);
+        for (let attempt = 0; !existing && attempt < 40; attempt++) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          existing = await inspectOrNull(req.sandboxID);
+        }
+        if (!existing) throw new Error(`container ${req.sandboxID} conflicted on create but does not exist; retrying`);
+        if (existing.Config.Labels?.[LABELS.sandbox] !== req.sandboxID) {
+          throw ApplicationFailure.create({ message: `a container named ${req.sandboxID} exists but is not berth's`, nonRetryable: true });
+        }
+        containerID = existing.Id;
+        running = existing.State.Running;
+        log.info('adopted the container of an earlier attempt');
       }
-      if (existing.Config.Labels?.[LABELS.sandbox] !== req.sandboxID) {
-        throw ApplicationFailure.create({
-          message: `a container named ${req.sandboxID} exists but is not berth's`,
-          nonRetryable: true,
-        });
-      }
-      if (!existing.State.Running) {
+      if (!running) {
         try {
-          await docker.getContainer(req.sandboxID).start();
+          await docker.getContainer(containerID).start();
         } catch (err) {
           if (dockerStatus(err) !== 304) throw new Error(`docker start failed: ${dockerMessage(err)}`);
         }
         log.info('container started');
       }
-      return { containerID: existing.Id, host: config.hostName };
+      return { containerID, host: config.hostName };
     },
 
     /** Freezes every process of the sandbox; its filesystem and memory are kept. */

@@ -60,7 +60,7 @@ export class ApiMetrics {
         const route = routePath ? `${req.baseUrl}${routePath}` : 'unmatched';
         const seconds = end({ method: req.method, route, status: String(res.statusCode) });
         if (logger && route !== '/metrics' && route !== '/healthz') {
-          const sandboxID = /^\/sandboxes\/([a-z0-9]{20})(?:\/|$)/.exec(req.path)?.[1];
+          const sandboxID = /^\/sandboxes\/([a-z0-9]{20})(?:\/|$)/.exec(req.originalUrl.split("?")[0] ?? "")?.[1];
           logger.info(
             { method: req.method, route, status: res.statusCode, durationMs: Math.round(seconds * 1000), ...(sandboxID ? { sandboxID } : {}), owner: req.caller?.owner },
             'request',

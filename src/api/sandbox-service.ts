@@ -3,7 +3,7 @@
  * signals and queries, and listing into visibility queries. Owns no state of its own.
  */
 import { randomUUID } from 'node:crypto';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WithStartWorkflowOperation, type Client, type WorkflowHandle } from '@temporalio/client';
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes.js';
 import type { Logger } from 'pino';
 import type { BerthConfig } from '../config.js';
@@ -29,6 +29,7 @@ import {
   type SandboxInfo,
   type SandboxResult,
   type SandboxSpec,
+  type SandboxWorkflowInput,
   type SandboxStatus,
   type TransitionReason,
 } from '../workflows/definitions.js';
@@ -94,10 +95,10 @@ export class SandboxService {
     const spec = this.buildSpec(owner, body);
     await this.reserveQuota(owner);
     try {
-      const handle = await this.client.workflow.start<typeof sandboxWorkflow>('sandboxWorkflow', {
+      const workflowOptions = {
         workflowId: workflowIdFor(spec.sandboxID),
         taskQueue: this.config.temporal.taskQueue,
-        args: [{ spec }],
+        args: [{ spec }] as [SandboxWorkflowInput],
         typedSearchAttributes: [
           { key: SearchAttr.state, value: 'creating' },
           { key: SearchAttr.template, value: spec.templateID },
@@ -105,10 +106,19 @@ export class SandboxService {
           { key: SearchAttr.metadata, value: metadataKeywords(spec.metadata) },
         ],
         staticSummary: `sandbox ${spec.sandboxID} · template ${spec.templateID} · owner ${owner}`,
+      };
+      if (!wait) {
+        await this.client.workflow.start<typeof sandboxWorkflow>('sandboxWorkflow', workflowOptions);
+        this.logger.info({ sandboxID: spec.sandboxID, owner, templateID: spec.templateID }, 'sandbox workflow started');
+        return this.view(pendingInfo(spec));
+      }
+      // One round trip: start the workflow and wait for it to be ready (update-with-start).
+      const startWorkflowOperation = new WithStartWorkflowOperation<typeof sandboxWorkflow>('sandboxWorkflow', {
+        ...workflowOptions,
+        workflowIdConflictPolicy: 'FAIL',
       });
-      this.logger.info({ sandboxID: spec.sandboxID, owner, templateID: spec.templateID }, 'sandbox workflow started');
-      if (!wait) return this.view(pendingInfo(spec));
-      const info = await handle.executeUpdate(waitReadyUpdate, { args: [{ owner }] });
+      const info = await this.client.workflow.executeUpdateWithStart(waitReadyUpdate, { args: [{ owner }], startWorkflowOperation });
+      this.logger.info({ sandboxID: spec.sandboxID, owner, templateID: spec.templateID, status: info.status }, 'sandbox created');
       if (info.status === 'failed') {
         this.onLifecycle({ kind: 'create_failed', templateID: spec.templateID });
         throw new ProvisionFailedError(`sandbox could not be provisioned: ${info.stopDetail ?? 'unknown error'}`);
