@@ -10,6 +10,7 @@ import {
   continueAsNew,
   log,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -302,7 +303,12 @@ export async function sandboxWorkflow(input: SandboxWorkflowInput): Promise<Sand
     // later, so they do not re-arm: when the timer fires we re-check and re-arm if needed.
     const woken = () => armVersion !== seenVersion || state.isFinal();
     let changed = true;
-    if (deadline) changed = await condition(woken, Math.max(1, deadline.atMs - now()));
+    setCurrentDetails(describeState(state.status, deadline));
+    if (deadline) {
+      // The timer's summary tells operators in the Temporal UI what it waits for.
+      const summary = `${deadline.reason}: ${deadline.action} at ${new Date(deadline.atMs).toISOString()}`;
+      changed = await condition(woken, Math.max(1, deadline.atMs - now()), { summary });
+    }
     else await condition(woken);
     if (!changed) {
       await exclusive(async () => {
@@ -313,7 +319,14 @@ export async function sandboxWorkflow(input: SandboxWorkflowInput): Promise<Sand
   }
 
   await condition(allHandlersFinished);
+  setCurrentDetails(describeState(state.status, null));
   return { info: info(), events: state.events() };
+}
+
+/** One line for the Temporal UI's "current details". */
+function describeState(status: SandboxStatus, deadline: Deadline | null): string {
+  if (!deadline) return `**${status}**`;
+  return `**${status}** · next: ${deadline.action} (${deadline.reason}) at ${new Date(deadline.atMs).toISOString()}`;
 }
 
 function validateDuration(valueMs: number | undefined, name: string, optional: boolean): void {

@@ -1,5 +1,9 @@
 /** The lifecycle REST surface against real Temporal and Docker: every endpoint and error case. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '../../src/api/app.js';
+import { createLogger } from '../../src/logger.js';
 import { eventually, startStack, type TestStack } from '../helpers/stack.js';
 
 let stack: TestStack;
@@ -83,6 +87,30 @@ describe('lifecycle endpoints', () => {
     const big = await stack.api('POST', '/sandboxes', { body: { templateID: 'tiny', resources: { cpu: 64 } } });
     expect(big.status).toBe(400);
     expect(big.body.message).toMatch(/limit/);
+  });
+});
+
+describe('API restart', () => {
+  it('a fresh API process serves existing sandboxes: the API holds no state', async () => {
+    const sb = await create({ timeout: 300 });
+    const second = createApp({ config: stack.config, client: stack.client, docker: stack.docker, logger: createLogger('silent', 'second-api') });
+    const server = await new Promise<Server>((resolve) => {
+      const s = second.app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const headers = { authorization: `Bearer ${stack.keys.alice}` };
+      const got = await fetch(`${base}/sandboxes/${sb.sandboxID}`, { headers });
+      expect(got.status).toBe(200);
+      expect(((await got.json()) as { endAt: string }).endAt).toBe(sb.endAt);
+      const paused = await fetch(`${base}/sandboxes/${sb.sandboxID}/pause`, { method: 'POST', headers });
+      expect(paused.status).toBe(200);
+    } finally {
+      second.close();
+      server.close();
+    }
+    expect((await stack.api('GET', `/sandboxes/${sb.sandboxID}`)).body.status).toBe('paused');
+    await stack.api('DELETE', `/sandboxes/${sb.sandboxID}`);
   });
 });
 
