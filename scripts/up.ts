@@ -16,6 +16,7 @@ mkdirSync(logDir, { recursive: true });
 const temporalPort = Number(env.BERTH_TEMPORAL_PORT ?? 7233);
 const temporalUiPort = Number(env.BERTH_TEMPORAL_UI_PORT ?? 8233);
 const apiPort = Number(env.BERTH_API_PORT ?? 3000);
+const workerMetricsPort = Number(env.BERTH_WORKER_METRICS_PORT ?? 9464);
 const t0 = Date.now();
 
 function step(name: string): (note?: string) => void {
@@ -41,6 +42,8 @@ const childEnv: Record<string, string | undefined> = {
   TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
   TEMPORAL_UI_URL: `http://127.0.0.1:${temporalUiPort}`,
   BERTH_API_PORT: String(apiPort),
+  BERTH_WORKER_METRICS_ADDRESS: `127.0.0.1:${workerMetricsPort}`,
+  BERTH_WORKER_METRICS_URL: `http://127.0.0.1:${workerMetricsPort}/metrics`,
   BERTH_DATA_DIR: dataDir,
 };
 
