@@ -1,7 +1,9 @@
 /**
  * Starts one Temporal dev server (the real one, built from the Go module proxy) and builds
- * the workflow bundle once for every test file. Removes test containers at the end.
+ * the workflow bundle once for every test file. Removes this run's leftover test
+ * containers at the end.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
@@ -11,6 +13,8 @@ import { startTemporalDevServer, type DevServer } from '../src/dev/temporal-dev-
 import { WORKFLOWS_PATH } from '../src/worker.js';
 
 let server: DevServer | undefined;
+/** Tags this run's test owners, so teardown never removes another run's containers. */
+const runTag = randomBytes(3).toString('hex');
 
 export async function setup(project: TestProject): Promise<void> {
   const dir = path.resolve('.berth/test');
@@ -21,6 +25,7 @@ export async function setup(project: TestProject): Promise<void> {
   writeFileSync(bundlePath, bundle.code);
   project.provide('temporalAddress', server.address);
   project.provide('workflowBundlePath', bundlePath);
+  project.provide('runTag', runTag);
 }
 
 export async function teardown(): Promise<void> {
@@ -33,7 +38,7 @@ async function removeTestContainers(): Promise<void> {
   const containers = await docker.listContainers({ all: true, filters: { label: ['berth.managed=true'] } }).catch(() => []);
   await Promise.all(
     containers
-      .filter((c) => (c.Labels['berth.owner'] ?? '').startsWith('test-'))
+      .filter((c) => (c.Labels['berth.owner'] ?? '').startsWith(`test-${runTag}-`))
       .map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)),
   );
 }
@@ -42,5 +47,7 @@ declare module 'vitest' {
   export interface ProvidedContext {
     temporalAddress: string;
     workflowBundlePath: string;
+    /** Prefix test owners with `test-<runTag>-`. */
+    runTag: string;
   }
 }

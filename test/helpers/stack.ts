@@ -66,7 +66,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
   const owners: Record<string, string> = {};
   for (const name of ownerNames) {
     keys[name] = `key-${name}-${suffix}`;
-    owners[name] = `test-${name}-${suffix}`;
+    owners[name] = `test-${inject('runTag')}-${name}-${suffix}`;
   }
   const config = loadConfig({
     BERTH_API_KEYS: ownerNames.map((n) => `${keys[n]}:${owners[n]}`).join(','),

@@ -10,14 +10,13 @@ import { inject } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { defaultTemporalCliPath } from '../../src/dev/temporal-dev-server.js';
 import { createDockerClient } from '../../src/docker.js';
-import { newSandboxID, workflowIdFor } from '../../src/ids.js';
+import { workflowIdFor } from '../../src/ids.js';
+import { testSandboxSpec } from './spec.js';
 import { createLogger } from '../../src/logger.js';
-import { LOCAL_IMAGES } from '../../src/templates.js';
 import { createBerthWorker } from '../../src/worker.js';
 import { ALL_SEARCH_ATTRIBUTES, SearchAttr, waitReadyUpdate, type SandboxInfo, type SandboxSpec } from '../../src/workflows/definitions.js';
 import type { sandboxWorkflow } from '../../src/workflows/sandbox.js';
 
-export const TEST_OWNER_PREFIX = 'test-wf-';
 
 export interface WorkflowTestEnv {
   env: TestWorkflowEnvironment;
@@ -40,7 +39,7 @@ export async function startWorkflowTestEnv(): Promise<WorkflowTestEnv> {
     server: { executable: { type: 'existing-path', path: defaultTemporalCliPath() }, searchAttributes: ALL_SEARCH_ATTRIBUTES },
   });
   const suffix = randomBytes(4).toString('hex');
-  const owner = `${TEST_OWNER_PREFIX}${suffix}`;
+  const owner = `test-${inject('runTag')}-wf-${suffix}`;
   const taskQueue = `wf-test-${suffix}`;
   const config = loadConfig({
     BERTH_API_KEYS: `unused-key-${suffix}:${owner}`,
@@ -67,21 +66,8 @@ export async function startWorkflowTestEnv(): Promise<WorkflowTestEnv> {
     owner,
     docker,
     async startSandbox(overrides = {}) {
-      const sandboxID = newSandboxID();
-      const spec: SandboxSpec = {
-        sandboxID,
-        owner,
-        templateID: 'tiny',
-        image: LOCAL_IMAGES.busybox,
-        metadata: {},
-        resources: { cpu: 0.5, memoryMB: 32 },
-        lifecycle: { onTimeout: 'kill', autoResume: false },
-        idleTimeoutMs: 60_000,
-        maxLifetimeMs: 600_000,
-        pausedRetentionMs: 600_000,
-        historyEventLimit: 10_000,
-        ...overrides,
-      };
+      const spec = testSandboxSpec(owner, overrides);
+      const sandboxID = spec.sandboxID;
       const handle = await env.client.workflow.start<typeof sandboxWorkflow>('sandboxWorkflow', {
         workflowId: workflowIdFor(sandboxID),
         taskQueue,

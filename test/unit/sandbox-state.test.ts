@@ -1,21 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { SandboxState } from '../../src/workflows/sandbox-state.js';
 import type { SandboxSpec } from '../../src/workflows/definitions.js';
+import { testSandboxSpec } from '../helpers/spec.js';
 
-const spec = (over: Partial<SandboxSpec> = {}): SandboxSpec => ({
-  sandboxID: 'abc',
-  owner: 'o',
-  templateID: 'tiny',
-  image: 'img',
-  metadata: {},
-  resources: { cpu: 1, memoryMB: 64 },
-  lifecycle: { onTimeout: 'kill', autoResume: false },
-  idleTimeoutMs: 1000,
-  maxLifetimeMs: 10_000,
-  pausedRetentionMs: 5000,
-  historyEventLimit: 1000,
-  ...over,
-});
+const spec = (over: Partial<SandboxSpec> = {}): SandboxSpec =>
+  testSandboxSpec('o', { sandboxID: 'abc', idleTimeoutMs: 1000, maxLifetimeMs: 10_000, pausedRetentionMs: 5000, ...over });
 
 function running(over: Partial<SandboxSpec> = {}, at = 0): SandboxState {
   const s = SandboxState.create(spec(over), at);

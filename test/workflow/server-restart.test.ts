@@ -16,7 +16,7 @@ import { freePort, startTemporalDevServer, type DevServer } from '../../src/dev/
 import { createDockerClient } from '../../src/docker.js';
 import { newSandboxID, workflowIdFor } from '../../src/ids.js';
 import { createLogger } from '../../src/logger.js';
-import { LOCAL_IMAGES } from '../../src/templates.js';
+import { testSandboxSpec } from '../helpers/spec.js';
 import { createBerthWorker } from '../../src/worker.js';
 import { infoQuery, SearchAttr, setTimeoutUpdate, waitReadyUpdate, type SandboxResult } from '../../src/workflows/definitions.js';
 import type { sandboxWorkflow } from '../../src/workflows/sandbox.js';
@@ -57,23 +57,7 @@ it('keeps timers and state across a Temporal server restart', async () => {
     const handle = await client.workflow.start<typeof sandboxWorkflow>('sandboxWorkflow', {
       workflowId: workflowIdFor(sandboxID),
       taskQueue: config.temporal.taskQueue,
-      args: [
-        {
-          spec: {
-            sandboxID,
-            owner,
-            templateID: 'tiny',
-            image: LOCAL_IMAGES.busybox,
-            metadata: {},
-            resources: { cpu: 0.5, memoryMB: 32 },
-            lifecycle: { onTimeout: 'kill', autoResume: false },
-            idleTimeoutMs: 60_000,
-            maxLifetimeMs: 600_000,
-            pausedRetentionMs: 600_000,
-            historyEventLimit: 10_000,
-          },
-        },
-      ],
+      args: [{ spec: testSandboxSpec(owner, { sandboxID }) }],
       typedSearchAttributes: [{ key: SearchAttr.owner, value: owner }],
     });
     await handle.executeUpdate(waitReadyUpdate, { args: [{ owner }] });
