@@ -7,6 +7,10 @@ import { apiKeyAuth } from './auth.js';
 import { errorMiddleware } from './error-middleware.js';
 import { ApiMetrics } from './metrics.js';
 import { docsPage, openApiDocument } from './openapi.js';
+import { CommandRunner } from '../dataplane/commands.js';
+import { FileOps } from '../dataplane/files.js';
+import { fileRoutes } from './routes/files.js';
+import { commandRoutes } from './routes/commands.js';
 import { sandboxRoutes } from './routes/sandboxes.js';
 import { SandboxService } from './sandbox-service.js';
 
@@ -75,6 +79,8 @@ export function createApp(deps: AppDeps): BerthApp {
   app.use(apiKeyAuth(config.apiKeys));
   app.use(express.json({ limit: '1mb' }));
   app.use(sandboxRoutes(service));
+  app.use(commandRoutes(service, new CommandRunner(docker, config.dataPlane), config.dataPlane));
+  app.use(fileRoutes(service, new FileOps(docker, config.dataPlane)));
   app.use((req, res) => {
     res.status(404).json({ code: 'not_found', message: `no route ${req.method} ${req.path}; see /docs` });
   });

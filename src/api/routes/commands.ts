@@ -1,0 +1,197 @@
+/** `/sandboxes/{id}/commands…`: run commands (foreground, streamed, background), logs, signals. */
+import { StringDecoder } from 'node:string_decoder';
+import type { Readable } from 'node:stream';
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { InvalidArgumentError, NotFoundError } from '../../errors.js';
+import { collect } from '../../dataplane/exec.js';
+import { COMMAND_ID_PATTERN, type CommandRequest, type CommandRunner, type CommandStatus } from '../../dataplane/commands.js';
+import { encodeOutput, parseLogCursor, parseSignal, sandboxPath, SIGNALS } from '../../dataplane/paths.js';
+import { keepAlive, openSse } from '../../dataplane/sse.js';
+import { callerOf } from '../auth.js';
+import { registerOperations } from '../openapi.js';
+import type { SandboxService } from '../sandbox-service.js';
+import { parseOr400 } from '../validate.js';
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Body of `POST /sandboxes/{id}/commands`. */
+export const runCommandSchema = z
+  .object({
+    cmd: z
+      .union([z.string().min(1), z.array(z.string()).min(1)])
+      .describe('Shell string (run with /bin/sh -c) or argv array (run as is).'),
+    envs: z.record(z.string().regex(ENV_NAME, 'env names are letters, digits and _'), z.string()).default({}),
+    cwd: z.string().optional().describe('Absolute working directory; must exist.'),
+    user: z.string().regex(/^[a-zA-Z0-9_][a-zA-Z0-9_.:-]{0,63}$/).optional().describe('User name, uid or uid:gid; image default (root) when omitted.'),
+    timeout: z.number().positive().max(7 * 24 * 3600).optional().describe('Seconds; the command is killed (SIGKILL) after it.'),
+    stdin: z.string().optional().describe('Data written to stdin, then stdin is closed.'),
+    stdinEncoding: z.enum(['utf8', 'base64']).default('utf8'),
+    background: z.boolean().default(false).describe('Return a command ID at once; read status and logs later.'),
+    stream: z.boolean().default(false).describe('Foreground only: answer with server-sent events (also with Accept: text/event-stream).'),
+    encoding: z.enum(['utf8', 'base64']).default('utf8').describe('How stdout/stderr are encoded in the answer; base64 is exact bytes.'),
+  })
+  .strict();
+
+/** Body of `POST /sandboxes/{id}/commands/{cmdID}/signal`. */
+export const signalSchema = z.object({ signal: z.string().default('TERM').describe(`One of ${SIGNALS.join(', ')} (SIG prefix optional).`) }).strict();
+
+const logsQuerySchema = z.object({ cursor: z.string().optional(), encoding: z.enum(['utf8', 'base64']).default('utf8') });
+
+const id = '/sandboxes/{sandboxID}';
+const err = { '400': 'Invalid request', '404': 'Sandbox or command not found', '409': 'Sandbox paused (resume it, or create it with autoResume)' };
+registerOperations(`${id}/commands`, {
+  post: {
+    summary: 'Run a command: foreground JSON {exitCode, stdout, stderr}, SSE stream (stream:true), or background (background:true)',
+    body: runCommandSchema,
+    responses: { '200': 'Foreground result, or text/event-stream (start, stdout, stderr, end)', '201': 'Background command status', ...err },
+  },
+  get: { summary: 'List background commands', responses: { '200': '{commands}', ...err } },
+});
+registerOperations(`${id}/commands/{cmdID}`, { get: { summary: 'Background command status', responses: { '200': 'CommandStatus', ...err } } });
+registerOperations(`${id}/commands/{cmdID}/logs`, {
+  get: {
+    summary: 'Incremental background output from a cursor',
+    query: [
+      ['cursor', 'value returned by the previous call; empty = from the start'],
+      ['encoding', 'utf8 (default) or base64'],
+    ],
+    responses: { '200': '{stdout, stderr, cursor, more, status}', ...err },
+  },
+});
+registerOperations(`${id}/commands/{cmdID}/signal`, {
+  post: { summary: 'Signal (interrupt) a background command', body: signalSchema, responses: { ...err, '200': '{signalled, status}', '409': 'Not running, or sandbox paused' } },
+});
+
+function cmdIDOf(req: Request): string {
+  const cmdID = String(req.params.cmdID);
+  if (!COMMAND_ID_PATTERN.test(cmdID)) throw new NotFoundError(`command ${cmdID} not found`);
+  return cmdID;
+}
+
+function toRequest(body: z.infer<typeof runCommandSchema>): CommandRequest {
+  const stdin = body.stdin === undefined ? undefined : Buffer.from(body.stdin, body.stdinEncoding === 'base64' ? 'base64' : 'utf8');
+  return {
+    cmd: body.cmd,
+    envs: body.envs,
+    ...(body.cwd !== undefined ? { cwd: sandboxPath(body.cwd, 'cwd') } : {}),
+    ...(body.user !== undefined ? { user: body.user } : {}),
+    ...(body.timeout !== undefined ? { timeoutS: body.timeout } : {}),
+    ...(stdin ? { stdin } : {}),
+  };
+}
+
+/** The commands router. */
+export function commandRoutes(service: SandboxService, runner: CommandRunner, limits: { execOutputCapBytes: number }): Router {
+  const router = Router();
+
+  router.post('/sandboxes/:id/commands', async (req, res) => {
+    const { owner } = callerOf(req);
+    const body = parseOr400(runCommandSchema, req.body, 'command');
+    const request = toRequest(body);
+    const info = await service.beginInteraction(owner, req.params.id);
+    if (body.background) {
+      if (body.stream) throw new InvalidArgumentError('stream and background are exclusive: read a background command with /logs');
+      res.status(201).json(await runner.startBackground(info.sandboxID, request));
+      return;
+    }
+    const stream = body.stream || (req.get('accept') ?? '').includes('text/event-stream');
+    const stopKeepAlive = keepAlive(() => service.touch(info.sandboxID), info.timeout);
+    try {
+      const cmd = await runner.startForeground(info.sandboxID, request);
+      let finished = false;
+      res.on('close', () => {
+        if (finished) return;
+        // The client went away: interrupt, then kill what is left.
+        void cmd.interrupt('TERM').catch(() => undefined);
+        const kill = setTimeout(() => void cmd.interrupt('KILL').catch(() => undefined), 2000);
+        kill.unref();
+        void cmd.done.then(() => clearTimeout(kill));
+      });
+      if (stream) {
+        await streamCommand(res, cmd, body.encoding);
+        finished = true;
+        return;
+      }
+      const cap = limits.execOutputCapBytes;
+      const [out, errOut, done] = await Promise.all([collect(cmd.stdout, cap), collect(cmd.stderr, cap), cmd.done]);
+      finished = true;
+      res.json({
+        cmdID: cmd.cmdID,
+        pid: await cmd.pid,
+        exitCode: done.exitCode,
+        stdout: encodeOutput(out.data, body.encoding),
+        stderr: encodeOutput(errOut.data, body.encoding),
+        encoding: body.encoding,
+        truncated: { stdout: out.truncated, stderr: errOut.truncated },
+        outputBytes: { stdout: out.total, stderr: errOut.total },
+        timedOut: done.timedOut,
+      });
+    } finally {
+      stopKeepAlive();
+    }
+  });
+
+  router.get('/sandboxes/:id/commands', async (req, res) => {
+    const info = await service.beginInteraction(callerOf(req).owner, req.params.id);
+    res.json({ commands: await runner.list(info.sandboxID) });
+  });
+
+  router.get('/sandboxes/:id/commands/:cmdID', async (req, res) => {
+    const cmdID = cmdIDOf(req);
+    const info = await service.beginInteraction(callerOf(req).owner, req.params.id);
+    res.json(await runner.status(info.sandboxID, cmdID));
+  });
+
+  router.get('/sandboxes/:id/commands/:cmdID/logs', async (req, res) => {
+    const cmdID = cmdIDOf(req);
+    const query = parseOr400(logsQuerySchema, req.query, 'query');
+    const cursor = parseLogCursor(query.cursor);
+    const info = await service.beginInteraction(callerOf(req).owner, req.params.id);
+    // Status first: when it says exited, the logs read after it are complete.
+    const status: CommandStatus = await runner.status(info.sandboxID, cmdID);
+    const logs = await runner.logs(info.sandboxID, cmdID, cursor);
+    res.json({
+      stdout: encodeOutput(logs.stdout, query.encoding),
+      stderr: encodeOutput(logs.stderr, query.encoding),
+      encoding: query.encoding,
+      cursor: logs.cursor,
+      more: logs.more,
+      status,
+    });
+  });
+
+  router.post('/sandboxes/:id/commands/:cmdID/signal', async (req, res) => {
+    const cmdID = cmdIDOf(req);
+    const { signal } = parseOr400(signalSchema, req.body, 'signal');
+    const name = parseSignal(signal);
+    const info = await service.beginInteraction(callerOf(req).owner, req.params.id);
+    res.json(await runner.signal(info.sandboxID, cmdID, name));
+  });
+
+  return router;
+}
+
+async function streamCommand(
+  res: Response,
+  cmd: Awaited<ReturnType<CommandRunner['startForeground']>>,
+  encoding: 'utf8' | 'base64',
+): Promise<void> {
+  const sse = openSse(res);
+  await sse.send('start', { cmdID: cmd.cmdID, pid: await cmd.pid });
+  const pump = async (name: 'stdout' | 'stderr', source: Readable) => {
+    const decoder = new StringDecoder('utf8');
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      const data = encoding === 'base64' ? chunk.toString('base64') : decoder.write(chunk);
+      if (data) await sse.send(name, { data });
+    }
+    if (encoding === 'utf8') {
+      const rest = decoder.end();
+      if (rest) await sse.send(name, { data: rest });
+    }
+  };
+  await Promise.all([pump('stdout', cmd.stdout), pump('stderr', cmd.stderr)]);
+  const done = await cmd.done;
+  await sse.send('end', { exitCode: done.exitCode, timedOut: done.timedOut });
+  sse.end();
+}

@@ -1,0 +1,202 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '../../src/api/app.js';
+import { createLogger } from '../../src/logger.js';
+import { eventually, startStack, type TestStack } from '../helpers/stack.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type SseEvent = { event: string; data: any };
+
+let stack: TestStack;
+let tiny: string;
+let base: string;
+
+beforeAll(async () => {
+  stack = await startStack();
+  const [a, b] = await Promise.all([
+    stack.api('POST', '/sandboxes', { body: { templateID: 'tiny', timeout: 300 } }),
+    stack.api('POST', '/sandboxes', { body: { templateID: 'base', timeout: 300 } }),
+  ]);
+  expect(a.status).toBe(201);
+  expect(b.status).toBe(201);
+  tiny = a.body.sandboxID;
+  base = b.body.sandboxID;
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+/** Reads a server-sent-events response into a list of {event, data}. */
+async function sse(path: string, body: unknown, abortWhen?: (events: SseEvent[]) => boolean) {
+  const controller = new AbortController();
+  const res = await fetch(`${stack.baseUrl}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${stack.keys.alice}`, 'content-type': 'application/json', accept: 'text/event-stream' },
+    body: JSON.stringify(body),
+    signal: controller.signal,
+  });
+  expect(res.headers.get('content-type')).toContain('text/event-stream');
+  const events: SseEvent[] = [];
+  const decoder = new TextDecoder();
+  let buffer = '';
+  try {
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let at: number;
+      while ((at = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, at);
+        buffer = buffer.slice(at + 2);
+        const event = /^event: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (event && data) events.push({ event, data: JSON.parse(data) });
+      }
+      if (abortWhen?.(events)) {
+        controller.abort();
+        break;
+      }
+    }
+  } catch (err) {
+    if ((err as Error).name !== 'AbortError') throw err;
+  }
+  return events;
+}
+
+describe('foreground commands', () => {
+  it('runs a shell string with envs, cwd, user and stdin (busybox)', async () => {
+    const res = await stack.api('POST', `/sandboxes/${tiny}/commands`, {
+      body: { cmd: 'echo "$GREETING from $(pwd) as $(id -u)"; cat; echo oops >&2; exit 3', envs: { GREETING: 'hi' }, cwd: '/tmp', user: 'user', stdin: 'piped\n' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ exitCode: 3, stdout: 'hi from /tmp as 1000\npiped\n', stderr: 'oops\n', timedOut: false });
+    expect(res.body.pid).toBeGreaterThan(1);
+  });
+
+  it('runs an argv without a shell and returns binary output as base64', async () => {
+    const res = await stack.api('POST', `/sandboxes/${tiny}/commands`, { body: { cmd: ['printf', '\\000\\377\\001'], encoding: 'base64' } });
+    expect(res.status).toBe(200);
+    expect(Buffer.from(res.body.stdout, 'base64')).toEqual(Buffer.from([0, 255, 1]));
+  });
+
+  it('kills a command that exceeds its timeout', async () => {
+    const res = await stack.api('POST', `/sandboxes/${tiny}/commands`, { body: { cmd: 'echo started; sleep 30', timeout: 1 } });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ timedOut: true, exitCode: 137, stdout: 'started\n' });
+  });
+
+  it('writes, runs and reads back a Python script (base template)', async () => {
+    const script = 'import sys, json\nprint(json.dumps({"sum": sum(range(10)), "py": sys.version_info[0]}))\nopen("/tmp/out.txt","w").write("written by python")\n';
+    const put = await fetch(`${stack.baseUrl}/sandboxes/${base}/files?path=/home/user/job.py`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${stack.keys.alice}`, 'content-type': 'application/octet-stream' },
+      body: script,
+    });
+    expect(put.status).toBe(201);
+    const run = await stack.api('POST', `/sandboxes/${base}/commands`, { body: { cmd: ['python3', '/home/user/job.py'] } });
+    expect(run.body).toMatchObject({ exitCode: 0, stdout: '{"sum": 45, "py": 3}\n' });
+    const read = await stack.api('GET', `/sandboxes/${base}/files?path=/tmp/out.txt`);
+    expect(read.status).toBe(200);
+    expect(read.body).toBe('written by python');
+  });
+
+  it('streams start, stdout, stderr and end as server-sent events', async () => {
+    const events = await sse(`/sandboxes/${tiny}/commands`, { cmd: 'for i in 1 2 3; do echo out$i; echo err$i >&2; done; exit 7' });
+    expect(events[0]).toMatchObject({ event: 'start' });
+    expect(events[0]!.data.pid).toBeGreaterThan(1);
+    expect(events.filter((e) => e.event === 'stdout').map((e) => e.data.data).join('')).toBe('out1\nout2\nout3\n');
+    expect(events.filter((e) => e.event === 'stderr').map((e) => e.data.data).join('')).toBe('err1\nerr2\nerr3\n');
+    expect(events.at(-1)).toEqual({ event: 'end', data: { exitCode: 7, timedOut: false } });
+  });
+
+  it('interrupts a streaming command when the client closes the stream', async () => {
+    const events = await sse(`/sandboxes/${tiny}/commands`, { cmd: 'echo ready; exec sleep 1000' }, (evs) => evs.some((e) => e.event === 'stdout'));
+    expect(events.some((e) => e.event === 'stdout')).toBe(true);
+    await eventually(async () => {
+      const ps = await stack.api('POST', `/sandboxes/${tiny}/commands`, { body: { cmd: 'ps -o args | grep -c "^sleep 1000" || true' } });
+      return ps.body.stdout.trim() === '0';
+    });
+  });
+});
+
+describe('background commands', () => {
+  it('runs in the background, lists, reads logs with a cursor, and survives an API restart', async () => {
+    const start = await stack.api('POST', `/sandboxes/${tiny}/commands`, {
+      body: { cmd: 'echo one; echo e1 >&2; while [ ! -f /tmp/go ]; do sleep 0.1; done; echo two; exit 4', background: true },
+    });
+    expect(start.status).toBe(201);
+    expect(start.body).toMatchObject({ state: 'running', running: true, exitCode: null });
+    const cmdID = start.body.cmdID;
+    expect(cmdID).toMatch(/^c[a-z0-9]{16}$/);
+
+    const first = await eventually(async () => {
+      const logs = await stack.api('GET', `/sandboxes/${tiny}/commands/${cmdID}/logs`);
+      return logs.body.stdout === 'one\n' && logs.body.stderr === 'e1\n' ? logs.body : null;
+    });
+    expect(first.status.running).toBe(true);
+
+    // A second API process (same Temporal and Docker) reads the same command.
+    const other = createApp({ config: stack.config, client: stack.client, docker: stack.docker, logger: createLogger('silent', 'other') });
+    const server: Server = createServer(other.app);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const otherUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const list = await fetch(`${otherUrl}/sandboxes/${tiny}/commands`, { headers: { authorization: `Bearer ${stack.keys.alice}` } });
+      expect(((await list.json()) as { commands: Array<{ cmdID: string }> }).commands.map((c) => c.cmdID)).toContain(cmdID);
+      await stack.api('POST', `/sandboxes/${tiny}/commands`, { body: { cmd: 'touch /tmp/go' } });
+      const done = await eventually(async () => {
+        const r = await fetch(`${otherUrl}/sandboxes/${tiny}/commands/${cmdID}/logs?cursor=${first.cursor}`, { headers: { authorization: `Bearer ${stack.keys.alice}` } });
+        const body = (await r.json()) as { stdout: string; status: { running: boolean; exitCode: number } };
+        return body.status.running ? null : body;
+      });
+      expect(done).toMatchObject({ stdout: 'two\n', stderr: '', status: { state: 'exited', exitCode: 4 } });
+    } finally {
+      other.close();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+    const status = await stack.api('GET', `/sandboxes/${tiny}/commands/${cmdID}`);
+    expect(status.body).toMatchObject({ cmdID, state: 'exited', exitCode: 4, cmd: expect.stringContaining('echo one') });
+  });
+
+  it('interrupts a background command with a signal', async () => {
+    const start = await stack.api('POST', `/sandboxes/${base}/commands`, {
+      body: { cmd: 'trap "echo got TERM; exit 42" TERM; echo waiting; while :; do sleep 0.1; done', background: true, user: 'user' },
+    });
+    const cmdID = start.body.cmdID;
+    await eventually(async () => (await stack.api('GET', `/sandboxes/${base}/commands/${cmdID}/logs`)).body.stdout === 'waiting\n');
+    const sig = await stack.api('POST', `/sandboxes/${base}/commands/${cmdID}/signal`, { body: { signal: 'SIGTERM' } });
+    expect(sig.status).toBe(200);
+    expect(sig.body.signalled).toBeGreaterThan(0);
+    const done = await eventually(async () => {
+      const s = await stack.api('GET', `/sandboxes/${base}/commands/${cmdID}`);
+      return s.body.running ? null : s.body;
+    });
+    expect(done).toMatchObject({ state: 'exited', exitCode: 42, user: 'user' });
+    const again = await stack.api('POST', `/sandboxes/${base}/commands/${cmdID}/signal`, { body: {} });
+    expect(again.status).toBe(409);
+  });
+
+  it('caps one logs read and pages with the cursor', async () => {
+    // 3 MiB of output; the default read cap is 1 MiB per stream.
+    const start = await stack.api('POST', `/sandboxes/${tiny}/commands`, { body: { cmd: 'head -c 3145728 /dev/zero | tr "\\0" x', background: true } });
+    const cmdID = start.body.cmdID;
+    await eventually(async () => !(await stack.api('GET', `/sandboxes/${tiny}/commands/${cmdID}`)).body.running);
+    let cursor = '';
+    let total = 0;
+    for (let i = 0; i < 10; i++) {
+      const logs = await stack.api('GET', `/sandboxes/${tiny}/commands/${cmdID}/logs?cursor=${cursor}`);
+      expect(logs.body.stdout.length).toBeLessThanOrEqual(1024 * 1024);
+      total += logs.body.stdout.length;
+      cursor = logs.body.cursor;
+      if (!logs.body.more) break;
+    }
+    expect(total).toBe(3 * 1024 * 1024);
+    expect(cursor).toBe(`${3 * 1024 * 1024}.0`);
+  });
+
+  it('answers 404 for unknown commands and 400 for bad cursors', async () => {
+    expect((await stack.api('GET', `/sandboxes/${tiny}/commands/cnotacommand00000`)).status).toBe(404);
+    expect((await stack.api('GET', `/sandboxes/${tiny}/commands/../../etc`)).status).toBe(404);
+    const start = await stack.api('POST', `/sandboxes/${tiny}/commands`, { body: { cmd: 'true', background: true } });
+    expect((await stack.api('GET', `/sandboxes/${tiny}/commands/${start.body.cmdID}/logs?cursor=abc`)).status).toBe(400);
+  });
+});
