@@ -71,3 +71,10 @@ export class PayloadTooLargeError extends BerthError {
     super('payload_too_large', 413, message);
   }
 }
+
+/** 502: a server inside the sandbox did not answer (port proxy). */
+export class UpstreamUnavailableError extends BerthError {
+  constructor(message: string) {
+    super('upstream_unavailable', 502, message);
+  }
+}

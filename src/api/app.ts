@@ -1,3 +1,5 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Client } from '@temporalio/client';
 import type Docker from 'dockerode';
 import express, { type Express } from 'express';
@@ -9,6 +11,10 @@ import { ApiMetrics } from './metrics.js';
 import { docsPage, openApiDocument } from './openapi.js';
 import { CommandRunner } from '../dataplane/commands.js';
 import { FileOps } from '../dataplane/files.js';
+import { MetricsSampler } from '../dataplane/metrics.js';
+import { PortProxy } from '../dataplane/proxy.js';
+import { endpointRoutes, proxyUpgradeHandler } from './routes/endpoints.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { fileRoutes } from './routes/files.js';
 import { commandRoutes } from './routes/commands.js';
 import { sandboxRoutes } from './routes/sandboxes.js';
@@ -25,7 +31,12 @@ export interface BerthApp {
   app: Express;
   service: SandboxService;
   metrics: ApiMetrics;
-  /** Stops background timers (touch coalescing). Does not close the Temporal connection. */
+  /**
+   * The HTTP server's `upgrade` listener (WebSocket proxy to sandbox ports). `app.listen`
+   * installs it; attach it yourself when you create the server with `http.createServer(app)`.
+   */
+  upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  /** Stops background timers (touch coalescing, metrics sampling). Does not close the Temporal connection. */
   close(): void;
 }
 
@@ -77,15 +88,32 @@ export function createApp(deps: AppDeps): BerthApp {
   });
 
   app.use(apiKeyAuth(config.apiKeys));
+  const proxy = new PortProxy(docker);
+  app.use(endpointRoutes(service, proxy, config.api.publicUrl)); // before the JSON parser: proxied bodies pass untouched
   app.use(express.json({ limit: '1mb' }));
   app.use(sandboxRoutes(service));
   app.use(commandRoutes(service, new CommandRunner(docker, config.dataPlane), config.dataPlane));
   app.use(fileRoutes(service, new FileOps(docker, config.dataPlane)));
+  const sampler = new MetricsSampler(docker, { intervalMs: config.dataPlane.metricsIntervalMs, retention: config.dataPlane.metricsRetention }, logger);
+  sampler.start();
+  app.use(metricsRoutes(service, sampler, config.dataPlane.metricsIntervalMs));
   app.use((req, res) => {
     res.status(404).json({ code: 'not_found', message: `no route ${req.method} ${req.path}; see /docs` });
   });
   app.use(errorMiddleware(logger));
-  return { app, service, metrics, close: () => service.close() };
+  const upgrade = proxyUpgradeHandler({ service, proxy, apiKeys: config.apiKeys, logger });
+  const listen = app.listen.bind(app) as (...args: unknown[]) => Server;
+  app.listen = ((...args: unknown[]) => listen(...args).on('upgrade', upgrade)) as typeof app.listen;
+  return {
+    app,
+    service,
+    metrics,
+    upgrade,
+    close: () => {
+      service.close();
+      sampler.close();
+    },
+  };
 }
 
 /** The worker's Temporal SDK metrics (activity failures, task latencies), or null when unreachable. */

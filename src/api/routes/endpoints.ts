@@ -1,0 +1,110 @@
+/**
+ * `/sandboxes/{id}/endpoints/{port}` (how to reach a port) and `/sandboxes/{id}/proxy/{port}/…`
+ * (HTTP and WebSocket proxy to it, authenticated like the rest of the API, touching the sandbox).
+ */
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Router, type Request } from 'express';
+import type { Logger } from 'pino';
+import { BerthError, NotFoundError } from '../../errors.js';
+import { parsePort, type PortProxy } from '../../dataplane/proxy.js';
+import { keepAlive } from '../../dataplane/sse.js';
+import { apiKeyAuth, callerOf } from '../auth.js';
+import { registerOperations } from '../openapi.js';
+import type { SandboxService } from '../sandbox-service.js';
+
+registerOperations('/sandboxes/{sandboxID}/endpoints/{port}', {
+  get: { summary: 'How to reach a port of the sandbox (proxy URL through this API)', responses: { '200': 'Endpoint', '400': 'Invalid port', '404': 'Sandbox not found' } },
+});
+registerOperations('/sandboxes/{sandboxID}/proxy/{port}/{path}', {
+  get: {
+    summary: 'Proxy any method (and WebSocket upgrades) to the port inside the sandbox; the API key is not forwarded',
+    responses: { '200': 'Whatever the server answers', '502': 'Nothing listens on the port', '404': 'Sandbox not found' },
+  },
+});
+
+const PROXY_PATH = /^\/sandboxes\/([^/?]+)\/proxy\/([^/?]+)(.*)$/;
+
+/** The part of a proxied URL that goes upstream (`/sandboxes/x/proxy/8000/a?b` → `/a?b`). */
+export function upstreamPath(originalUrl: string): string | undefined {
+  const m = PROXY_PATH.exec(originalUrl);
+  if (!m) return undefined;
+  const rest = m[3] ?? '';
+  return rest.startsWith('/') ? rest : `/${rest}`;
+}
+
+function baseUrl(req: Request | http.IncomingMessage, publicUrl: string | undefined): string {
+  if (publicUrl) return publicUrl.replace(/\/$/, '');
+  const proto = 'protocol' in req && typeof req.protocol === 'string' ? req.protocol : 'http';
+  return `${proto}://${req.headers.host ?? 'localhost'}`;
+}
+
+/** The endpoints router; mount it before the JSON body parser so proxied bodies pass untouched. */
+export function endpointRoutes(service: SandboxService, proxy: PortProxy, publicUrl: string | undefined): Router {
+  const router = Router();
+
+  router.get('/sandboxes/:id/endpoints/:port', async (req, res) => {
+    const port = parsePort(req.params.port);
+    const info = await service.beginInteraction(callerOf(req).owner, req.params.id);
+    const url = `${baseUrl(req, publicUrl)}/sandboxes/${info.sandboxID}/proxy/${port}/`;
+    res.json({
+      sandboxID: info.sandboxID,
+      port,
+      url,
+      websocketUrl: url.replace(/^http/, 'ws'),
+      auth: 'send your API key (Authorization: Bearer or X-API-Key); it is not forwarded to the sandbox',
+      internal: { host: await proxy.address(info.sandboxID), port },
+    });
+  });
+
+  router.all('/sandboxes/:id/proxy/:port{/*rest}', async (req, res) => {
+    const port = parsePort(req.params.port);
+    const path = upstreamPath(req.originalUrl) ?? '/';
+    const info = await service.beginInteraction(callerOf(req).owner, String(req.params.id));
+    const stop = keepAlive(() => service.touch(info.sandboxID), info.timeout);
+    try {
+      await proxy.forward(info.sandboxID, port, path, req, res);
+    } finally {
+      stop();
+    }
+  });
+
+  return router;
+}
+
+/**
+ * The HTTP server `upgrade` listener: authenticates, checks the sandbox, and tunnels WebSocket
+ * upgrades on `/sandboxes/{id}/proxy/{port}/…` to the sandbox. Other upgrades get 404.
+ */
+export function proxyUpgradeHandler(deps: { service: SandboxService; proxy: PortProxy; apiKeys: Map<string, string>; logger: Logger }) {
+  const auth = apiKeyAuth(deps.apiKeys);
+  return (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const fail = (status: number, code: string, message: string) => {
+      const body = JSON.stringify({ code, message });
+      socket.end(`HTTP/1.1 ${status} ${code}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    };
+    socket.on('error', () => socket.destroy());
+    void (async () => {
+      const m = PROXY_PATH.exec(req.url ?? '');
+      if (!m) throw new NotFoundError(`no upgrade route ${req.url ?? ''}`);
+      const owner = await new Promise<string>((resolve, reject) => {
+        const shim = { header: (name: string) => req.headers[name.toLowerCase()] as string | undefined } as unknown as Request;
+        auth(shim, undefined as never, (err?: unknown) => (err ? reject(err) : resolve(callerOf(shim).owner)));
+      });
+      const port = parsePort(m[2]);
+      const info = await deps.service.beginInteraction(owner, decodeURIComponent(m[1] ?? ''));
+      const stop = keepAlive(() => deps.service.touch(info.sandboxID), info.timeout);
+      try {
+        await deps.proxy.tunnel(info.sandboxID, port, upstreamPath(req.url ?? '') ?? '/', req, socket, head);
+      } finally {
+        stop();
+      }
+    })().catch((err: unknown) => {
+      if (err instanceof BerthError) fail(err.status, err.code, err.message);
+      else {
+        deps.logger.error({ err, url: req.url }, 'proxy upgrade failed');
+        fail(500, 'internal', 'internal error; it was logged');
+      }
+    });
+  };
+}
