@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { startTemporalDevServer } from '../src/dev/temporal-dev-server.js';
 
@@ -52,10 +53,10 @@ function startNode(name: string, entry: string): ChildProcess {
   const out = openSync(path.join(logDir, `${name}.log`), 'a');
   const child = spawn(process.execPath, ['--import', 'tsx', entry], { env: childEnv, stdio: ['ignore', out, out] });
   child.once('exit', (code, signal) => {
-    if (!stopping) {
+    whenNotStopping(() => {
       console.error(`[berth] ${name} exited (${signal ?? code}); see ${path.join(logDir, `${name}.log`)}`);
       void stopAll(1);
-    }
+    });
   });
   children.push(child);
   return child;
@@ -63,6 +64,18 @@ function startNode(name: string, entry: string): ChildProcess {
 
 let stopping = false;
 let stopDevServer: (() => Promise<void>) | undefined;
+
+/**
+ * Runs `fn` unless up is stopping, checked again shortly after: a terminal's Ctrl-C
+ * signals the whole process group, so a child may exit on it just before up's own
+ * SIGINT handler runs; that is a normal stop, not a crash.
+ */
+function whenNotStopping(fn: () => void): void {
+  if (stopping) return;
+  setTimeout(() => {
+    if (!stopping) fn();
+  }, 300);
+}
 async function stopAll(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
@@ -85,6 +98,38 @@ async function stopAll(code: number): Promise<void> {
 process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
 
+/** Whether nothing listens on 127.0.0.1:`port` (a listener on 0.0.0.0 counts too). */
+async function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen({ port, host: '127.0.0.1', exclusive: true }, () => probe.close(() => resolve(true)));
+  });
+}
+
+/**
+ * Fails early, naming the variable to change, when a port up needs is taken. Without this
+ * a Temporal server already on the port (another `npm run up`, a standalone dev server)
+ * answers the readiness probe while ours exits on "address already in use", and berth
+ * silently runs against someone else's server, with none of its state in our data folder.
+ */
+async function checkPorts(): Promise<void> {
+  const metricsPort = Number((env.BERTH_WORKER_METRICS_ADDRESS ?? '127.0.0.1:9464').split(':').pop() || 0);
+  const wanted: [number, string][] = [
+    [temporalPort, 'BERTH_TEMPORAL_PORT'],
+    [temporalUiPort, 'BERTH_TEMPORAL_UI_PORT'],
+    [apiPort, 'BERTH_API_PORT'],
+    [metricsPort, 'BERTH_WORKER_METRICS_ADDRESS (and BERTH_WORKER_METRICS_URL)'],
+  ];
+  const taken: string[] = [];
+  for (const [port, variable] of wanted) {
+    if (port > 0 && !(await portFree(port))) taken.push(`:${port} (set ${variable})`);
+  }
+  if (taken.length > 0) {
+    throw new Error(`port already in use: ${taken.join(', ')}. Is another \`npm run up\` running? Stop it, or choose free ports.`);
+  }
+}
+
 async function waitReady(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -100,6 +145,7 @@ async function waitReady(url: string, timeoutMs: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  await checkPorts();
   let done = step(`Temporal dev server on :${temporalPort} (SQLite ${path.join(dataDir, 'temporal.db')})`);
   const server = await startTemporalDevServer({
     port: temporalPort,
@@ -109,12 +155,14 @@ async function main(): Promise<void> {
     headless: false,
   });
   stopDevServer = () => server.stop();
-  server.process.once('exit', () => {
-    if (!stopping) {
+  const devServerExited = () =>
+    whenNotStopping(() => {
       console.error(`[berth] Temporal dev server exited; see ${path.join(logDir, 'temporal.log')}`);
       void stopAll(1);
-    }
-  });
+    });
+  // It may already have exited (e.g. lost a race for its port) while the probe answered.
+  if (server.process.exitCode !== null || server.process.signalCode !== null) throw new Error(`Temporal dev server exited at start; see ${path.join(logDir, 'temporal.log')}`);
+  server.process.once('exit', devServerExited);
   done();
   done = step('worker');
   startNode('worker', 'src/worker.ts');
