@@ -1,0 +1,157 @@
+/**
+ * The stack a bench runs against, all on 127.0.0.1: its own Temporal dev server (in memory),
+ * and the worker and API as separate Node processes (`src/worker.ts`, `src/api/main.ts`),
+ * configured through the same environment variables as production, so each one's memory
+ * can be read from /proc.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { openSync } from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { freePort, startTemporalDevServer, type DevServer } from '../../src/dev/temporal-dev-server.js';
+import { sleep } from './stats.js';
+
+export interface BenchStack {
+  apiUrl: string;
+  apiKey: string;
+  owner: string;
+  taskQueue: string;
+  temporal: DevServer;
+  worker: ChildProcess;
+  api: ChildProcess;
+  /** A Temporal client of the bench's own (history lengths; never on the measured path). */
+  client: Client;
+  /** Calls the API as the bench owner. */
+  call(method: string, urlPath: string, body?: unknown, init?: { raw?: Buffer; contentType?: string }): Promise<ApiResult>;
+  stop(): Promise<void>;
+}
+
+export interface ApiResult {
+  status: number;
+  body: unknown;
+  bytes: number;
+}
+
+export interface StackOptions {
+  runId: string;
+  logDir: string;
+  /** Extra environment for worker and API (e.g. tuning knobs). */
+  env?: Record<string, string>;
+}
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+function startNode(entry: string, env: Record<string, string | undefined>, logFile: string): ChildProcess {
+  const out = openSync(logFile, 'a');
+  return spawn(process.execPath, ['--import', 'tsx', entry], { cwd: ROOT, env, stdio: ['ignore', out, out] });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function startBenchStack(options: StackOptions): Promise<BenchStack> {
+  const { runId, logDir } = options;
+  const temporal = await startTemporalDevServer({ logFile: path.join(logDir, 'temporal.log') });
+  const children: ChildProcess[] = [];
+  let client: Client | undefined;
+  let stopping = false;
+  try {
+    const apiPort = await freePort();
+    const metricsPort = await freePort();
+    const apiKey = `bench-key-${randomBytes(12).toString('hex')}`;
+    const owner = `bench-${runId}`;
+    const taskQueue = `berth-bench-${runId}`;
+    const env: Record<string, string | undefined> = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      BERTH_API_HOST: '127.0.0.1',
+      BERTH_API_PORT: String(apiPort),
+      BERTH_API_KEYS: `${apiKey}:${owner}`,
+      BERTH_SECRET_KEY: randomBytes(32).toString('hex'),
+      TEMPORAL_ADDRESS: temporal.address,
+      TEMPORAL_UI_URL: temporal.uiUrl,
+      BERTH_TASK_QUEUE: taskQueue,
+      BERTH_HOST_NAME: 'bench-host',
+      BERTH_DATA_DIR: logDir,
+      BERTH_LOG_LEVEL: 'info',
+      BERTH_MAX_SANDBOXES_PER_OWNER: '100000',
+      BERTH_WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
+      BERTH_WORKER_METRICS_URL: `http://127.0.0.1:${metricsPort}/metrics`,
+      ...(process.env.DOCKER_SOCKET ? { DOCKER_SOCKET: process.env.DOCKER_SOCKET } : {}),
+      ...options.env,
+    };
+    const worker = startNode('src/worker.ts', env, path.join(logDir, 'worker.log'));
+    children.push(worker);
+    const api = startNode('src/api/main.ts', env, path.join(logDir, 'api.log'));
+    children.push(api);
+    for (const child of children) {
+      child.once('exit', (code, signal) => {
+        if (!stopping) console.error(`[bench] a berth process exited early (${signal ?? code}); logs in ${logDir}`);
+      });
+    }
+    const connection = await Connection.connect({ address: temporal.address });
+    client = new Client({ connection, namespace: 'default' });
+    const c = client;
+    const apiUrl = `http://127.0.0.1:${apiPort}`;
+    // Ready = the worker polls the task queue and the API answers /readyz (bounded: 120 s).
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      if (worker.exitCode !== null || api.exitCode !== null) throw new Error(`worker or API exited during startup; see ${logDir}`);
+      const [polling, ready] = await Promise.all([
+        c.workflowService
+          .describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType: 1 })
+          .then((r) => (r.pollers?.length ?? 0) > 0)
+          .catch(() => false),
+        fetch(`${apiUrl}/readyz`).then((r) => r.ok).catch(() => false),
+      ]);
+      if (polling && ready) break;
+      if (Date.now() > deadline) throw new Error(`berth did not become ready within 120 s (worker polling: ${polling}, API ready: ${ready}); see ${logDir}`);
+      await sleep(200);
+    }
+    return {
+      apiUrl,
+      apiKey,
+      owner,
+      taskQueue,
+      temporal,
+      worker,
+      api,
+      client: c,
+      async call(method, urlPath, body, init) {
+        const headers: Record<string, string> = { authorization: `Bearer ${apiKey}` };
+        let payload: string | Buffer | undefined;
+        if (init?.raw) {
+          headers['content-type'] = init.contentType ?? 'application/octet-stream';
+          payload = init.raw;
+        } else if (body !== undefined) {
+          headers['content-type'] = 'application/json';
+          payload = JSON.stringify(body);
+        }
+        const res = await fetch(`${apiUrl}${urlPath}`, { method, headers, body: payload, signal: AbortSignal.timeout(300_000) });
+        const buf = Buffer.from(await res.arrayBuffer());
+        const type = res.headers.get('content-type') ?? '';
+        let parsed: unknown = null;
+        if (type.includes('json') && buf.length > 0) parsed = JSON.parse(buf.toString('utf8'));
+        return { status: res.status, body: parsed, bytes: buf.length };
+      },
+      async stop() {
+        stopping = true;
+        await Promise.all(children.map(stopChild));
+        await c.connection.close().catch(() => undefined);
+        await temporal.stop();
+      },
+    };
+  } catch (err) {
+    await Promise.all(children.map(stopChild));
+    await client?.connection.close().catch(() => undefined);
+    await temporal.stop();
+    throw err;
+  }
+}

@@ -1,0 +1,42 @@
+import type { Summary } from './stats.js';
+
+export const SCENARIOS = ['create', 'lifecycle', 'commands', 'files', 'burst', 'timers', 'scale', 'history'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+/** One measured quantity, berth beside its floor. */
+export interface Metric {
+  id: string;
+  label: string;
+  unit: 'ms' | 'MB/s' | 'MB' | 'count' | 'events' | 's';
+  /** Distribution (latencies); null for a single value. */
+  berth: Summary | null;
+  floor: Summary | null;
+  /** Single values (wall time, errors, memory). */
+  value?: number;
+  floorValue?: number;
+  /** berth / floor on p50 (or value); for throughput, berth / floor throughput. */
+  ratio: number | null;
+  target: string;
+  met: boolean | null;
+}
+
+export interface ScenarioResult {
+  name: ScenarioName;
+  title: string;
+  status: 'ok' | 'skipped' | 'failed';
+  reason?: string;
+  durationS: number;
+  metrics: Metric[];
+  details: Record<string, unknown>;
+}
+
+export interface BenchResults {
+  schema: 'berth-bench/1';
+  scale: string;
+  startedAt: string;
+  finishedAt: string;
+  machine: unknown;
+  sizes: unknown;
+  notes: string[];
+  scenarios: ScenarioResult[];
+}
