@@ -162,6 +162,12 @@ export class CommandRunner {
       resolvePid(null);
       return { exitCode, timedOut, interrupted: interrupted && !timedOut };
     });
+    if ((await pid) === null) {
+      // The wrapper never ran: Docker could not start the process (bad cwd or user); it says why on stdout.
+      const [out] = await Promise.all([collect(handle.stdout, 64 * 1024), collect(stderr, 64 * 1024)]);
+      await done;
+      throw new InvalidArgumentError(`the command could not start: ${out.data.toString('utf8').trim() || 'unknown reason'}`);
+    }
     return { cmdID, pid, stdout: handle.stdout, stderr, done, interrupt };
   }
 
@@ -175,7 +181,10 @@ export class CommandRunner {
       cwd: req.cwd,
       stdin: req.stdin ?? undefined,
     });
-    if (prep.exitCode !== 0) throw new InvalidArgumentError(`could not prepare the command (user ${req.user ?? 'default'}): ${prep.stderr.trim()}`);
+    if (prep.exitCode !== 0) {
+      const why = `${prep.stdout.toString('utf8')} ${prep.stderr}`.trim();
+      throw new InvalidArgumentError(`the command could not start (user ${req.user ?? 'default'}, cwd ${req.cwd ?? 'default'}): ${why}`);
+    }
     const exec = await this.docker.getContainer(sandboxID).exec({
       Cmd: ['/bin/sh', '-c', RUN, 'berth', cmdID, String(Math.ceil(req.timeoutS ?? 0)), ...shell(req.cmd)],
       Env: Object.entries(req.envs ?? {}).map(([k, v]) => `${k}=${v}`),

@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, startStack, type TestStack } from '../helpers/stack.js';
+
+let stack: TestStack;
+
+beforeAll(async () => {
+  stack = await startStack({ env: { BERTH_TOUCH_COALESCE_MS: '0' } });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const create = async (body: Record<string, unknown>) => {
+  const res = await stack.api('POST', '/sandboxes', { body: { templateID: 'tiny', ...body } });
+  expect(res.status).toBe(201);
+  return res.body.sandboxID as string;
+};
+const endAt = async (id: string) => Date.parse((await stack.api('GET', `/sandboxes/${id}`)).body.endAt);
+
+describe('data plane and the lifecycle', () => {
+  it('moves the idle deadline with every data-plane call', async () => {
+    const id = await create({ timeout: 600 });
+    const calls: Array<[string, () => Promise<{ status: number }>]> = [
+      ['run command', () => stack.api('POST', `/sandboxes/${id}/commands`, { body: { cmd: 'true' } })],
+      ['write file', () => stack.api('PUT', `/sandboxes/${id}/files?path=/tmp/a`, { body: 'x', headers: { 'content-type': 'application/octet-stream' } })],
+      ['read file', () => stack.api('GET', `/sandboxes/${id}/files?path=/tmp/a`)],
+      ['list', () => stack.api('GET', `/sandboxes/${id}/files/list?path=/tmp`)],
+      ['stat', () => stack.api('GET', `/sandboxes/${id}/files/stat?path=/tmp/a`)],
+      ['list commands', () => stack.api('GET', `/sandboxes/${id}/commands`)],
+      ['metrics', () => stack.api('GET', `/sandboxes/${id}/metrics`)],
+      ['endpoint', () => stack.api('GET', `/sandboxes/${id}/endpoints/8080`)],
+    ];
+    let previous = await endAt(id);
+    for (const [name, call] of calls) {
+      const res = await call();
+      expect(res.status, name).toBeLessThan(300);
+      const next = await eventually(async () => {
+        const value = await endAt(id);
+        return value > previous ? value : null;
+      });
+      previous = next;
+    }
+  });
+
+  it('keeps a sandbox alive while a long foreground command runs', async () => {
+    const id = await create({ timeout: 2 });
+    const res = await stack.api('POST', `/sandboxes/${id}/commands`, { body: { cmd: 'sleep 5; echo survived' } });
+    expect(res.body).toMatchObject({ exitCode: 0, stdout: 'survived\n' });
+    expect((await stack.api('GET', `/sandboxes/${id}`)).body.status).toBe('running');
+    await stack.api('DELETE', `/sandboxes/${id}`);
+  });
+
+  it('answers 409 for a paused sandbox without autoResume, and resumes one with it', async () => {
+    const plain = await create({ timeout: 300 });
+    expect((await stack.api('POST', `/sandboxes/${plain}/pause`)).status).toBe(200);
+    const refused = await stack.api('POST', `/sandboxes/${plain}/commands`, { body: { cmd: 'true' } });
+    expect(refused.status).toBe(409);
+    expect(refused.body.message).toMatch(/resume/);
+    expect((await stack.api('GET', `/sandboxes/${plain}/files?path=/etc/hostname`)).status).toBe(409);
+
+    const auto = await create({ timeout: 300, lifecycle: { autoResume: true } });
+    expect((await stack.api('POST', `/sandboxes/${auto}/pause`)).status).toBe(200);
+    const ran = await stack.api('POST', `/sandboxes/${auto}/commands`, { body: { cmd: 'echo awake' } });
+    expect(ran.status).toBe(200);
+    expect(ran.body.stdout).toBe('awake\n');
+    expect((await stack.api('GET', `/sandboxes/${auto}`)).body.status).toBe('running');
+  });
+
+  it('answers 404 once the sandbox stopped', async () => {
+    const id = await create({ timeout: 300 });
+    await stack.api('DELETE', `/sandboxes/${id}`);
+    expect((await stack.api('POST', `/sandboxes/${id}/commands`, { body: { cmd: 'true' } })).status).toBe(404);
+    expect((await stack.api('GET', `/sandboxes/${id}/files?path=/etc/hostname`)).status).toBe(404);
+    expect((await stack.api('GET', `/sandboxes/${id}/metrics`)).status).toBe(404);
+    expect((await stack.api('GET', `/sandboxes/${id}/proxy/80/`)).status).toBe(404);
+  });
+
+  it('validates command requests', async () => {
+    const id = await create({ timeout: 300 });
+    expect((await stack.api('POST', `/sandboxes/${id}/commands`, { body: {} })).status).toBe(400);
+    expect((await stack.api('POST', `/sandboxes/${id}/commands`, { body: { cmd: 'true', cwd: 'relative' } })).status).toBe(400);
+    const badCwd = await stack.api('POST', `/sandboxes/${id}/commands`, { body: { cmd: 'true', cwd: '/does/not/exist' } });
+    expect(badCwd.status).toBe(400);
+    const badUser = await stack.api('POST', `/sandboxes/${id}/commands`, { body: { cmd: 'true', user: 'nobody-here' } });
+    expect(badUser.status).toBe(400);
+    expect((await stack.api('POST', `/sandboxes/${id}/commands`, { body: { cmd: 'true', background: true, user: 'nobody-here' } })).status).toBe(400);
+  });
+});
