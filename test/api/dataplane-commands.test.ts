@@ -157,6 +157,25 @@ describe('background commands', () => {
     expect(status.body).toMatchObject({ cmdID, state: 'exited', exitCode: 4, cmd: expect.stringContaining('echo one') });
   });
 
+  it('follows a background command as server-sent events until it exits', async () => {
+    const start = await stack.api('POST', `/sandboxes/${tiny}/commands`, {
+      body: { cmd: 'for i in 1 2 3; do echo line$i; sleep 0.2; done; echo bye >&2; exit 5', background: true },
+    });
+    const res = await fetch(`${stack.baseUrl}/sandboxes/${tiny}/commands/${start.body.cmdID}/logs?follow=true`, {
+      headers: { authorization: `Bearer ${stack.keys.alice}` },
+    });
+    expect(res.headers.get('content-type')).toContain('text/event-stream');
+    const text = await res.text();
+    const events = text
+      .split('\n\n')
+      .filter(Boolean)
+      .map((block) => ({ event: /^event: (.*)$/m.exec(block)?.[1], data: JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? 'null') }))
+      .filter((e) => e.event);
+    expect(events.filter((e) => e.event === 'stdout').map((e) => e.data.data).join('')).toBe('line1\nline2\nline3\n');
+    expect(events.filter((e) => e.event === 'stderr').map((e) => e.data.data).join('')).toBe('bye\n');
+    expect(events.at(-1)).toMatchObject({ event: 'end', data: { exitCode: 5, state: 'exited', cursor: '18.4' } });
+  });
+
   it('interrupts a background command with a signal', async () => {
     const start = await stack.api('POST', `/sandboxes/${base}/commands`, {
       body: { cmd: 'trap "echo got TERM; exit 42" TERM; echo waiting; while :; do sleep 0.1; done', background: true, user: 'user' },

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { InvalidArgumentError, NotFoundError } from '../../errors.js';
 import { collect } from '../../dataplane/exec.js';
 import { COMMAND_ID_PATTERN, type CommandRequest, type CommandRunner, type CommandStatus } from '../../dataplane/commands.js';
-import { encodeOutput, parseLogCursor, parseSignal, sandboxPath, SIGNALS } from '../../dataplane/paths.js';
+import { encodeOutput, parseLogCursor, parseSignal, sandboxPath, SIGNALS, type LogCursor } from '../../dataplane/paths.js';
 import { keepAlive, openSse } from '../../dataplane/sse.js';
 import { callerOf } from '../auth.js';
 import { registerOperations } from '../openapi.js';
@@ -36,7 +36,11 @@ export const runCommandSchema = z
 /** Body of `POST /sandboxes/{id}/commands/{cmdID}/signal`. */
 export const signalSchema = z.object({ signal: z.string().default('TERM').describe(`One of ${SIGNALS.join(', ')} (SIG prefix optional).`) }).strict();
 
-const logsQuerySchema = z.object({ cursor: z.string().optional(), encoding: z.enum(['utf8', 'base64']).default('utf8') });
+const logsQuerySchema = z.object({
+  cursor: z.string().optional(),
+  encoding: z.enum(['utf8', 'base64']).default('utf8'),
+  follow: z.enum(['true', 'false']).default('false'),
+});
 
 const id = '/sandboxes/{sandboxID}';
 const err = { '400': 'Invalid request', '404': 'Sandbox or command not found', '409': 'Sandbox paused (resume it, or create it with autoResume)' };
@@ -55,8 +59,9 @@ registerOperations(`${id}/commands/{cmdID}/logs`, {
     query: [
       ['cursor', 'value returned by the previous call; empty = from the start'],
       ['encoding', 'utf8 (default) or base64'],
+      ['follow', 'true: server-sent events (stdout, stderr, end) until the command exits'],
     ],
-    responses: { '200': '{stdout, stderr, cursor, more, status}', ...err },
+    responses: { '200': '{stdout, stderr, cursor, more, status}, or text/event-stream with follow=true', ...err },
   },
 });
 registerOperations(`${id}/commands/{cmdID}/signal`, {
@@ -148,6 +153,10 @@ export function commandRoutes(service: SandboxService, runner: CommandRunner, li
     const query = parseOr400(logsQuerySchema, req.query, 'query');
     const cursor = parseLogCursor(query.cursor);
     const info = await service.beginInteraction(callerOf(req).owner, req.params.id);
+    if (query.follow === 'true' || (req.get('accept') ?? '').includes('text/event-stream')) {
+      await followLogs(res, runner, info.sandboxID, cmdID, cursor, query.encoding, () => service.touch(info.sandboxID), info.timeout);
+      return;
+    }
     // Status first: when it says exited, the logs read after it are complete.
     const status: CommandStatus = await runner.status(info.sandboxID, cmdID);
     const logs = await runner.logs(info.sandboxID, cmdID, cursor);
@@ -194,4 +203,51 @@ async function streamCommand(
   const done = await cmd.done;
   await sse.send('end', { exitCode: done.exitCode, timedOut: done.timedOut });
   sse.end();
+}
+
+/**
+ * Follows a background command's output as server-sent events (`stdout`/`stderr` with the
+ * cursor after each chunk, then `end`), polling the files in the sandbox. Reattachable: pass
+ * the last cursor to resume, also through another API process.
+ */
+async function followLogs(
+  res: Response,
+  runner: CommandRunner,
+  sandboxID: string,
+  cmdID: string,
+  from: LogCursor,
+  encoding: 'utf8' | 'base64',
+  touch: () => void,
+  idleTimeoutS: number,
+): Promise<void> {
+  await runner.status(sandboxID, cmdID); // 404 before the stream opens
+  const sse = openSse(res);
+  const stop = keepAlive(touch, idleTimeoutS);
+  const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+  let cursor = from;
+  let idleMs = 100;
+  try {
+    while (!sse.closed) {
+      const status = await runner.status(sandboxID, cmdID);
+      const logs = await runner.logs(sandboxID, cmdID, cursor);
+      const next = parseLogCursor(logs.cursor);
+      for (const name of ['stdout', 'stderr'] as const) {
+        const chunk = logs[name];
+        if (!chunk.length) continue;
+        const data = encoding === 'base64' ? chunk.toString('base64') : decoders[name].write(chunk);
+        await sse.send(name, { data, cursor: logs.cursor });
+      }
+      cursor = next;
+      if (!status.running && !logs.more) {
+        await sse.send('end', { exitCode: status.exitCode, state: status.state, timedOut: status.timedOut, cursor: logs.cursor });
+        break;
+      }
+      const progressed = logs.stdout.length > 0 || logs.stderr.length > 0;
+      idleMs = progressed ? 100 : Math.min(1000, idleMs * 2);
+      if (!logs.more) await new Promise((r) => setTimeout(r, idleMs));
+    }
+  } finally {
+    stop();
+    sse.end();
+  }
 }
