@@ -42,8 +42,10 @@ const E_EXISTS = 48;
 const STAT_FORMAT = '%s %f %u %g %Y %U %G %n';
 const STAT_LINE = /^(\d+) ([0-9a-f]+) (\d+) (\d+) (\d+) (\S+) (\S+) (.*)$/;
 
-const STAT = `for p do
-  if [ -e "$p" ] || [ -L "$p" ]; then stat -c '${STAT_FORMAT}' "$p"; else printf '? %s\\n' "$p"; fi
+// $1 = "-L" to follow symlinks, or "-" not to; then the paths.
+const STAT = `l=$1; shift; [ "$l" = - ] && l=
+for p do
+  if [ -e "$p" ] || [ -L "$p" ]; then stat $l -c '${STAT_FORMAT}' "$p" 2>/dev/null || printf '? %s\\n' "$p"; else printf '? %s\\n' "$p"; fi
 done`;
 
 const LIST = `[ -e "$1" ] || exit ${E_MISSING}; [ -d "$1" ] || exit ${E_NOT_DIR}
@@ -52,9 +54,10 @@ find "$1" -mindepth 1 -maxdepth "$2" -exec stat -c '${STAT_FORMAT}' {} + 2>/dev/
 const SEARCH = `[ -e "$1" ] || exit ${E_MISSING}; [ -d "$1" ] || exit ${E_NOT_DIR}
 find "$1" -mindepth 1 -maxdepth "$3" -name "$2" -exec stat -c '${STAT_FORMAT}' {} + 2>/dev/null | head -n "$4"; exit 0`;
 
+// Always bounded by a length, so a file that grows (or a device) cannot stream forever.
 const READ = `[ -e "$1" ] || exit ${E_MISSING}; [ -d "$1" ] && exit ${E_IS_DIR}
-if [ "$2" = 0 ] && [ -z "$3" ]; then exec cat "$1"; fi
-if [ -z "$3" ]; then tail -c +$(($2 + 1)) "$1"; else tail -c +$(($2 + 1)) "$1" | head -c "$3"; fi`;
+if [ "$2" = 0 ]; then exec head -c "$3" "$1"; fi
+tail -c +$(($2 + 1)) "$1" | head -c "$3"`;
 
 // Upload, phase 1: stream stdin into a temporary file next to the target.
 const UPLOAD = `p=$1; tmp=$2
@@ -102,8 +105,8 @@ export class FileOps {
   ) {}
 
   /** Info about each path; `null` for a missing one. */
-  async stat(sandboxID: string, paths: string[]): Promise<Record<string, EntryInfo | null>> {
-    const res = await this.run(sandboxID, STAT, paths);
+  async stat(sandboxID: string, paths: string[], followLinks = false): Promise<Record<string, EntryInfo | null>> {
+    const res = await this.run(sandboxID, STAT, [followLinks ? '-L' : '-', ...paths]);
     const out: Record<string, EntryInfo | null> = {};
     const lines = res.stdout.toString('utf8').split('\n');
     let i = 0;
@@ -114,9 +117,9 @@ export class FileOps {
     return out;
   }
 
-  /** One entry; 404 when missing. */
-  async info(sandboxID: string, path: string): Promise<EntryInfo> {
-    const entry = (await this.stat(sandboxID, [path]))[path];
+  /** One entry; 404 when missing. With `followLinks`, a symlink is described by its target (404 when dangling). */
+  async info(sandboxID: string, path: string, followLinks = false): Promise<EntryInfo> {
+    const entry = (await this.stat(sandboxID, [path], followLinks))[path];
     if (!entry) throw new NotFoundError(`${path} does not exist`);
     return entry;
   }
@@ -141,9 +144,9 @@ export class FileOps {
    * Streams a file (or `length` bytes from `offset`). Resolves once the stream is open;
    * `done` rejects with 404/400 when the file is missing or a folder; `cancel` stops reading.
    */
-  async read(sandboxID: string, path: string, offset = 0, length?: number): Promise<{ stream: Readable; done: Promise<void>; cancel: () => void }> {
+  async read(sandboxID: string, path: string, offset: number, length: number): Promise<{ stream: Readable; done: Promise<void>; cancel: () => void }> {
     const handle = await startExec(this.docker, sandboxID, {
-      cmd: ['/bin/sh', '-c', READ, 'berth', path, String(offset), length === undefined ? '' : String(length)],
+      cmd: ['/bin/sh', '-c', READ, 'berth', path, String(offset), String(length)],
       user: ROOT,
     });
     const stderr = collect(handle.stderr, 64 * 1024);
@@ -156,12 +159,12 @@ export class FileOps {
 
   /** Reads a whole file into memory, refusing files above the edit cap (413). */
   async readSmall(sandboxID: string, path: string): Promise<Buffer> {
-    const entry = await this.info(sandboxID, path);
-    if (entry.type === 'dir') throw new InvalidArgumentError(`${path} is a directory`);
+    const entry = await this.info(sandboxID, path, true);
+    if (entry.type !== 'file') throw new InvalidArgumentError(`${path} is not a regular file (${entry.type})`);
     if (entry.size > this.limits.fileEditCapBytes) {
       throw new InvalidArgumentError(`${path} is ${entry.size} bytes; in-place edits are limited to ${this.limits.fileEditCapBytes} bytes`, 'payload_too_large');
     }
-    const { stream, done } = await this.read(sandboxID, path);
+    const { stream, done } = await this.read(sandboxID, path, 0, entry.size);
     const data = await collect(stream, this.limits.fileEditCapBytes);
     await done;
     return data.data;

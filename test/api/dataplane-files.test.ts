@@ -71,6 +71,11 @@ describe('files on busybox', () => {
     expect(part.headers.get('content-range')).toBe('bytes 2-5/10');
     const tail = await stack.api('GET', `/sandboxes/${sb}/files?path=/tmp/range.bin`, { headers: { range: 'bytes=-3' } });
     expect(tail.body).toBe('789');
+    await stack.api('POST', `/sandboxes/${sb}/commands`, { body: { cmd: 'ln -sf /tmp/range.bin /tmp/link.bin' } });
+    const viaLink = await stack.api('GET', `/sandboxes/${sb}/files?path=/tmp/link.bin`);
+    expect(viaLink.body).toBe('0123456789');
+    expect((await stack.api('GET', `/sandboxes/${sb}/files/stat?path=/tmp/link.bin`)).body).toMatchObject({ type: 'symlink' });
+    expect((await stack.api('GET', `/sandboxes/${sb}/files?path=/dev/zero`)).status).toBe(400);
     const bad = await stack.api('GET', `/sandboxes/${sb}/files?path=/tmp/range.bin`, { headers: { range: 'bytes=50-' } });
     expect(bad.status).toBe(416);
     await put('/tmp/latin1.txt', Buffer.from([0x63, 0x61, 0x66, 0xe9]));

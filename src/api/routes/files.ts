@@ -116,8 +116,9 @@ export function fileRoutes(service: SandboxService, files: FileOps): Router {
       }
     }
     const sandboxID = await begin(req);
-    const entry = await files.info(sandboxID, path);
+    const entry = await files.info(sandboxID, path, true);
     if (entry.type === 'dir') throw new InvalidArgumentError(`${path} is a directory: list it with GET /files/list`);
+    if (entry.type !== 'file') throw new InvalidArgumentError(`${path} is not a regular file (device, socket or pipe)`);
     if (decoder) {
       const data = await files.readSmall(sandboxID, path);
       res.type('text/plain; charset=utf-8').send(decoder.decode(data));
@@ -131,7 +132,7 @@ export function fileRoutes(service: SandboxService, files: FileOps): Router {
     }
     const offset = range?.start ?? 0;
     const length = range ? range.end - range.start + 1 : entry.size;
-    const { stream, done, cancel } = await files.read(sandboxID, path, offset, range ? length : undefined);
+    const { stream, done, cancel } = await files.read(sandboxID, path, offset, length);
     res.status(range ? 206 : 200);
     res.setHeader('content-type', 'application/octet-stream');
     res.setHeader('accept-ranges', 'bytes');
