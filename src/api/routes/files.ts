@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { InvalidArgumentError } from '../../errors.js';
 import type { FileAttributes, FileOps } from '../../dataplane/files.js';
 import { parseByteRange, parseMode, parseOwner, sandboxPath } from '../../dataplane/paths.js';
+import { keepAlive } from '../../dataplane/sse.js';
 import { callerOf } from '../auth.js';
 import { registerOperations } from '../openapi.js';
 import type { SandboxService } from '../sandbox-service.js';
@@ -102,7 +103,8 @@ function bodyWasParsed(req: Request): boolean {
 /** The files router. */
 export function fileRoutes(service: SandboxService, files: FileOps): Router {
   const router = Router();
-  const begin = async (req: Request) => (await service.beginInteraction(callerOf(req).owner, String(req.params.id))).sandboxID;
+  const beginInfo = (req: Request) => service.beginInteraction(callerOf(req).owner, String(req.params.id));
+  const begin = async (req: Request) => (await beginInfo(req)).sandboxID;
 
   router.get('/sandboxes/:id/files', async (req, res) => {
     const q = parseOr400(readQuery, req.query, 'query');
@@ -115,7 +117,8 @@ export function fileRoutes(service: SandboxService, files: FileOps): Router {
         throw new InvalidArgumentError(`unknown encoding "${q.encoding}"; use e.g. utf-8, latin1, utf-16le`);
       }
     }
-    const sandboxID = await begin(req);
+    const info = await beginInfo(req);
+    const sandboxID = info.sandboxID;
     const entry = await files.info(sandboxID, path, true);
     if (entry.type === 'dir') throw new InvalidArgumentError(`${path} is a directory: list it with GET /files/list`);
     if (entry.type !== 'file') throw new InvalidArgumentError(`${path} is not a regular file (device, socket or pipe)`);
@@ -139,7 +142,7 @@ export function fileRoutes(service: SandboxService, files: FileOps): Router {
     res.setHeader('content-length', String(length));
     res.setHeader('last-modified', new Date(entry.modifiedAt).toUTCString());
     if (range) res.setHeader('content-range', `bytes ${range.start}-${range.end}/${entry.size}`);
-    const touch = setInterval(() => service.touch(sandboxID), 10_000);
+    const stop = keepAlive(() => service.touch(sandboxID), info.timeout);
     try {
       await pipeline(stream, res).catch((e: unknown) => {
         cancel();
@@ -147,7 +150,7 @@ export function fileRoutes(service: SandboxService, files: FileOps): Router {
       });
       await done;
     } finally {
-      clearInterval(touch);
+      stop();
     }
   });
 
@@ -158,12 +161,12 @@ export function fileRoutes(service: SandboxService, files: FileOps): Router {
     if (bodyWasParsed(req)) {
       throw new InvalidArgumentError('send the file as the raw body with Content-Type application/octet-stream (JSON bodies are parsed by the API)', 'unsupported_media_type');
     }
-    const sandboxID = await begin(req);
-    const touch = setInterval(() => service.touch(sandboxID), 10_000);
+    const info = await beginInfo(req);
+    const stop = keepAlive(() => service.touch(info.sandboxID), info.timeout);
     try {
-      res.status(201).json(await files.write(sandboxID, path, req, a));
+      res.status(201).json(await files.write(info.sandboxID, path, req, a));
     } finally {
-      clearInterval(touch);
+      stop();
     }
   });
 
