@@ -47,6 +47,9 @@ type StatsBody = {
 };
 
 /** Samples berth containers and answers metrics queries. */
+/** Docker calls the background sampler makes at once. */
+const SAMPLER_CONCURRENCY = 4;
+
 export class MetricsSampler {
   private readonly series = new Map<string, Series>();
   private timer: NodeJS.Timeout | undefined;
@@ -134,14 +137,14 @@ export class MetricsSampler {
     try {
       const containers = await this.docker.listContainers({ filters: { label: [`${LABELS.managed}=true`], status: ['running'] } });
       const live = new Set<string>();
-      await Promise.all(
-        containers.map(async (c) => {
-          const id = c.Labels[LABELS.sandbox];
-          if (!id) return;
-          live.add(id);
-          await this.sample(id).catch(() => undefined);
-        }),
-      );
+      // Bounded concurrency: with hundreds of sandboxes, an unbounded burst of stats and
+      // size inspections would load the engine that the sandboxes themselves need.
+      const queue = containers.map((c) => c.Labels[LABELS.sandbox]).filter((id): id is string => Boolean(id));
+      for (const id of queue) live.add(id);
+      const workers = Array.from({ length: Math.min(SAMPLER_CONCURRENCY, queue.length) }, async () => {
+        for (let id = queue.shift(); id !== undefined; id = queue.shift()) await this.sample(id).catch(() => undefined);
+      });
+      await Promise.all(workers);
       // Forget sandboxes whose container is gone (stopped); paused ones keep their history.
       const paused = await this.docker.listContainers({ filters: { label: [`${LABELS.managed}=true`], status: ['paused'] } });
       for (const c of paused) live.add(c.Labels[LABELS.sandbox] ?? '');
