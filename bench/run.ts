@@ -5,7 +5,8 @@
  *
  * Starts its own Temporal dev server (in memory), a worker and an API as child processes,
  * all on 127.0.0.1; runs the scenarios; writes results.json, README.md (table between
- * markers) and PNG plots to DIR (default docs/benchmarks). Every container it creates is
+ * markers) and PNG plots to DIR (default docs/benchmarks). `--dynamic-config KEY=JSON`
+ * (repeatable) passes Temporal dynamic config to the dev server, for experiments. Every container it creates is
  * labelled and removed at the end, also on failure or Ctrl-C.
  */
 import { mkdirSync, mkdtempSync } from 'node:fs';
@@ -23,7 +24,8 @@ import { startBenchStack, type BenchStack } from './lib/stack.js';
 import { SCENARIOS, type BenchResults, type ScenarioName, type ScenarioResult } from './lib/types.js';
 import { SCALES, SCENARIO_FNS, type Ctx } from './scenarios.js';
 
-const USAGE = 'usage: npm run bench -- [--scale smoke|medium|full] [--only create,lifecycle,commands,files,burst,timers,scale,history] [--out DIR]';
+const USAGE =
+  'usage: npm run bench -- [--scale smoke|medium|full] [--only create,lifecycle,commands,files,burst,timers,scale,history] [--out DIR] [--dynamic-config KEY=JSON ...] [--worker-options JSON]';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -31,6 +33,8 @@ async function main(): Promise<number> {
       scale: { type: 'string', default: 'full' },
       only: { type: 'string' },
       out: { type: 'string', default: 'docs/benchmarks' },
+      'dynamic-config': { type: 'string', multiple: true },
+      'worker-options': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -74,7 +78,12 @@ async function main(): Promise<number> {
 
   const results: ScenarioResult[] = [];
   try {
-    stack = await startBenchStack({ runId, logDir });
+    stack = await startBenchStack({
+      runId,
+      logDir,
+      dynamicConfig: values['dynamic-config'] ?? [],
+      ...(values['worker-options'] ? { workerOptionsJson: values['worker-options'] } : {}),
+    });
     log(`stack up: API ${stack.apiUrl}, Temporal ${stack.temporal.address}`);
     const openapi = (await (await fetch(`${stack.apiUrl}/openapi.json`)).json()) as { paths?: Record<string, unknown> };
     const paths = Object.keys(openapi.paths ?? {});
@@ -119,6 +128,8 @@ async function main(): Promise<number> {
     finishedAt: new Date().toISOString(),
     machine,
     sizes,
+    dynamicConfig: values['dynamic-config'] ?? [],
+    workerOptions: values['worker-options'] ?? null,
     notes: [
       'All processes on 127.0.0.1: Temporal CLI dev server (in-memory SQLite), berth worker and API as separate Node processes, the bench client.',
       'The floor is dockerode against the same engine with the same image (berth/busybox:1) and the same hardened container spec (src/activities/container-spec.ts).',

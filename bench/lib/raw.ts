@@ -104,11 +104,16 @@ export function tarOf(file: string, data: Buffer): Buffer {
   return Buffer.concat([header, data, pad, Buffer.alloc(1024, 0)]);
 }
 
-/** Removes every container this run (or, with `allRuns`, any bench run) created: berth's and the floor's. */
+/**
+ * Removes every container this run created, berth's and the floor's. With `runId` null:
+ * those of earlier bench runs that died, i.e. bench containers older than two hours (a
+ * younger one may belong to a bench running right now, e.g. the smoke test of `npm test`).
+ */
 export async function cleanupContainers(docker: Docker, runId: string | null): Promise<number> {
   const containers = await docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=true`] } });
   const prefix = runId ? `bench-${runId}` : 'bench-';
-  const mine = containers.filter((c) => (c.Labels[LABELS.owner] ?? '').startsWith(prefix));
+  const staleBefore = Date.now() / 1000 - 2 * 3600;
+  const mine = containers.filter((c) => (c.Labels[LABELS.owner] ?? '').startsWith(prefix) && (runId !== null || c.Created < staleBefore));
   let removed = 0;
   for (let i = 0; i < mine.length; i += 16) {
     await Promise.all(

@@ -37,6 +37,10 @@ export interface BenchResults {
   finishedAt: string;
   machine: unknown;
   sizes: unknown;
+  /** Temporal dynamic config given with --dynamic-config (experiments). */
+  dynamicConfig: string[];
+  /** WorkerOptions overrides given with --worker-options (experiments), or null for src/worker.ts as is. */
+  workerOptions: string | null;
   notes: string[];
   scenarios: ScenarioResult[];
 }
