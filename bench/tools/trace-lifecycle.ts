@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import proto from '@temporalio/proto';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createDockerClient } from '../../src/docker.js';
+import { sandboxVisibilityQuery } from '../../src/api/visibility-query.js';
 import { workflowIdFor } from '../../src/ids.js';
 import { cleanupContainers } from '../lib/raw.js';
 import { startBenchStack } from '../lib/stack.js';
@@ -36,6 +37,11 @@ try {
   for (let i = 0; i < cycles; i++) {
     times.pause!.push((await timed(() => stack.call('POST', `/sandboxes/${id}/pause`))).ms);
     times.resume!.push((await timed(() => stack.call('POST', `/sandboxes/${id}/resume`))).ms);
+  }
+  // What the API's per-create quota check costs: one visibility count per create.
+  for (let i = 0; i < 30; i++) {
+    times.quotaCount ??= [];
+    times.quotaCount.push((await timed(() => stack.client.workflow.count(sandboxVisibilityQuery({ owner: stack.owner })))).ms);
   }
   for (const [k, v] of Object.entries(times)) console.log(k, JSON.stringify(summarize(v)), 'in order:', v.map((x) => Math.round(x)).join(' '));
   const history = await stack.client.workflow.getHandle(workflowIdFor(id)).fetchHistory();
