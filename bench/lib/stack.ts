@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { openSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { defaultTemporalCliPath, freePort, searchAttributeFlags, startTemporalDevServer, type DevServer } from '../../src/dev/temporal-dev-server.js';
+import { freePort, startTemporalDevServer, type DevServer } from '../../src/dev/temporal-dev-server.js';
 import { sleep } from './stats.js';
 
 export interface BenchStack {
@@ -44,41 +44,6 @@ export interface StackOptions {
   workerOptionsJson?: string;
 }
 
-/**
- * The dev server with extra `--dynamic-config-value` flags (src/dev/temporal-dev-server.ts
- * takes none): same flags otherwise, same readiness check.
- */
-async function startDevServerWithDynamicConfig(values: string[], logFile: string): Promise<DevServer> {
-  const port = await freePort();
-  const uiPort = await freePort();
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort), '--log-level', 'warn', '--headless', ...searchAttributeFlags()];
-  for (const v of values) args.push('--dynamic-config-value', v);
-  const out = openSync(logFile, 'a');
-  const child = spawn(defaultTemporalCliPath(), args, { stdio: ['ignore', out, out] });
-  const address = `127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`Temporal dev server exited with ${child.exitCode}; see ${logFile}`);
-    try {
-      const connection = await Connection.connect({ address, connectTimeout: 1000 });
-      await connection.workflowService.getSystemInfo({});
-      await connection.close();
-      break;
-    } catch (err) {
-      if (Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`Temporal dev server did not answer on ${address} within 60 s: ${(err as Error).message}`);
-      }
-      await sleep(200);
-    }
-  }
-  return {
-    address,
-    uiUrl: `http://127.0.0.1:${uiPort}`,
-    process: child,
-    stop: () => stopChild(child),
-  };
-}
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -99,9 +64,10 @@ async function stopChild(child: ChildProcess): Promise<void> {
 export async function startBenchStack(options: StackOptions): Promise<BenchStack> {
   const { runId, logDir } = options;
   const logFile = path.join(logDir, 'temporal.log');
-  const temporal = options.dynamicConfig?.length
-    ? await startDevServerWithDynamicConfig(options.dynamicConfig, logFile)
-    : await startTemporalDevServer({ logFile });
+  const dynamicConfig = Object.fromEntries(
+    (options.dynamicConfig ?? []).map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
+  );
+  const temporal = await startTemporalDevServer({ logFile, dynamicConfig });
   const children: ChildProcess[] = [];
   let client: Client | undefined;
   let stopping = false;

@@ -372,3 +372,15 @@ describe('Dockerfile', () => {
     expect(dockerignored('.berth')).toBe(true);
   });
 });
+
+describe('Temporal server settings', () => {
+  it('compose gives the server the same dynamic config as the dev server', async () => {
+    const { parse } = await import('yaml');
+    const { readFileSync } = await import('node:fs');
+    const { TEMPORAL_DYNAMIC_CONFIG } = await import('../../src/dev/temporal-dev-server.js');
+    const file = parse(readFileSync('deploy/temporal-dynamic-config.yaml', 'utf8')) as Record<string, Array<{ value: unknown }>>;
+    expect(Object.fromEntries(Object.entries(file).map(([k, v]) => [k, String(v[0]?.value)]))).toEqual(TEMPORAL_DYNAMIC_CONFIG);
+    const compose = parse(readFileSync('docker-compose.yml', 'utf8')) as { services: Record<string, { volumes?: string[] }> };
+    expect(compose.services.temporal?.volumes?.some((v) => v.startsWith('./deploy/temporal-dynamic-config.yaml:'))).toBe(true);
+  });
+});
