@@ -39,6 +39,14 @@ import { toBerthError } from './temporal-errors.js';
 import { TouchCoalescer } from './touch-coalescer.js';
 import { sandboxVisibilityQuery } from './visibility-query.js';
 
+/**
+ * How long a data-plane call may reuse a running sandbox's state instead of querying its
+ * workflow (a query is ≈ 4-5 ms of a command's overhead). Lifecycle calls through this
+ * process invalidate it; a change made through another API process is seen within this
+ * time, and meanwhile Docker's own answer (no such container, container paused) applies.
+ */
+const LIVE_INFO_CACHE_MS = 1000;
+
 /** A sandbox as the API shows it: the workflow's info plus a link to its history. */
 export type SandboxView = Omit<SandboxInfo, 'owner'> & { historyURL: string };
 
@@ -76,6 +84,8 @@ export class SandboxService {
   private readonly logger: Logger;
   private readonly touches: TouchCoalescer;
   private readonly creatingByOwner = new Map<string, number>();
+  /** Running sandboxes' info, reused by data-plane calls for {@link LIVE_INFO_CACHE_MS}. */
+  private readonly liveCache = new Map<string, { info: SandboxInfo; atMs: number }>();
   private readonly onLifecycle: NonNullable<SandboxServiceDeps['onLifecycle']>;
 
   constructor(deps: SandboxServiceDeps) {
@@ -185,6 +195,11 @@ export class SandboxService {
    * resumed first when it was created with `autoResume`, else 409. Then it is touched.
    */
   async beginInteraction(owner: string, sandboxID: string): Promise<SandboxInfo> {
+    const cached = this.liveCache.get(sandboxID);
+    if (cached && cached.info.owner === owner && Date.now() - cached.atMs < LIVE_INFO_CACHE_MS) {
+      this.touch(sandboxID, cached.info.timeout * 1000);
+      return cached.info;
+    }
     let info = await this.liveInfo(owner, sandboxID);
     if (info.status === 'creating') {
       info = await this.call(sandboxID, (h) => h.executeUpdate(waitReadyUpdate, { args: [{ owner }] }));
@@ -200,6 +215,8 @@ export class SandboxService {
       return info;
     }
     this.touch(sandboxID, info.timeout * 1000);
+    this.liveCache.set(sandboxID, { info, atMs: Date.now() });
+    if (this.liveCache.size > 10_000) this.liveCache.clear();
     return info;
   }
 
@@ -287,6 +304,7 @@ export class SandboxService {
     const statuses: SandboxStatus[] = filter.status?.length ? filter.status : action === 'pause' ? ['running'] : ['creating', 'running', 'paused'];
     const query = sandboxVisibilityQuery({ owner, statuses, metadata: Object.entries(filter.metadata ?? {}).map(([k, v]) => `${k}=${v}`) });
     const { count } = await this.client.workflow.count(query);
+    this.liveCache.clear();
     if (count === 0) return { affected: 0, jobId: null };
     const jobId = `bulk-${action}-${randomUUID()}`;
     const request: BulkActionRequest = { action, owner };
@@ -327,6 +345,8 @@ export class SandboxService {
   }
 
   private checkID(sandboxID: string): void {
+    // Every lifecycle call through this process invalidates the data plane's cached state.
+    this.liveCache.delete(sandboxID);
     if (!SANDBOX_ID_PATTERN.test(sandboxID)) throw new NotFoundError(`sandbox ${sandboxID} not found`);
   }
 
