@@ -1,14 +1,17 @@
 /**
- * Files inside a sandbox, through the Docker exec API with POSIX sh and busybox-level tools
- * only (stat, find, mkdir, mv, rm, chmod, chown, cat, tail, head). Paths are arguments, never
- * spliced into a script. Content streams through exec stdin/stdout: nothing is buffered whole.
- * Everything runs inside the container's own mount namespace, so nothing on the host is reachable.
+ * Files inside a sandbox. Metadata operations run through the Docker exec API with POSIX sh and
+ * busybox-level tools only (stat, find, mkdir, mv, rm, chmod, chown, readlink). Paths are
+ * arguments, never spliced into a script. File content goes through Docker's archive API
+ * (a one-file tar streamed on the fly, see tar.ts): nothing is buffered whole. Uploads without
+ * a known size fall back to exec stdin. Everything is resolved inside the container, so nothing
+ * on the host is reachable.
  */
 import { posix } from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../errors.js';
-import { collect, execCollect, ROOT, startExec } from './exec.js';
+import { collect, execCollect, mapDockerError, ROOT, startExec } from './exec.js';
+import { firstEntry, tarStream, type TarEntry } from './tar.js';
 
 /** One file system entry. */
 export interface EntryInfo {
@@ -59,20 +62,30 @@ const READ = `[ -e "$1" ] || exit ${E_MISSING}; [ -d "$1" ] && exit ${E_IS_DIR}
 if [ "$2" = 0 ]; then exec head -c "$3" "$1"; fi
 tail -c +$(($2 + 1)) "$1" | head -c "$3"`;
 
-// Upload, phase 1: stream stdin into a temporary file next to the target.
+// Kernel and runtime mounts the archive API does not see (it works on the image's rootfs and
+// volumes): files there are read and written through exec.
+const EXEC_ONLY = /^\/(dev|proc|sys)(\/|$)/;
+
+// Upload without a known size, phase 1: stream exec stdin into a temporary file next to the target.
 const UPLOAD = `p=$1; tmp=$2
 [ -d "$p" ] && { echo "$p is a directory" >&2; exit ${E_IS_DIR}; }
 d=$(dirname "$p"); mkdir -p "$d" || exit ${E_NOT_DIR}
 cat > "$tmp"`;
 
-// Upload, phase 2: keep an existing file's mode and owner unless told otherwise, then rename.
+// Upload, phase 2: keep an existing file's mode and owner unless told otherwise, rename, and
+// describe the result (saves a stat exec).
 const COMMIT = `p=$1; tmp=$2; mode=$3; own=$4
+[ -d "$p" ] && { rm -f "$tmp"; echo "$p is a directory" >&2; exit ${E_IS_DIR}; }
 if [ -e "$p" ]; then chmod "$(stat -c %a "$p")" "$tmp"; chown "$(stat -c %u:%g "$p")" "$tmp"; fi
 [ -n "$mode" ] && { chmod "$mode" "$tmp" || { rm -f "$tmp"; exit 1; }; }
 [ -n "$own" ] && { chown "$own" "$tmp" || { rm -f "$tmp"; exit 1; }; }
-mv -f "$tmp" "$p"`;
+mv -f "$tmp" "$p" || { rm -f "$tmp"; exit 1; }
+stat -c '${STAT_FORMAT}' "$p"`;
 
 const DISCARD = 'rm -f "$1"';
+
+// The final target of a symlink (all links resolved); fails when it dangles.
+const RESOLVE = `t=$(readlink -f "$1") && [ -n "$t" ] && [ -e "$t" ] || exit ${E_MISSING}; printf '%s' "$t"`;
 
 const MKDIR = `p=$1; mode=$2; own=$3
 [ -e "$p" ] && [ ! -d "$p" ] && exit ${E_EXISTS}
@@ -141,33 +154,94 @@ export class FileOps {
   }
 
   /**
-   * Streams a file (or `length` bytes from `offset`). Resolves once the stream is open;
-   * `done` rejects with 404/400 when the file is missing or a folder; `cancel` stops reading.
+   * Opens a regular file for reading through the archive API (symlinks followed): 404 when
+   * missing, 400 for a folder or a device. `content(offset, length)` streams that byte range;
+   * call `cancel` once done (or to stop early) to drop the archive stream.
    */
-  async read(sandboxID: string, path: string, offset: number, length: number): Promise<{ stream: Readable; done: Promise<void>; cancel: () => void }> {
-    const handle = await startExec(this.docker, sandboxID, {
-      cmd: ['/bin/sh', '-c', READ, 'berth', path, String(offset), String(length)],
-      user: ROOT,
-    });
-    const stderr = collect(handle.stderr, 64 * 1024);
-    const done = handle.exit.then(async (exitCode) => {
-      check({ exitCode, stderr: (await stderr).data.toString('utf8') }, path);
-    });
-    done.catch(() => undefined);
-    return { stream: handle.stdout, done, cancel: handle.detach };
+  async open(sandboxID: string, path: string): Promise<OpenFile> {
+    if (EXEC_ONLY.test(path)) return this.openByExec(sandboxID, path);
+    let opened;
+    try {
+      opened = await this.archive(sandboxID, path);
+    } catch (err) {
+      // Not in the rootfs or a volume: maybe on a mount only the container sees; exec decides.
+      if (err instanceof PathMissing) return this.openByExec(sandboxID, path);
+      throw err;
+    }
+    if (opened.entry.type === 'symlink') {
+      opened.cancel();
+      const res = await this.run(sandboxID, RESOLVE, [path]);
+      check(res, path);
+      const target = res.stdout.toString('utf8');
+      if (EXEC_ONLY.test(target)) return this.openByExec(sandboxID, target, path);
+      opened = await this.archive(sandboxID, target);
+    }
+    const { entry, content, cancel } = opened;
+    if (entry.type !== 'file') {
+      cancel();
+      throw notRegular(path, entry.type);
+    }
+    return { size: entry.size, modifiedAt: new Date(entry.mtime * 1000).toISOString(), content, cancel };
+  }
+
+  /** `open` through exec: a stat exec, then one bounded `head`/`tail` exec per content read. */
+  private async openByExec(sandboxID: string, path: string, shown = path): Promise<OpenFile> {
+    const entry = await this.info(sandboxID, path, true);
+    if (entry.type !== 'file') throw notRegular(shown, entry.type);
+    const detach: Array<() => void> = [];
+    const content = (offset: number, length: number): Readable => {
+      const out = new PassThrough();
+      startExec(this.docker, sandboxID, { cmd: ['/bin/sh', '-c', READ, 'berth', path, String(offset), String(length)], user: ROOT })
+        .then((handle) => {
+          detach.push(handle.detach);
+          const stderr = collect(handle.stderr, 64 * 1024);
+          handle.stdout.pipe(out, { end: false });
+          void handle.exit
+            .then(async (exitCode) => {
+              check({ exitCode, stderr: (await stderr).data.toString('utf8') }, shown);
+              out.end();
+            })
+            .catch((e: unknown) => out.destroy(e as Error));
+        })
+        .catch((e: unknown) => out.destroy(e as Error));
+      return out;
+    };
+    return { size: entry.size, modifiedAt: entry.modifiedAt, content, cancel: () => detach.forEach((d) => d()) };
   }
 
   /** Reads a whole file into memory, refusing files above the edit cap (413). */
   async readSmall(sandboxID: string, path: string): Promise<Buffer> {
-    const entry = await this.info(sandboxID, path, true);
-    if (entry.type !== 'file') throw new InvalidArgumentError(`${path} is not a regular file (${entry.type})`);
-    if (entry.size > this.limits.fileEditCapBytes) {
-      throw new InvalidArgumentError(`${path} is ${entry.size} bytes; in-place edits are limited to ${this.limits.fileEditCapBytes} bytes`, 'payload_too_large');
+    return this.readAll(path, await this.open(sandboxID, path));
+  }
+
+  /** Reads an opened file into memory (up to the edit cap, else 413) and closes it. */
+  async readAll(path: string, file: OpenFile): Promise<Buffer> {
+    try {
+      if (file.size > this.limits.fileEditCapBytes) {
+        throw new InvalidArgumentError(`${path} is ${file.size} bytes; in-place edits are limited to ${this.limits.fileEditCapBytes} bytes`, 'payload_too_large');
+      }
+      return (await collect(file.content(0, file.size), this.limits.fileEditCapBytes)).data;
+    } finally {
+      file.cancel();
     }
-    const { stream, done } = await this.read(sandboxID, path, 0, entry.size);
-    const data = await collect(stream, this.limits.fileEditCapBytes);
-    await done;
-    return data.data;
+  }
+
+  /** GET /containers/{id}/archive of one path, parsed up to the first entry's content. */
+  private async archive(sandboxID: string, path: string): Promise<{ entry: TarEntry; content: OpenFile['content']; cancel: () => void }> {
+    let stream: Readable;
+    try {
+      stream = (await this.docker.getContainer(sandboxID).getArchive({ path })) as unknown as Readable;
+    } catch (err) {
+      throw archiveError(err, sandboxID, path);
+    }
+    const cancel = () => stream.destroy();
+    try {
+      const { entry, content } = await firstEntry(stream);
+      return { entry, content, cancel };
+    } catch (err) {
+      cancel();
+      throw err;
+    }
   }
 
   /**
@@ -175,8 +249,44 @@ export class FileOps {
    * is renamed over the target only once all arrived, so an aborted upload leaves nothing
    * behind. An existing file keeps its mode and owner unless `attrs` say otherwise.
    */
-  async write(sandboxID: string, path: string, content: Readable | Buffer, attrs: FileAttributes = {}): Promise<EntryInfo> {
+  async write(sandboxID: string, path: string, content: Readable | Buffer, attrs: FileAttributes = {}, size?: number): Promise<EntryInfo> {
     const tmp = posix.join(posix.dirname(path), `.berth-upload-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`);
+    const known = EXEC_ONLY.test(path) ? undefined : Buffer.isBuffer(content) ? content.length : size;
+    if (known === undefined) await this.uploadByExec(sandboxID, path, tmp, content);
+    else await this.uploadByArchive(sandboxID, path, tmp, content, known);
+    const res = await this.run(sandboxID, COMMIT, [path, tmp, attrs.mode ?? '', ownerSpec(attrs)]);
+    check(res, path);
+    const entry = parseStatLine(res.stdout.toString('utf8').split('\n')[0] ?? '');
+    return entry ?? this.info(sandboxID, path);
+  }
+
+  /**
+   * Streams `content` (exactly `size` bytes) into `tmp` with one PUT /archive at `/`: a tar
+   * made on the fly (header, body chunks as they arrive, padding). Docker creates missing
+   * parents. A body that breaks off leaves the archive unfinished, so Docker fails the
+   * extraction and the partial temporary file is removed.
+   */
+  private async uploadByArchive(sandboxID: string, path: string, tmp: string, content: Readable | Buffer, size: number): Promise<void> {
+    const tar = tarStream({ name: tmp.replace(/^\/+/, ''), size, mode: 0o644 }, content);
+    let bodyError: unknown;
+    tar.once('error', (e) => (bodyError = e));
+    try {
+      await this.docker.getContainer(sandboxID).putArchive(tar, { path: '/', noOverwriteDirNonDir: true });
+    } catch (err) {
+      tar.destroy();
+      const discard = () => this.run(sandboxID, DISCARD, [tmp]).catch(() => undefined);
+      await discard();
+      // Docker may still be tearing the extraction down: sweep once more a little later.
+      setTimeout(() => void discard(), 1000).unref();
+      if (bodyError !== undefined || (!Buffer.isBuffer(content) && (content as Readable & { complete?: boolean }).complete === false)) {
+        throw new InvalidArgumentError('upload aborted before the whole body arrived; nothing was written');
+      }
+      throw archiveError(err, sandboxID, path);
+    }
+  }
+
+  /** Streams `content` into `tmp` through exec stdin (uploads of unknown size). */
+  private async uploadByExec(sandboxID: string, path: string, tmp: string, content: Readable | Buffer): Promise<void> {
     let aborted = false;
     if (!Buffer.isBuffer(content)) {
       content.once('aborted', () => (aborted = true));
@@ -189,8 +299,6 @@ export class FileOps {
       if (incomplete) throw new InvalidArgumentError('upload aborted before the whole body arrived; nothing was written');
       check(upload, path);
     }
-    check(await this.run(sandboxID, COMMIT, [path, tmp, attrs.mode ?? '', ownerSpec(attrs)]), path);
-    return this.info(sandboxID, path);
   }
 
   /** Creates a folder and its parents (like `mkdir -p`). */
@@ -220,6 +328,32 @@ export class FileOps {
   private async run(sandboxID: string, script: string, args: string[], stdin?: Readable | Buffer) {
     return execCollect(this.docker, sandboxID, { cmd: ['/bin/sh', '-c', script, 'berth', ...args], user: ROOT, ...(stdin ? { stdin } : {}) });
   }
+}
+
+/** An open file (see `FileOps.open`). */
+export interface OpenFile {
+  size: number;
+  modifiedAt: string;
+  content: (offset: number, length: number) => Readable;
+  cancel: () => void;
+}
+
+/** A path the archive API did not find (as opposed to a missing container). */
+class PathMissing extends NotFoundError {}
+
+function notRegular(path: string, type: string): Error {
+  if (type === 'dir') return new InvalidArgumentError(`${path} is a directory: list it with GET /files/list`);
+  return new InvalidArgumentError(`${path} is not a regular file (device, socket or pipe)`);
+}
+
+/** Maps an archive API error: a missing path is a 404 on the path, the rest as for exec. */
+function archiveError(err: unknown, sandboxID: string, path: string): Error {
+  const e = err as { statusCode?: number; json?: { message?: string }; message?: string };
+  const message = e.json?.message ?? e.message ?? String(err);
+  if (/no such container/i.test(message)) return mapDockerError(err, sandboxID);
+  if (/not a directory/i.test(message)) return new InvalidArgumentError(`${path} is not a directory (or a parent is a file)`);
+  if (e.statusCode === 404) return new PathMissing(`${path} does not exist`);
+  return mapDockerError(err, sandboxID);
 }
 
 function ownerSpec(attrs: FileAttributes): string {

@@ -96,6 +96,14 @@ function attributes(raw: { mode?: string | number; owner?: string; group?: strin
   };
 }
 
+/** The announced body size, or undefined (chunked upload). */
+function contentLength(req: Request): number | undefined {
+  const raw = req.get('content-length');
+  if (raw === undefined || !/^\d+$/.test(raw.trim())) return undefined;
+  const n = Number(raw.trim());
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
 function bodyWasParsed(req: Request): boolean {
   return (req as Request & { _body?: boolean })._body === true || req.readableEnded;
 }
@@ -119,37 +127,31 @@ export function fileRoutes(service: SandboxService, files: FileOps): Router {
     }
     const info = await beginInfo(req);
     const sandboxID = info.sandboxID;
-    const entry = await files.info(sandboxID, path, true);
-    if (entry.type === 'dir') throw new InvalidArgumentError(`${path} is a directory: list it with GET /files/list`);
-    if (entry.type !== 'file') throw new InvalidArgumentError(`${path} is not a regular file (device, socket or pipe)`);
-    if (decoder) {
-      const data = await files.readSmall(sandboxID, path);
-      res.type('text/plain; charset=utf-8').send(decoder.decode(data));
-      return;
-    }
-    const range = parseByteRange(req.get('range'), entry.size);
-    if (range === 'unsatisfiable') {
-      res.status(416).setHeader('content-range', `bytes */${entry.size}`);
-      res.json({ code: 'range_not_satisfiable', message: `the file has ${entry.size} bytes` });
-      return;
-    }
-    const offset = range?.start ?? 0;
-    const length = range ? range.end - range.start + 1 : entry.size;
-    const { stream, done, cancel } = await files.read(sandboxID, path, offset, length);
-    res.status(range ? 206 : 200);
-    res.setHeader('content-type', 'application/octet-stream');
-    res.setHeader('accept-ranges', 'bytes');
-    res.setHeader('content-length', String(length));
-    res.setHeader('last-modified', new Date(entry.modifiedAt).toUTCString());
-    if (range) res.setHeader('content-range', `bytes ${range.start}-${range.end}/${entry.size}`);
+    const file = await files.open(sandboxID, path);
     const stop = keepAlive(() => service.touch(sandboxID), info.timeout);
     try {
-      await pipeline(stream, res).catch((e: unknown) => {
-        cancel();
-        throw e;
-      });
-      await done;
+      if (decoder) {
+        const data = await files.readAll(path, file);
+        res.type('text/plain; charset=utf-8').send(decoder.decode(data));
+        return;
+      }
+      const range = parseByteRange(req.get('range'), file.size);
+      if (range === 'unsatisfiable') {
+        res.status(416).setHeader('content-range', `bytes */${file.size}`);
+        res.json({ code: 'range_not_satisfiable', message: `the file has ${file.size} bytes` });
+        return;
+      }
+      const offset = range?.start ?? 0;
+      const length = range ? range.end - range.start + 1 : file.size;
+      res.status(range ? 206 : 200);
+      res.setHeader('content-type', 'application/octet-stream');
+      res.setHeader('accept-ranges', 'bytes');
+      res.setHeader('content-length', String(length));
+      res.setHeader('last-modified', new Date(file.modifiedAt).toUTCString());
+      if (range) res.setHeader('content-range', `bytes ${range.start}-${range.end}/${file.size}`);
+      await pipeline(file.content(offset, length), res);
     } finally {
+      file.cancel();
       stop();
     }
   });
@@ -164,7 +166,7 @@ export function fileRoutes(service: SandboxService, files: FileOps): Router {
     const info = await beginInfo(req);
     const stop = keepAlive(() => service.touch(info.sandboxID), info.timeout);
     try {
-      res.status(201).json(await files.write(info.sandboxID, path, req, a));
+      res.status(201).json(await files.write(info.sandboxID, path, req, a, contentLength(req)));
     } finally {
       stop();
     }
