@@ -5,7 +5,7 @@
  * environment; interrupting a command signals every process of its user that carries it.
  */
 import { randomBytes } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
+import { PassThrough, Transform, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import { collect, execCollect, ROOT, startExec } from './exec.js';
@@ -144,6 +144,12 @@ export class CommandRunner {
     let resolvePid!: (pid: number | null) => void;
     const pid = new Promise<number | null>((r) => (resolvePid = r));
     const stderr = handle.stderr.pipe(stripFirstLine((line) => resolvePid(/^\d+$/.test(line) ? Number(line) : null)));
+    // Docker reads the process's stdout and stderr separately, so stdout frames can arrive
+    // before the PID line on stderr. Nobody consumes stdout until the PID is known: without
+    // room here, a chatty command fills stdout, the demuxer stops reading, the PID line is
+    // never read and the call hangs (seen with 1 MB of output). 4 MiB of room is far more
+    // than arrives before the PID line; backpressure still applies beyond it.
+    const stdout = handle.stdout.pipe(new PassThrough({ highWaterMark: 4 * 1024 * 1024 }));
     let timedOut = false;
     let interrupted = false;
     const interrupt = async (signal: SignalName = 'TERM'): Promise<number> => {
@@ -164,11 +170,11 @@ export class CommandRunner {
     });
     if ((await pid) === null) {
       // The wrapper never ran: Docker could not start the process (bad cwd or user); it says why on stdout.
-      const [out] = await Promise.all([collect(handle.stdout, 64 * 1024), collect(stderr, 64 * 1024)]);
+      const [out] = await Promise.all([collect(stdout, 64 * 1024), collect(stderr, 64 * 1024)]);
       await done;
       throw new InvalidArgumentError(`the command could not start: ${out.data.toString('utf8').trim() || 'unknown reason'}`);
     }
-    return { cmdID, pid, stdout: handle.stdout, stderr, done, interrupt };
+    return { cmdID, pid, stdout, stderr, done, interrupt };
   }
 
   /** Starts a background command; returns once its process exists in the sandbox. */

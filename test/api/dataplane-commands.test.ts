@@ -78,6 +78,17 @@ describe('foreground commands', () => {
     expect(Buffer.from(res.body.stdout, 'base64')).toEqual(Buffer.from([0, 255, 1]));
   });
 
+  it('returns large output completely, every time (stdout may arrive before the PID line)', async () => {
+    for (let i = 0; i < 15; i++) {
+      const res = await stack.api('POST', `/sandboxes/${tiny}/commands`, {
+        body: { cmd: ['/bin/sh', '-c', "head -c 1048576 /dev/zero | tr '\\000' a"] },
+      });
+      expect(res.status).toBe(200);
+      expect(res.body.exitCode).toBe(0);
+      expect(res.body.stdout).toHaveLength(1024 * 1024);
+    }
+  });
+
   it('kills a command that exceeds its timeout', async () => {
     const res = await stack.api('POST', `/sandboxes/${tiny}/commands`, { body: { cmd: 'echo started; sleep 30', timeout: 1 } });
     expect(res.status).toBe(200);
