@@ -147,7 +147,7 @@ export class SandboxService {
 
   /** Live info for the data plane (and `get`): throws 404 unless creating, running or paused. */
   async liveInfo(owner: string, sandboxID: string): Promise<SandboxInfo> {
-    this.checkID(sandboxID);
+    this.prepareCall(sandboxID);
     const info = await this.call(sandboxID, (h) => h.query(infoQuery));
     if (info.owner !== owner || info.status === 'stopped' || info.status === 'failed') {
       throw new NotFoundError(`sandbox ${sandboxID} not found`);
@@ -156,36 +156,36 @@ export class SandboxService {
   }
 
   async kill(owner: string, sandboxID: string): Promise<void> {
-    this.checkID(sandboxID);
+    this.prepareCall(sandboxID);
     await this.call(sandboxID, (h) => h.executeUpdate(killUpdate, { args: [{ owner }] }));
     this.touches.forget(sandboxID);
     this.onLifecycle({ kind: 'stop', reason: 'user' });
   }
 
   async pause(owner: string, sandboxID: string): Promise<SandboxView> {
-    this.checkID(sandboxID);
+    this.prepareCall(sandboxID);
     return this.view(await this.call(sandboxID, (h) => h.executeUpdate(pauseUpdate, { args: [{ owner }] })));
   }
 
   async resume(owner: string, sandboxID: string, reason: 'user' | 'auto_resume' = 'user'): Promise<SandboxView> {
-    this.checkID(sandboxID);
+    this.prepareCall(sandboxID);
     return this.view(await this.call(sandboxID, (h) => h.executeUpdate(resumeUpdate, { args: [{ owner, reason }] })));
   }
 
   async setTimeout(owner: string, sandboxID: string, timeoutS: number): Promise<SandboxView> {
-    this.checkID(sandboxID);
+    this.prepareCall(sandboxID);
     const args = [{ owner, timeoutMs: Math.round(timeoutS * 1000) }] as const;
     return this.view(await this.call(sandboxID, (h) => h.executeUpdate(setTimeoutUpdate, { args: [...args] })));
   }
 
   async refresh(owner: string, sandboxID: string, durationS: number): Promise<SandboxView> {
-    this.checkID(sandboxID);
+    this.prepareCall(sandboxID);
     const request = { owner, durationMs: Math.round(durationS * 1000) };
     return this.view(await this.call(sandboxID, (h) => h.executeUpdate(refreshUpdate, { args: [request] })));
   }
 
   async connect(owner: string, sandboxID: string, timeoutS?: number): Promise<SandboxView> {
-    this.checkID(sandboxID);
+    this.prepareCall(sandboxID);
     const request = { owner, ...(timeoutS === undefined ? {} : { timeoutMs: Math.round(timeoutS * 1000) }) };
     return this.view(await this.call(sandboxID, (h) => h.executeUpdate(connectUpdate, { args: [request] })));
   }
@@ -230,7 +230,7 @@ export class SandboxService {
 
   /** Lifecycle transitions, also after the sandbox stopped (while Temporal retains it). */
   async events(owner: string, sandboxID: string): Promise<{ sandboxID: string; status: SandboxStatus; events: SandboxEventView[]; historyURL: string }> {
-    this.checkID(sandboxID);
+    this.prepareCall(sandboxID);
     const handle = this.handle(sandboxID);
     const description = await this.call(sandboxID, (h) => h.describe());
     if (description.typedSearchAttributes.get(SearchAttr.owner) !== owner) throw new NotFoundError(`sandbox ${sandboxID} not found`);
@@ -344,8 +344,11 @@ export class SandboxService {
     }
   }
 
-  private checkID(sandboxID: string): void {
-    // Every lifecycle call through this process invalidates the data plane's cached state.
+  /**
+   * Starts any call about one sandbox: an ID that cannot exist is a 404, and the data
+   * plane's cached state of the sandbox is dropped (the call may change it).
+   */
+  private prepareCall(sandboxID: string): void {
     this.liveCache.delete(sandboxID);
     if (!SANDBOX_ID_PATTERN.test(sandboxID)) throw new NotFoundError(`sandbox ${sandboxID} not found`);
   }

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../errors.js';
-import { collect, execCollect, ROOT, startExec } from './exec.js';
+import { collect, execCollect, execCreateOptions, ROOT, startExec } from './exec.js';
 import { formatLogCursor, type LogCursor, type SignalName } from './paths.js';
 
 /** Where background commands keep their state inside the sandbox. */
@@ -191,15 +191,12 @@ export class CommandRunner {
       const why = `${prep.stdout.toString('utf8')} ${prep.stderr}`.trim();
       throw new InvalidArgumentError(`the command could not start (user ${req.user ?? 'default'}, cwd ${req.cwd ?? 'default'}): ${why}`);
     }
-    const exec = await this.docker.getContainer(sandboxID).exec({
-      Cmd: ['/bin/sh', '-c', RUN, 'berth', cmdID, String(Math.ceil(req.timeoutS ?? 0)), ...shell(req.cmd)],
-      Env: Object.entries(req.envs ?? {}).map(([k, v]) => `${k}=${v}`),
-      ...(req.user ? { User: req.user } : {}),
-      ...(req.cwd ? { WorkingDir: req.cwd } : {}),
-      AttachStdin: false,
-      AttachStdout: false,
-      AttachStderr: false,
-    });
+    const exec = await this.docker.getContainer(sandboxID).exec(
+      execCreateOptions(
+        { cmd: ['/bin/sh', '-c', RUN, 'berth', cmdID, String(Math.ceil(req.timeoutS ?? 0)), ...shell(req.cmd)], env: req.envs, user: req.user, cwd: req.cwd },
+        { stdin: false, output: false },
+      ),
+    );
     await exec.start({ Detach: true });
     for (let i = 0; i < 100; i++) {
       const status = await this.status(sandboxID, cmdID);

@@ -32,21 +32,26 @@ export interface ExecHandle {
 /** Root inside the container, by number so it works without /etc/passwd. */
 export const ROOT = '0';
 
+/** The `docker exec` create body for `options`; `attach` says which streams are attached. */
+export function execCreateOptions(options: Omit<ExecOptions, 'stdin'>, attach: { stdin: boolean; output: boolean }): Docker.ExecCreateOptions {
+  return {
+    Cmd: options.cmd,
+    Env: Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`),
+    ...(options.user ? { User: options.user } : {}),
+    ...(options.cwd ? { WorkingDir: options.cwd } : {}),
+    AttachStdin: attach.stdin,
+    AttachStdout: attach.output,
+    AttachStderr: attach.output,
+    Tty: false,
+  };
+}
+
 /** Starts `options.cmd` in container `containerID`. */
 export async function startExec(docker: Docker, containerID: string, options: ExecOptions): Promise<ExecHandle> {
   const container = docker.getContainer(containerID);
   const withStdin = options.stdin !== undefined;
   const exec = await container
-    .exec({
-      Cmd: options.cmd,
-      Env: Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`),
-      ...(options.user ? { User: options.user } : {}),
-      ...(options.cwd ? { WorkingDir: options.cwd } : {}),
-      AttachStdin: withStdin,
-      AttachStdout: true,
-      AttachStderr: true,
-      Tty: false,
-    })
+    .exec(execCreateOptions(options, { stdin: withStdin, output: true }))
     .catch((err: unknown) => {
       throw mapDockerError(err, containerID);
     });
