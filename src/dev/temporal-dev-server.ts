@@ -3,7 +3,7 @@
  * berth's search attributes registered. Used by `npm run up`, the tests and the bench.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, statSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -68,28 +68,95 @@ export const TEMPORAL_DYNAMIC_CONFIG: Record<string, string> = {
   'system.enableActivityEagerExecution': 'true',
 };
 
-/** Starts a dev server and resolves once its frontend answers. */
+/** How many times a start is retried when the server lost a port race at bind time. */
+const PORT_RACE_ATTEMPTS = 4;
+
+/** Raised when the dev server process exits before its frontend answered. */
+class DevServerExitedError extends Error {
+  constructor(
+    readonly exitCode: number,
+    readonly logTail: string,
+    logFile: string | undefined,
+  ) {
+    super(`Temporal dev server exited with ${exitCode}${logFile ? ` (log: ${logFile})` : ''}${logTail ? `:\n${logTail}` : ''}`);
+  }
+
+  /** The CLI picks some of its own ports (HTTP API, internal services) at random; concurrent starts can collide. */
+  get lostPortRace(): boolean {
+    return /address already in use/i.test(this.logTail);
+  }
+}
+
+/**
+ * Starts a dev server and resolves once its frontend answers. When the server loses a
+ * port race at bind time (other dev servers starting at the same moment), it is started
+ * again on fresh ports (the ports passed in options are kept).
+ */
 export async function startTemporalDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await launchDevServer(options);
+    } catch (err) {
+      if (!(err instanceof DevServerExitedError) || !err.lostPortRace || attempt >= PORT_RACE_ATTEMPTS) throw err;
+    }
+  }
+}
+
+/** Keeps the last `limitBytes` of what a stream wrote. */
+function tailCollector(limitBytes: number): { push(chunk: Buffer): void; text(): string } {
+  let tail = '';
+  return {
+    push(chunk) {
+      tail = (tail + chunk.toString('utf8')).slice(-limitBytes);
+    },
+    text: () => tail,
+  };
+}
+
+function readLogTail(logFile: string, fromOffset: number, limitBytes: number): string {
+  try {
+    const text = readFileSync(logFile).subarray(fromOffset).toString('utf8');
+    return text.slice(-limitBytes);
+  } catch {
+    return '';
+  }
+}
+
+async function launchDevServer(options: DevServerOptions): Promise<DevServer> {
   const cliPath = options.cliPath ?? defaultTemporalCliPath();
   if (!existsSync(cliPath)) throw new Error(`Temporal CLI not found at ${cliPath}; run \`npm run setup\` first`);
   const ip = options.ip ?? '127.0.0.1';
   const port = options.port ?? (await freePort());
   const uiPort = options.uiPort ?? (await freePort());
-  const args = ['server', 'start-dev', '--ip', ip, '--port', String(port), '--ui-port', String(uiPort), '--log-level', 'warn', ...searchAttributeFlags()];
+  const httpPort = await freePort();
+  const metricsPort = await freePort();
+  const args = [
+    'server', 'start-dev', '--ip', ip, '--port', String(port), '--ui-port', String(uiPort),
+    '--http-port', String(httpPort), '--metrics-port', String(metricsPort), '--log-level', 'warn', ...searchAttributeFlags(),
+  ];
   for (const [key, value] of Object.entries({ ...TEMPORAL_DYNAMIC_CONFIG, ...options.dynamicConfig })) args.push('--dynamic-config-value', `${key}=${value}`);
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   if (options.headless ?? true) args.push('--headless');
-  const out = options.logFile ? openSync(options.logFile, 'a') : 'ignore';
+  const logOffset = options.logFile && existsSync(options.logFile) ? statSync(options.logFile).size : 0;
+  const out = options.logFile ? openSync(options.logFile, 'a') : 'pipe';
   const child = spawn(cliPath, args, { stdio: ['ignore', out, out] });
+  if (typeof out === 'number') closeSync(out);
+  const collected = tailCollector(8192);
+  child.stdout?.on('data', (chunk: Buffer) => collected.push(chunk));
+  child.stderr?.on('data', (chunk: Buffer) => collected.push(chunk));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let exitCode: number | null = null;
   child.once('exit', (code) => {
     exitCode = code ?? -1;
   });
+  const logTail = (): string => (options.logFile ? readLogTail(options.logFile, logOffset, 8192) : collected.text());
   const address = `${ip}:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (exitCode !== null) throw new Error(`Temporal dev server exited with ${exitCode}${options.logFile ? `; see ${options.logFile}` : ''}`);
+    if (exitCode !== null) {
+      await exited;
+      throw new DevServerExitedError(exitCode, logTail(), options.logFile);
+    }
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1000 });
       await connection.workflowService.getSystemInfo({});
@@ -102,6 +169,11 @@ export async function startTemporalDevServer(options: DevServerOptions = {}): Pr
       }
       await new Promise((r) => setTimeout(r, 200));
     }
+  }
+  if (!options.logFile) {
+    // Keep draining the pipes so the server never blocks on a full one.
+    child.stdout?.resume();
+    child.stderr?.resume();
   }
   return {
     address,
