@@ -33,10 +33,10 @@ export function createActivities({ docker, logger, config }: ActivityDeps) {
     }
   }
 
-  function containerGone(sandboxID: string): ApplicationFailure {
+  function containerGone(sandboxID: string, what = 'no longer exists'): ApplicationFailure {
     return ApplicationFailure.create({
       type: FailureType.containerGone,
-      message: `container of sandbox ${sandboxID} no longer exists on host ${config.hostName}`,
+      message: `container of sandbox ${sandboxID} ${what} on host ${config.hostName}`,
       nonRetryable: true,
     });
   }
@@ -92,6 +92,8 @@ export function createActivities({ docker, logger, config }: ActivityDeps) {
       const current = await inspectOrNull(ref.sandboxID);
       if (!current) throw containerGone(ref.sandboxID);
       if (current.State.Paused) return;
+      // Its processes ended (killed from outside, OOM, the engine restarted): nothing to keep.
+      if (!current.State.Running) throw containerGone(ref.sandboxID, `has exited (${current.State.Status})`);
       try {
         await docker.getContainer(ref.sandboxID).pause();
       } catch (err) {
@@ -104,7 +106,8 @@ export function createActivities({ docker, logger, config }: ActivityDeps) {
     /** Thaws a paused sandbox. */
     async resumeSandbox(ref: ContainerRef): Promise<void> {
       const current = await inspectOrNull(ref.sandboxID);
-      if (!current || !current.State.Running) throw containerGone(ref.sandboxID);
+      if (!current) throw containerGone(ref.sandboxID);
+      if (!current.State.Running) throw containerGone(ref.sandboxID, `has exited (${current.State.Status})`);
       if (!current.State.Paused) return;
       try {
         await docker.getContainer(ref.sandboxID).unpause();

@@ -69,17 +69,20 @@ export class SandboxState {
 
   /** Provisioning finished: the sandbox runs and its clocks start. */
   markRunning(nowMs: number, host: string): void {
+    if (this.isFinal()) return;
     this.s.host = host;
     this.s.startedAtMs ??= nowMs;
     this.startRunning(nowMs, 'provisioned');
   }
 
   markFailed(nowMs: number, detail: string): void {
+    if (this.isFinal()) return;
     this.finish(nowMs, 'failed', 'provision_failed', detail);
   }
 
   /** Pauses: the running stretch ends and its time is counted. */
   markPaused(nowMs: number, reason: TransitionReason): void {
+    if (this.isFinal()) return;
     if (this.s.runningSinceMs !== null) this.s.runningUsedMs += nowMs - this.s.runningSinceMs;
     this.s.runningSinceMs = null;
     this.s.idleDeadlineMs = null;
@@ -89,11 +92,13 @@ export class SandboxState {
 
   /** Resumes: a resume is an interaction, so the idle deadline restarts from now. */
   markResumed(nowMs: number, reason: TransitionReason): void {
+    if (this.isFinal()) return;
     this.s.pausedAtMs = null;
     this.startRunning(nowMs, reason);
   }
 
   markStopped(nowMs: number, reason: TransitionReason, detail?: string): void {
+    if (this.isFinal()) return;
     if (this.s.runningSinceMs !== null) this.s.runningUsedMs += nowMs - this.s.runningSinceMs;
     this.s.runningSinceMs = null;
     this.finish(nowMs, 'stopped', reason, detail);
@@ -196,6 +201,8 @@ export class SandboxState {
   }
 
   private transition(nowMs: number, status: SandboxStatus, reason: TransitionReason, detail?: string): void {
+    // A final state is final: a late transition (a race the workflow should never allow) is dropped.
+    if (this.isFinal()) return;
     this.s.status = status;
     const event: SandboxEvent = { atMs: nowMs, status, reason };
     if (detail !== undefined) event.detail = detail;

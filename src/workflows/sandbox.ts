@@ -39,15 +39,33 @@ import {
 } from './definitions.js';
 import { SandboxState, type Deadline } from './sandbox-state.js';
 
+const ACTIVITY_RETRY = {
+  initialInterval: '200ms',
+  maximumInterval: '10s',
+  nonRetryableErrorTypes: [FailureType.imageNotFound, FailureType.containerGone],
+};
+
+/**
+ * Docker calls a caller waits on (provision, user pause / resume / kill): a few attempts, then
+ * the caller gets the error (and may retry) while the sandbox stays as it was.
+ */
 const docker = proxyActivities<SandboxActivities>({
   startToCloseTimeout: '2 minutes',
-  retry: {
-    initialInterval: '200ms',
-    maximumInterval: '10s',
-    maximumAttempts: 5,
-    nonRetryableErrorTypes: [FailureType.imageNotFound, FailureType.containerGone],
-  },
+  retry: { ...ACTIVITY_RETRY, maximumAttempts: 5 },
 });
+
+/**
+ * Docker calls nobody waits on (deadlines, bulk actions, clean-up after a failed provision):
+ * retried until the engine answers, so an engine that is down for a while delays them but
+ * never fails the sandbox's workflow or leaks its container.
+ */
+const dockerUntilDone = proxyActivities<SandboxActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { ...ACTIVITY_RETRY, maximumInterval: '30s' },
+});
+
+/** How long a deadline whose action failed for good waits before it is tried again. */
+const DEADLINE_RETRY_MS = 30_000;
 
 /** Workflow time. Inside the workflow sandbox `Date.now()` is deterministic (replayed from history). */
 function now(): number {
@@ -62,10 +80,14 @@ export async function sandboxWorkflow(input: SandboxWorkflowInput): Promise<Sand
   /** Bumped whenever the nearest deadline may have moved earlier, so the timer is re-armed. */
   let armVersion = 0;
   let busy = false;
+  /** After a deadline's action failed for good, it is tried again no sooner than this. */
+  let deadlineRetryAtMs = 0;
 
   /** Runs lifecycle operations one at a time (updates and deadlines never interleave). */
   async function exclusive<T>(operation: () => Promise<T>): Promise<T> {
-    await condition(() => !busy);
+    // condition() releases every waiter whose predicate holds in one pass, so re-check after
+    // waking: only the first continuation to run takes the lock, the others wait again.
+    while (busy) await condition(() => !busy);
     busy = true;
     try {
       return await operation();
@@ -112,18 +134,20 @@ export async function sandboxWorkflow(input: SandboxWorkflowInput): Promise<Sand
     return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === FailureType.containerGone;
   }
 
-  async function stop(reason: TransitionReason, detail?: string): Promise<void> {
-    await docker.destroySandbox({ sandboxID });
+  type DockerCalls = typeof docker;
+
+  async function stop(reason: TransitionReason, detail?: string, calls: DockerCalls = docker): Promise<void> {
+    await calls.destroySandbox({ sandboxID });
     state.markStopped(now(), reason, detail);
     publishState();
   }
 
-  async function pause(reason: TransitionReason): Promise<void> {
+  async function pause(reason: TransitionReason, calls: DockerCalls = docker): Promise<void> {
     try {
-      await docker.pauseSandbox({ sandboxID, mode: 'freeze' });
+      await calls.pauseSandbox({ sandboxID, mode: 'freeze' });
     } catch (err) {
       if (!isContainerGone(err)) throw err;
-      await stop('host_lost', 'container disappeared while pausing');
+      await stop('host_lost', 'container disappeared while pausing', dockerUntilDone);
       throw ApplicationFailure.create({ type: FailureType.notFound, message: `sandbox ${sandboxID} was lost`, nonRetryable: true });
     }
     state.markPaused(now(), reason);
@@ -135,7 +159,7 @@ export async function sandboxWorkflow(input: SandboxWorkflowInput): Promise<Sand
       await docker.resumeSandbox({ sandboxID });
     } catch (err) {
       if (!isContainerGone(err)) throw err;
-      await stop('host_lost', 'container disappeared while paused');
+      await stop('host_lost', 'container disappeared while paused', dockerUntilDone);
       throw ApplicationFailure.create({ type: FailureType.notFound, message: `sandbox ${sandboxID} was lost`, nonRetryable: true });
     }
     state.markResumed(now(), reason);
@@ -156,7 +180,7 @@ export async function sandboxWorkflow(input: SandboxWorkflowInput): Promise<Sand
     } catch (err) {
       const detail = failureMessage(err);
       log.warn('provisioning failed', { sandboxID, detail });
-      await docker.destroySandbox({ sandboxID });
+      await dockerUntilDone.destroySandbox({ sandboxID });
       state.markFailed(now(), detail);
     }
     publishState();
@@ -164,15 +188,23 @@ export async function sandboxWorkflow(input: SandboxWorkflowInput): Promise<Sand
 
   async function onDeadline(deadline: Deadline): Promise<void> {
     log.info('deadline reached', { sandboxID, reason: deadline.reason, action: deadline.action });
-    if (deadline.action === 'pause') {
-      try {
-        await pause(deadline.reason);
-      } catch (err) {
-        if (state.isFinal()) return; // lost while pausing: already recorded
-        throw err;
-      }
-    } else {
-      await stop(deadline.reason);
+    if (deadline.action === 'pause') await pause(deadline.reason, dockerUntilDone);
+    else await stop(deadline.reason, undefined, dockerUntilDone);
+  }
+
+  /**
+   * Runs work nobody waits on (a deadline, a bulk action). Its Docker calls retry until done;
+   * whatever still fails is logged, never allowed to fail the workflow: the sandbox stays
+   * as it was and its next deadline is armed again.
+   */
+  async function unattended(what: string, work: () => Promise<void>): Promise<boolean> {
+    try {
+      await work();
+      return true;
+    } catch (err) {
+      if (state.isFinal()) return true;
+      log.error(`${what} failed; the sandbox stays ${state.status}`, { sandboxID, error: failureMessage(err) });
+      return false;
     }
   }
 
@@ -182,14 +214,10 @@ export async function sandboxWorkflow(input: SandboxWorkflowInput): Promise<Sand
   setHandler(bulkActionSignal, async (request) => {
     if (request.owner !== state.spec.owner) return;
     await exclusive(async () => {
-      if (request.action === 'kill' && !state.isFinal()) await stop('user', 'bulk kill');
-      if (request.action === 'pause' && state.status === 'running') {
-        try {
-          await pause('user');
-        } catch (err) {
-          if (!state.isFinal()) throw err;
-        }
-      }
+      await unattended(`bulk ${request.action}`, async () => {
+        if (request.action === 'kill' && !state.isFinal()) await stop('user', 'bulk kill', dockerUntilDone);
+        if (request.action === 'pause' && state.status === 'running') await pause('user', dockerUntilDone);
+      });
     });
   });
 
@@ -285,14 +313,24 @@ export async function sandboxWorkflow(input: SandboxWorkflowInput): Promise<Sand
     { validator: (request) => requireStatus(request, ['creating', 'running', 'paused'], 'kill') },
   );
 
-  if (state.status === 'creating') await exclusive(provision);
+  function historyIsLong(): boolean {
+    const { historyLength, continueAsNewSuggested } = workflowInfo();
+    return historyLength >= state.spec.historyEventLimit || continueAsNewSuggested;
+  }
+
+  // An update delivered with the start (a kill, say) may take the lock first: provision only
+  // if the sandbox is still waiting for it.
+  if (state.status === 'creating') {
+    await exclusive(async () => {
+      if (state.status === 'creating') await provision();
+    });
+  }
 
   while (!state.isFinal()) {
-    const { historyLength, continueAsNewSuggested } = workflowInfo();
-    if ((historyLength >= state.spec.historyEventLimit || continueAsNewSuggested) && !busy) {
+    if (historyIsLong() && !busy) {
       await condition(() => allHandlersFinished() && !busy);
       if (!state.isFinal()) {
-        log.info('continuing as new', { sandboxID, historyLength });
+        log.info('continuing as new', { sandboxID, historyLength: workflowInfo().historyLength });
         return continueAsNew<typeof sandboxWorkflow>({ snapshot: state.snapshot() });
       }
       break;
@@ -301,19 +339,23 @@ export async function sandboxWorkflow(input: SandboxWorkflowInput): Promise<Sand
     const seenVersion = armVersion;
     // Wakes on a state change that may move the deadline earlier. Touches only move it
     // later, so they do not re-arm: when the timer fires we re-check and re-arm if needed.
-    const woken = () => armVersion !== seenVersion || state.isFinal();
+    // A busy sandbox's touches grow the history too: wake up to continue as new when it is long.
+    // (While an operation holds the lock its end bumps armVersion, which wakes us anyway.)
+    const woken = () => armVersion !== seenVersion || state.isFinal() || (historyIsLong() && !busy);
     let changed = true;
     setCurrentDetails(describeState(state.status, deadline));
     if (deadline) {
       // The timer's summary tells operators in the Temporal UI what it waits for.
       const summary = `${deadline.reason}: ${deadline.action} at ${new Date(deadline.atMs).toISOString()}`;
-      changed = await condition(woken, Math.max(1, deadline.atMs - now()), { summary });
+      changed = await condition(woken, Math.max(1, Math.max(deadline.atMs, deadlineRetryAtMs) - now()), { summary });
     }
     else await condition(woken);
     if (!changed) {
       await exclusive(async () => {
         const due = state.dueDeadline(now());
-        if (due && !state.isFinal()) await onDeadline(due);
+        if (due && !state.isFinal() && !(await unattended(`${due.reason} ${due.action}`, () => onDeadline(due)))) {
+          deadlineRetryAtMs = now() + DEADLINE_RETRY_MS;
+        }
       });
     }
   }

@@ -21,6 +21,7 @@ import type { sandboxWorkflow } from '../../src/workflows/sandbox.js';
 export interface WorkflowTestEnv {
   env: TestWorkflowEnvironment;
   owner: string;
+  taskQueue: string;
   docker: ReturnType<typeof createDockerClient>;
   /** Starts a sandbox workflow with millisecond durations and waits until it runs. */
   startSandbox(spec?: Partial<SandboxSpec>): Promise<{ handle: WorkflowHandleWithFirstExecutionRunId<typeof sandboxWorkflow>; info: SandboxInfo; sandboxID: string }>;
@@ -64,6 +65,7 @@ export async function startWorkflowTestEnv(): Promise<WorkflowTestEnv> {
   return {
     env,
     owner,
+    taskQueue,
     docker,
     async startSandbox(overrides = {}) {
       const spec = testSandboxSpec(owner, overrides);

@@ -17,6 +17,9 @@ import {
   type SandboxResult,
 } from '../../src/workflows/definitions.js';
 import type { sandboxWorkflow } from '../../src/workflows/sandbox.js';
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import { workflowIdFor } from '../../src/ids.js';
+import { testSandboxSpec } from '../helpers/spec.js';
 import { sleep, startWorkflowTestEnv, type WorkflowTestEnv } from '../helpers/workflow-env.js';
 
 let t: WorkflowTestEnv;
@@ -163,6 +166,15 @@ describe('provisioning failure', () => {
 });
 
 describe('host lost', () => {
+  it('stops with reason host_lost when the container exited before its pause deadline', async () => {
+    const { handle, sandboxID } = await t.startSandbox({ idleTimeoutMs: 1500, lifecycle: { onTimeout: 'pause', autoResume: false } });
+    await t.docker.getContainer(sandboxID).kill();
+    const result = (await handle.result()) as SandboxResult;
+    expect(result.info.status).toBe('stopped');
+    expect(result.info.stopReason).toBe('host_lost');
+    await expect(t.docker.getContainer(sandboxID).inspect()).rejects.toMatchObject({ statusCode: 404 });
+  });
+
   it('stops with reason host_lost when the container vanished', async () => {
     const { handle, sandboxID } = await t.startSandbox();
     await t.docker.getContainer(sandboxID).remove({ force: true });
@@ -171,6 +183,42 @@ describe('host lost', () => {
     });
     const result = (await handle.result()) as SandboxResult;
     expect(result.info.stopReason).toBe('host_lost');
+  });
+});
+
+describe('concurrency', () => {
+  it('a kill delivered with the start stops the sandbox for good and leaves no container', async () => {
+    const spec = testSandboxSpec(t.owner);
+    const killed = await t.env.client.workflow.executeUpdateWithStart(killUpdate, {
+      args: [{ owner: t.owner }],
+      startWorkflowOperation: new WithStartWorkflowOperation<typeof sandboxWorkflow>('sandboxWorkflow', {
+        workflowId: workflowIdFor(spec.sandboxID),
+        taskQueue: t.taskQueue,
+        args: [{ spec }],
+        workflowIdConflictPolicy: 'FAIL',
+      }),
+    });
+    expect(killed.status).toBe('stopped');
+    const result = (await t.env.client.workflow.getHandle(workflowIdFor(spec.sandboxID)).result()) as SandboxResult;
+    expect(result.info.status).toBe('stopped');
+    expect(result.events.at(-1)).toMatchObject({ status: 'stopped', reason: 'user' });
+    expect(result.events.filter((e) => e.status === 'stopped')).toHaveLength(1);
+    await expect(t.docker.getContainer(spec.sandboxID).inspect()).rejects.toMatchObject({ statusCode: 404 });
+  });
+
+  it('runs concurrent lifecycle calls one at a time: pause and kill together end stopped, once', async () => {
+    const { handle, sandboxID } = await t.startSandbox();
+    const calls = await Promise.allSettled([
+      handle.executeUpdate(pauseUpdate, { args: [{ owner: t.owner }] }),
+      handle.executeUpdate(killUpdate, { args: [{ owner: t.owner }] }),
+      handle.executeUpdate(pauseUpdate, { args: [{ owner: t.owner }] }),
+    ]);
+    expect(calls[1]).toMatchObject({ status: 'fulfilled', value: { status: 'stopped' } });
+    const result = (await handle.result()) as SandboxResult;
+    expect(result.info.status).toBe('stopped');
+    expect(result.events.filter((e) => e.status === 'stopped')).toHaveLength(1);
+    expect(result.events.at(-1)).toMatchObject({ status: 'stopped', reason: 'user' });
+    await expect(t.docker.getContainer(sandboxID).inspect()).rejects.toMatchObject({ statusCode: 404 });
   });
 });
 
@@ -196,6 +244,23 @@ describe('continueAsNew', () => {
     expect(carried.timeout).toBe(60);
     const events = await current.query(eventsQuery);
     expect(events.map((e) => e.reason)).toEqual(['created', 'provisioned', 'user', 'user']);
+    await current.executeUpdate(killUpdate, { args: [{ owner: t.owner }] });
+  });
+});
+
+describe('continueAsNew on touches alone', () => {
+  it('a sandbox that only receives touches also continues as new', async () => {
+    const { handle } = await t.startSandbox({ idleTimeoutMs: 60_000, historyEventLimit: 40 });
+    const firstRunId = handle.firstExecutionRunId;
+    const current = t.env.client.workflow.getHandle<typeof sandboxWorkflow>(handle.workflowId);
+    let latestRunId = firstRunId;
+    for (let i = 0; i < 60 && latestRunId === firstRunId; i++) {
+      await current.signal(touchSignal);
+      await sleep(50);
+      latestRunId = (await current.describe()).runId;
+    }
+    expect(latestRunId).not.toBe(firstRunId);
+    expect((await current.query(infoQuery)).status).toBe('running');
     await current.executeUpdate(killUpdate, { args: [{ owner: t.owner }] });
   });
 });
