@@ -37,7 +37,8 @@ export interface BerthApp {
    */
   upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
   /** Stops background timers (touch coalescing, metrics sampling). Does not close the Temporal connection. */
-  close(): void;
+  /** Stops background work; pending touches are delivered before it resolves. */
+  close(): Promise<void>;
 }
 
 /** Builds the Express app: health, docs, metrics, then authenticated sandbox routes. */
@@ -109,9 +110,9 @@ export function createApp(deps: AppDeps): BerthApp {
     service,
     metrics,
     upgrade,
-    close: () => {
-      service.close();
+    close: async () => {
       sampler.close();
+      await service.close();
     },
   };
 }

@@ -15,10 +15,12 @@ async function main(): Promise<void> {
   });
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'API shutting down');
-    berth.close();
-    server.close(() => {
-      void client.connection.close().finally(() => process.exit(0));
-    });
+    server.close();
+    // Pending touches go out before the Temporal connection closes: none is dropped.
+    void berth
+      .close()
+      .catch((err: unknown) => logger.warn({ err }, 'delivering pending touches failed'))
+      .finally(() => void client.connection.close().finally(() => process.exit(0)));
     setTimeout(() => process.exit(0), 5000).unref();
   };
   process.once('SIGINT', () => shutdown('SIGINT'));

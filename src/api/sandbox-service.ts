@@ -38,6 +38,7 @@ import type { ListQuery, CreateSandboxBody } from './schemas.js';
 import { toBerthError } from './temporal-errors.js';
 import { TouchCoalescer } from './touch-coalescer.js';
 import { sandboxVisibilityQuery } from './visibility-query.js';
+import { keepAlive } from '../dataplane/sse.js';
 
 /**
  * How long a data-plane call may reuse a running sandbox's state instead of querying its
@@ -228,6 +229,15 @@ export class SandboxService {
     this.touches.touch(sandboxID, idleTimeoutMs === undefined ? undefined : Math.max(100, idleTimeoutMs / 4));
   }
 
+  /**
+   * Keeps a sandbox alive while a client stays attached (long command, stream, proxy
+   * connection): touches it every quarter of its idle timeout, each touch coalesced within
+   * that same quarter. Returns the stop function (which touches once more).
+   */
+  keepAlive(sandboxID: string, idleTimeoutS: number): () => void {
+    return keepAlive(() => this.touch(sandboxID, idleTimeoutS * 1000), idleTimeoutS);
+  }
+
   /** Lifecycle transitions, also after the sandbox stopped (while Temporal retains it). */
   async events(owner: string, sandboxID: string): Promise<{ sandboxID: string; status: SandboxStatus; events: SandboxEventView[]; historyURL: string }> {
     this.prepareCall(sandboxID);
@@ -328,8 +338,8 @@ export class SandboxService {
     return `${this.config.temporal.uiUrl}/namespaces/${this.config.temporal.namespace}/workflows/${workflowIdFor(sandboxID)}`;
   }
 
-  close(): void {
-    this.touches.close();
+  async close(): Promise<void> {
+    await this.touches.close();
   }
 
   private handle(sandboxID: string): WorkflowHandle<typeof sandboxWorkflow> {

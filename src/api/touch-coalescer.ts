@@ -6,6 +6,7 @@
 export class TouchCoalescer {
   private readonly lastSentMs = new Map<string, number>();
   private readonly trailing = new Map<string, NodeJS.Timeout>();
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly windowMs: number,
@@ -43,16 +44,24 @@ export class TouchCoalescer {
     this.lastSentMs.delete(sandboxID);
   }
 
-  /** Stops all trailing timers. */
-  close(): void {
+  /**
+   * Shutting down: sends every pending trailing touch now (none is dropped) and resolves once
+   * all touches in flight were delivered or failed.
+   */
+  async close(): Promise<void> {
+    const pending = [...this.trailing.keys()];
     for (const timer of this.trailing.values()) clearTimeout(timer);
     this.trailing.clear();
+    for (const sandboxID of pending) this.fire(sandboxID, this.clock());
+    await Promise.allSettled([...this.inFlight]);
   }
 
   private fire(sandboxID: string, nowMs: number): void {
     this.lastSentMs.set(sandboxID, nowMs);
     if (this.lastSentMs.size > 10_000) this.prune(nowMs);
-    this.send(sandboxID).catch((err: unknown) => this.onError(sandboxID, err));
+    const sent = this.send(sandboxID).catch((err: unknown) => this.onError(sandboxID, err));
+    this.inFlight.add(sent);
+    void sent.finally(() => this.inFlight.delete(sent));
   }
 
   private prune(nowMs: number): void {

@@ -55,7 +55,8 @@ export function openSse(res: Response): SseStream {
  * proxy connection), so it does not go idle under the client. Returns the stop function.
  */
 export function keepAlive(touch: () => void, idleTimeoutS: number): () => void {
-  const periodMs = Math.min(30_000, Math.max(1000, Math.floor((idleTimeoutS * 1000) / 3)));
+  // A quarter of the timeout: a touch that is late by one coalescing window still lands in time.
+  const periodMs = Math.min(30_000, Math.max(250, Math.floor((idleTimeoutS * 1000) / 4)));
   const timer = setInterval(touch, periodMs);
   timer.unref();
   return () => {

@@ -31,6 +31,7 @@ import {
   touchSignal,
   waitReadyUpdate,
   type CallerRequest,
+  type ResumeRequest,
   type SandboxInfo,
   type SandboxResult,
   type SandboxStatus,
@@ -241,15 +242,19 @@ export async function sandboxWorkflow(input: SandboxWorkflowInput): Promise<Sand
     { validator: (request) => requireStatus(request, ['running'], 'pause') },
   );
 
+  // An automatic resume (a data-plane call on a paused sandbox) is idempotent: parallel
+  // calls race to resume, and the ones that find it running already just touch it.
+  const resumableFrom = (request: ResumeRequest): SandboxStatus[] => (request.reason === 'auto_resume' ? ['paused', 'running'] : ['paused']);
   setHandler(
     resumeUpdate,
     (request) =>
       exclusive(async () => {
-        requireStatus(request, ['paused'], 'resume');
-        await resume(request.reason ?? 'user');
+        requireStatus(request, resumableFrom(request), 'resume');
+        if (state.status === 'paused') await resume(request.reason ?? 'user');
+        else state.touch(now());
         return info();
       }),
-    { validator: (request) => requireStatus(request, ['paused'], 'resume') },
+    { validator: (request) => requireStatus(request, resumableFrom(request), 'resume') },
   );
 
   setHandler(

@@ -62,6 +62,18 @@ async function sse(path: string, body: unknown, abortWhen?: (events: SseEvent[])
   return events;
 }
 
+describe('keep-alive at the default touch coalescing', () => {
+  it('keeps a sandbox with a 2 s timeout alive while a 5 s foreground command runs', async () => {
+    const created = await stack.api('POST', '/sandboxes', { body: { templateID: 'tiny', timeout: 2 } });
+    expect(created.status).toBe(201);
+    const id = created.body.sandboxID as string;
+    const res = await stack.api('POST', `/sandboxes/${id}/commands`, { body: { cmd: 'sleep 5; echo survived' } });
+    expect(res.body).toMatchObject({ exitCode: 0, stdout: 'survived\n' });
+    expect((await stack.api('GET', `/sandboxes/${id}`)).body.status).toBe('running');
+    await stack.api('DELETE', `/sandboxes/${id}`);
+  });
+});
+
 describe('foreground commands', () => {
   it('runs a shell string with envs, cwd, user and stdin (busybox)', async () => {
     const res = await stack.api('POST', `/sandboxes/${tiny}/commands`, {
@@ -161,7 +173,7 @@ describe('background commands', () => {
       });
       expect(done).toMatchObject({ stdout: 'two\n', stderr: '', status: { state: 'exited', exitCode: 4 } });
     } finally {
-      other.close();
+      await other.close();
       await new Promise<void>((r) => server.close(() => r()));
     }
     const status = await stack.api('GET', `/sandboxes/${tiny}/commands/${cmdID}`);

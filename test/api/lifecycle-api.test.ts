@@ -106,7 +106,7 @@ describe('API restart', () => {
       const paused = await fetch(`${base}/sandboxes/${sb.sandboxID}/pause`, { method: 'POST', headers });
       expect(paused.status).toBe(200);
     } finally {
-      second.close();
+      await second.close();
       server.close();
     }
     expect((await stack.api('GET', `/sandboxes/${sb.sandboxID}`)).body.status).toBe('paused');

@@ -137,7 +137,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     stopWorker,
     startWorker,
     async stop() {
-      berth.close();
+      await berth.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await stopWorker();

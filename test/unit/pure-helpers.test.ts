@@ -44,7 +44,7 @@ describe('TouchCoalescer', () => {
     now = 2500;
     c.touch('a');
     expect(sent).toEqual([0, 1000, 2500]);
-    c.close();
+    void c.close();
   });
   it('narrows the window to the per-sandbox cap', () => {
     vi.useFakeTimers();
@@ -57,7 +57,18 @@ describe('TouchCoalescer', () => {
     now = 500;
     vi.advanceTimersByTime(400);
     expect(sent).toEqual([0, 500]);
-    c.close();
+    void c.close();
+  });
+  it('delivers a pending trailing touch on close instead of dropping it', async () => {
+    let now = 0;
+    const sent: number[] = [];
+    const c = new TouchCoalescer(4000, async () => void sent.push(now), () => undefined, () => now);
+    c.touch('a'); // sent at 0
+    now = 1000;
+    c.touch('a'); // pending until 4000
+    expect(sent).toEqual([0]);
+    await c.close();
+    expect(sent).toEqual([0, 1000]);
   });
 });
 

@@ -7,7 +7,7 @@ import { InvalidArgumentError, NotFoundError } from '../../errors.js';
 import { collect } from '../../dataplane/exec.js';
 import { COMMAND_ID_PATTERN, type CommandRequest, type CommandRunner, type CommandStatus } from '../../dataplane/commands.js';
 import { encodeOutput, parseLogCursor, parseSignal, sandboxPath, SIGNALS, type LogCursor } from '../../dataplane/paths.js';
-import { keepAlive, openSse } from '../../dataplane/sse.js';
+import { openSse } from '../../dataplane/sse.js';
 import { callerOf } from '../auth.js';
 import { registerOperations } from '../openapi.js';
 import type { SandboxService } from '../sandbox-service.js';
@@ -101,7 +101,7 @@ export function commandRoutes(service: SandboxService, runner: CommandRunner, li
       return;
     }
     const stream = body.stream || (req.get('accept') ?? '').includes('text/event-stream');
-    const stopKeepAlive = keepAlive(() => service.touch(info.sandboxID), info.timeout);
+    const stopKeepAlive = service.keepAlive(info.sandboxID, info.timeout);
     try {
       const cmd = await runner.startForeground(info.sandboxID, request);
       let finished = false;
@@ -154,7 +154,7 @@ export function commandRoutes(service: SandboxService, runner: CommandRunner, li
     const cursor = parseLogCursor(query.cursor);
     const info = await service.beginInteraction(callerOf(req).owner, req.params.id);
     if (query.follow === 'true' || (req.get('accept') ?? '').includes('text/event-stream')) {
-      await followLogs(res, runner, info.sandboxID, cmdID, cursor, query.encoding, () => service.touch(info.sandboxID), info.timeout);
+      await followLogs(res, runner, info.sandboxID, cmdID, cursor, query.encoding, () => service.keepAlive(info.sandboxID, info.timeout));
       return;
     }
     // Status first: when it says exited, the logs read after it are complete.
@@ -217,12 +217,11 @@ async function followLogs(
   cmdID: string,
   from: LogCursor,
   encoding: 'utf8' | 'base64',
-  touch: () => void,
-  idleTimeoutS: number,
+  keepAttached: () => () => void,
 ): Promise<void> {
   await runner.status(sandboxID, cmdID); // 404 before the stream opens
   const sse = openSse(res);
-  const stop = keepAlive(touch, idleTimeoutS);
+  const stop = keepAttached();
   const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
   let cursor = from;
   let idleMs = 100;

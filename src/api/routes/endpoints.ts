@@ -8,7 +8,6 @@ import { Router, type Request } from 'express';
 import type { Logger } from 'pino';
 import { BerthError, NotFoundError } from '../../errors.js';
 import { parsePort, type PortProxy } from '../../dataplane/proxy.js';
-import { keepAlive } from '../../dataplane/sse.js';
 import { apiKeyAuth, callerOf } from '../auth.js';
 import { registerOperations } from '../openapi.js';
 import type { SandboxService } from '../sandbox-service.js';
@@ -61,7 +60,7 @@ export function endpointRoutes(service: SandboxService, proxy: PortProxy, public
     const port = parsePort(req.params.port);
     const path = upstreamPath(req.originalUrl) ?? '/';
     const info = await service.beginInteraction(callerOf(req).owner, String(req.params.id));
-    const stop = keepAlive(() => service.touch(info.sandboxID), info.timeout);
+    const stop = service.keepAlive(info.sandboxID, info.timeout);
     try {
       await proxy.forward(info.sandboxID, port, path, req, res);
     } finally {
@@ -93,7 +92,7 @@ export function proxyUpgradeHandler(deps: { service: SandboxService; proxy: Port
       });
       const port = parsePort(m[2]);
       const info = await deps.service.beginInteraction(owner, decodeURIComponent(m[1] ?? ''));
-      const stop = keepAlive(() => deps.service.touch(info.sandboxID), info.timeout);
+      const stop = deps.service.keepAlive(info.sandboxID, info.timeout);
       try {
         await deps.proxy.tunnel(info.sandboxID, port, upstreamPath(req.url ?? '') ?? '/', req, socket, head);
       } finally {

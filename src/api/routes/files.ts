@@ -6,7 +6,6 @@ import { z } from 'zod';
 import { InvalidArgumentError } from '../../errors.js';
 import type { FileAttributes, FileOps } from '../../dataplane/files.js';
 import { parseByteRange, parseMode, parseOwner, sandboxPath } from '../../dataplane/paths.js';
-import { keepAlive } from '../../dataplane/sse.js';
 import { callerOf } from '../auth.js';
 import { registerOperations } from '../openapi.js';
 import type { SandboxService } from '../sandbox-service.js';
@@ -128,7 +127,7 @@ export function fileRoutes(service: SandboxService, files: FileOps): Router {
     const info = await beginInfo(req);
     const sandboxID = info.sandboxID;
     const file = await files.open(sandboxID, path);
-    const stop = keepAlive(() => service.touch(sandboxID), info.timeout);
+    const stop = service.keepAlive(sandboxID, info.timeout);
     try {
       if (decoder) {
         const data = await files.readAll(path, file);
@@ -164,7 +163,7 @@ export function fileRoutes(service: SandboxService, files: FileOps): Router {
       throw new InvalidArgumentError('send the file as the raw body with Content-Type application/octet-stream (JSON bodies are parsed by the API)', 'unsupported_media_type');
     }
     const info = await beginInfo(req);
-    const stop = keepAlive(() => service.touch(info.sandboxID), info.timeout);
+    const stop = service.keepAlive(info.sandboxID, info.timeout);
     try {
       res.status(201).json(await files.write(info.sandboxID, path, req, a, contentLength(req)));
     } finally {
