@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../errors.js';
-import { collect, execCollect, execCreateOptions, ROOT, startExec } from './exec.js';
+import { collect, execCollect, execCreateOptions, mapDockerError, ROOT, startExec } from './exec.js';
 import { formatLogCursor, type LogCursor, type SignalName } from './paths.js';
 
 /** Where background commands keep their state inside the sandbox. */
@@ -72,14 +72,17 @@ const shell = (cmd: CommandRequest['cmd']): string[] => (typeof cmd === 'string'
 // Foreground wrapper: report the PID on stderr's first line, then become the command.
 const FOREGROUND = 'printf "%s\\n" "$$" >&2; exec "$@"';
 
-// Signals every process of the calling user whose environment carries BERTH_CMD=<id>.
-const KILL = `sig=$1; id=$2; n=0
+// sigcmd SIGNAL ID: signals every process of the calling user whose environment carries
+// BERTH_CMD=<id> (the command and everything it started); prints how many.
+const SIGNAL_FN = `sigcmd() { n=0
 for d in /proc/[0-9]*; do
   p=\${d#/proc/}
   [ "$p" = "$$" ] && continue
-  if tr '\\0' '\\n' < "$d/environ" 2>/dev/null | grep -qx "BERTH_CMD=$id"; then kill -s "$sig" "$p" 2>/dev/null && n=$((n+1)); fi
+  if tr '\\0' '\\n' < "$d/environ" 2>/dev/null | grep -qx "BERTH_CMD=$2"; then kill -s "$1" "$p" 2>/dev/null && n=$((n+1)); fi
 done
-echo "$n"`;
+echo "$n"; }`;
+const KILL = `${SIGNAL_FN}
+sigcmd "$1" "$2"`;
 
 // Background, step 1 (attached, as the command's user, in its cwd): state folder, meta, stdin.
 const PREPARE = `id=$1; meta=$2; hasin=$3; base=${COMMANDS_DIR}
@@ -89,27 +92,38 @@ mkdir "$d" || exit 125
 printf '%s' "$meta" > "$d/meta" || exit 125
 if [ "$hasin" = 1 ]; then cat > "$d/stdin" || exit 125; fi`;
 
-// Background, step 2 (detached exec): run the command with redirected output, record the exit code.
-const RUN = `id=$1; t=$2; shift 2; d=${COMMANDS_DIR}/$id
+// Background, step 2 (detached exec): run the command with redirected output, record the exit
+// code. The wrapper runs with the engine's environment; the command's own envs are applied by
+// \`env\` to the command alone ("$@" = NAME=value... then the command), so a user PATH cannot
+// break the wrapper. A timeout kills every process of the command, not just its top one.
+const RUN = `${SIGNAL_FN}
+id=$1; t=$2; shift 2; d=${COMMANDS_DIR}/$id
 echo "$$" > "$d/wpid"
 in=/dev/null; [ -f "$d/stdin" ] && in=$d/stdin
 w=
 if [ "$t" -gt 0 ]; then
-  ( trap 'kill $s 2>/dev/null; exit 0' TERM; sleep "$t" & s=$!; wait $s; : > "$d/timedout"; kill -9 "$(cat "$d/pid")" 2>/dev/null ) > /dev/null 2>&1 &
+  ( trap 'kill $s 2>/dev/null; exit 0' TERM; sleep "$t" & s=$!; wait $s; : > "$d/timedout"; sigcmd KILL "$id" ) > /dev/null 2>&1 &
   w=$!
 fi
-BERTH_CMD=$id /bin/sh -c 'echo "$$" > "$0"; exec "$@"' "$d/pid" "$@" > "$d/stdout" 2> "$d/stderr" < "$in"
+BERTH_CMD=$id env "$@" > "$d/stdout" 2> "$d/stderr" < "$in"
 code=$?
 [ -n "$w" ] && kill "$w" 2>/dev/null
 echo "$code" > "$d/exit.tmp" && mv "$d/exit.tmp" "$d/exit"`;
 
+/** A background command whose run step has not started this long after it was prepared is lost. */
+const RUN_START_GRACE_S = 30;
+
 // Status of one command folder: id, meta, pid, state, exit, timedout — each NUL-terminated.
+// The exit file is checked again after the wrapper is found gone (it may have just finished).
 const STATUS_FN = `st() {
   d=$1; printf '%s\\0' "\${d##*/}"; cat "$d/meta" 2>/dev/null; printf '\\0'
   pid=$(cat "$d/pid" 2>/dev/null); printf '%s\\0' "$pid"
   if [ -f "$d/exit" ]; then printf 'exited\\0%s\\0' "$(cat "$d/exit")"
   else w=$(cat "$d/wpid" 2>/dev/null)
-    if [ -z "$w" ] || kill -0 "$w" 2>/dev/null; then printf 'running\\0\\0'; else printf 'lost\\0\\0'; fi
+    if [ -n "$w" ] && kill -0 "$w" 2>/dev/null; then printf 'running\\0\\0'
+    elif [ -f "$d/exit" ]; then printf 'exited\\0%s\\0' "$(cat "$d/exit")"
+    elif [ -z "$w" ] && [ $(( $(date +%s) - $(stat -c %Y "$d/meta" 2>/dev/null || date +%s) )) -lt ${RUN_START_GRACE_S} ]; then printf 'running\\0\\0'
+    else printf 'lost\\0\\0'; fi
   fi
   if [ -f "$d/timedout" ]; then printf '1\\0'; else printf '0\\0'; fi
 }`;
@@ -191,13 +205,22 @@ export class CommandRunner {
       const why = `${prep.stdout.toString('utf8')} ${prep.stderr}`.trim();
       throw new InvalidArgumentError(`the command could not start (user ${req.user ?? 'default'}, cwd ${req.cwd ?? 'default'}): ${why}`);
     }
-    const exec = await this.docker.getContainer(sandboxID).exec(
-      execCreateOptions(
-        { cmd: ['/bin/sh', '-c', RUN, 'berth', cmdID, String(Math.ceil(req.timeoutS ?? 0)), ...shell(req.cmd)], env: req.envs, user: req.user, cwd: req.cwd },
-        { stdin: false, output: false },
-      ),
-    );
-    await exec.start({ Detach: true });
+    const pidFile = `${COMMANDS_DIR}/${cmdID}/pid`;
+    const envPairs = Object.entries(req.envs ?? {}).map(([name, value]) => `${name}=${value}`);
+    const command = [...envPairs, '/bin/sh', '-c', 'echo "$$" > "$0"; exec "$@"', pidFile, ...shell(req.cmd)];
+    try {
+      const exec = await this.docker.getContainer(sandboxID).exec(
+        execCreateOptions(
+          { cmd: ['/bin/sh', '-c', RUN, 'berth', cmdID, String(Math.ceil(req.timeoutS ?? 0)), ...command], user: req.user, cwd: req.cwd },
+          { stdin: false, output: false },
+        ),
+      );
+      await exec.start({ Detach: true });
+    } catch (err) {
+      // Not started: drop its folder so it is not listed as a command that never ends.
+      await execCollect(this.docker, sandboxID, { cmd: ['rm', '-rf', `${COMMANDS_DIR}/${cmdID}`], user: ROOT }).catch(() => undefined);
+      throw mapDockerError(err, sandboxID);
+    }
     for (let i = 0; i < 100; i++) {
       const status = await this.status(sandboxID, cmdID);
       if (status.pid !== null || status.state !== 'running') return status;

@@ -217,6 +217,33 @@ describe('background commands', () => {
     expect(again.status).toBe(409);
   });
 
+  it("applies envs to the command only: a PATH without the shell's tools does not break the wrapper", async () => {
+    const start = await stack.api('POST', `/sandboxes/${base}/commands`, {
+      body: { cmd: 'echo "$PATH $GREETING"', background: true, envs: { PATH: '/nowhere', GREETING: 'hi' } },
+    });
+    const cmdID = start.body.cmdID;
+    const done = await eventually(async () => {
+      const s = await stack.api('GET', `/sandboxes/${base}/commands/${cmdID}`);
+      return s.body.running ? null : s.body;
+    });
+    expect(done).toMatchObject({ state: 'exited', exitCode: 0 });
+    expect((await stack.api('GET', `/sandboxes/${base}/commands/${cmdID}/logs`)).body.stdout).toBe('/nowhere hi\n');
+  });
+
+  it('a background timeout kills every process of the command, not only the shell', async () => {
+    const start = await stack.api('POST', `/sandboxes/${tiny}/commands`, {
+      body: { cmd: 'sleep 60 & echo $! > /tmp/bg-child; wait', background: true, timeout: 1 },
+    });
+    const cmdID = start.body.cmdID;
+    const done = await eventually(async () => {
+      const s = await stack.api('GET', `/sandboxes/${tiny}/commands/${cmdID}`);
+      return s.body.running ? null : s.body;
+    });
+    expect(done).toMatchObject({ state: 'exited', timedOut: true });
+    const child = await stack.api('POST', `/sandboxes/${tiny}/commands`, { body: { cmd: 'kill -0 "$(cat /tmp/bg-child)" 2>/dev/null && echo alive || echo gone' } });
+    expect(child.body.stdout).toBe('gone\n');
+  });
+
   it('caps one logs read and pages with the cursor', async () => {
     // 3 MiB of output; the default read cap is 1 MiB per stream.
     const start = await stack.api('POST', `/sandboxes/${tiny}/commands`, { body: { cmd: 'head -c 3145728 /dev/zero | tr "\\0" x', background: true } });
