@@ -7,9 +7,9 @@
  * on the host is reachable.
  */
 import { posix } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { ConflictError, InvalidArgumentError, NotFoundError } from '../errors.js';
+import { ConflictError, InvalidArgumentError, NotFoundError, PayloadTooLargeError } from '../errors.js';
 import { collect, execCollect, mapDockerError, ROOT, startExec } from './exec.js';
 import { firstEntry, tarStream, type TarEntry } from './tar.js';
 
@@ -41,6 +41,8 @@ const E_IS_DIR = 45;
 const E_NOT_DIR = 46;
 const E_NOT_EMPTY = 47;
 const E_EXISTS = 48;
+const E_DEST_NOT_EMPTY = 49;
+const E_PARENT_IS_FILE = 50;
 
 const STAT_FORMAT = '%s %f %u %g %Y %U %G %n';
 const STAT_LINE = /^(\d+) ([0-9a-f]+) (\d+) (\d+) (\d+) (\S+) (\S+) (.*)$/;
@@ -51,11 +53,14 @@ for p do
   if [ -e "$p" ] || [ -L "$p" ]; then stat $l -c '${STAT_FORMAT}' "$p" 2>/dev/null || printf '? %s\\n' "$p"; else printf '? %s\\n' "$p"; fi
 done`;
 
+// A starting folder that is a symlink (/bin on merged-/usr systems) is listed through the link.
 const LIST = `[ -e "$1" ] || exit ${E_MISSING}; [ -d "$1" ] || exit ${E_NOT_DIR}
-find "$1" -mindepth 1 -maxdepth "$2" -exec stat -c '${STAT_FORMAT}' {} + 2>/dev/null | head -n "$3"; exit 0`;
+s=$1; [ -L "$s" ] && s="$s/"
+find "$s" -mindepth 1 -maxdepth "$2" -exec stat -c '${STAT_FORMAT}' {} + 2>/dev/null | head -n "$3"; exit 0`;
 
 const SEARCH = `[ -e "$1" ] || exit ${E_MISSING}; [ -d "$1" ] || exit ${E_NOT_DIR}
-find "$1" -mindepth 1 -maxdepth "$3" -name "$2" -exec stat -c '${STAT_FORMAT}' {} + 2>/dev/null | head -n "$4"; exit 0`;
+s=$1; [ -L "$s" ] && s="$s/"
+find "$s" -mindepth 1 -maxdepth "$3" -name "$2" -exec stat -c '${STAT_FORMAT}' {} + 2>/dev/null | head -n "$4"; exit 0`;
 
 // Always bounded by a length, so a file that grows (or a device) cannot stream forever.
 const READ = `[ -e "$1" ] || exit ${E_MISSING}; [ -d "$1" ] && exit ${E_IS_DIR}
@@ -74,7 +79,9 @@ cat > "$tmp"`;
 
 // Upload, phase 2: keep an existing file's mode and owner unless told otherwise, rename, and
 // describe the result (saves a stat exec).
+// A symlink is written through: its final target is replaced, the link stays.
 const COMMIT = `p=$1; tmp=$2; mode=$3; own=$4
+if [ -L "$p" ]; then t=$(readlink -f "$p") && [ -n "$t" ] || { rm -f "$tmp"; echo "$p is a symlink that cannot be resolved" >&2; exit 1; }; p=$t; fi
 [ -d "$p" ] && { rm -f "$tmp"; echo "$p is a directory" >&2; exit ${E_IS_DIR}; }
 if [ -e "$p" ]; then chmod "$(stat -c %a "$p")" "$tmp"; chown "$(stat -c %u:%g "$p")" "$tmp"; fi
 [ -n "$mode" ] && { chmod "$mode" "$tmp" || { rm -f "$tmp"; exit 1; }; }
@@ -89,7 +96,7 @@ const RESOLVE = `t=$(readlink -f "$1") && [ -n "$t" ] && [ -e "$t" ] || exit ${E
 
 const MKDIR = `p=$1; mode=$2; own=$3
 [ -e "$p" ] && [ ! -d "$p" ] && exit ${E_EXISTS}
-mkdir -p "$p" || exit 1
+mkdir -p "$p" 2>/dev/null || { q=$p; while [ "$q" != / ] && [ ! -e "$q" ]; do q=$(dirname "$q"); done; [ -d "$q" ] || exit ${E_PARENT_IS_FILE}; mkdir -p "$p" || exit 1; }
 [ -n "$mode" ] && { chmod "$mode" "$p" || exit 1; }
 [ -n "$own" ] && { chown "$own" "$p" || exit 1; }
 exit 0`;
@@ -99,8 +106,13 @@ if [ -d "$1" ] && [ ! -L "$1" ]; then
   if [ "$2" = 1 ]; then rm -rf "$1"; else rmdir "$1" 2>/dev/null || exit ${E_NOT_EMPTY}; fi
 else rm -f "$1"; fi`;
 
+// With overwrite, an existing destination is replaced: an empty folder is removed first (mv
+// would move the source into it), a non-empty one is refused.
 const MOVE = `[ -e "$1" ] || [ -L "$1" ] || exit ${E_MISSING}
-[ -e "$2" ] && [ "$3" != 1 ] && exit ${E_EXISTS}
+if [ -e "$2" ] || [ -L "$2" ]; then
+  [ "$3" = 1 ] || exit ${E_EXISTS}
+  if [ -d "$2" ] && [ ! -L "$2" ]; then rmdir "$2" 2>/dev/null || exit ${E_DEST_NOT_EMPTY}; fi
+fi
 mkdir -p "$(dirname "$2")" && mv -f "$1" "$2"`;
 
 const CHMOD = `p=$1; mode=$2; own=$3; r=
@@ -188,6 +200,7 @@ export class FileOps {
   private async openByExec(sandboxID: string, path: string, shown = path): Promise<OpenFile> {
     const entry = await this.info(sandboxID, path, true);
     if (entry.type !== 'file') throw notRegular(shown, entry.type);
+    if (entry.size === 0) return this.openGenerated(sandboxID, path, shown, entry.modifiedAt);
     const detach: Array<() => void> = [];
     const content = (offset: number, length: number): Readable => {
       const out = new PassThrough();
@@ -209,6 +222,24 @@ export class FileOps {
     return { size: entry.size, modifiedAt: entry.modifiedAt, content, cancel: () => detach.forEach((d) => d()) };
   }
 
+  /**
+   * Kernel files (/proc, /sys) report size 0 but have content: read them to EOF once, up to
+   * the edit cap, and serve that snapshot.
+   */
+  private async openGenerated(sandboxID: string, path: string, shown: string, modifiedAt: string): Promise<OpenFile> {
+    const cap = this.limits.fileEditCapBytes;
+    const res = await this.run(sandboxID, READ, [path, '0', String(cap + 1)]);
+    check(res, shown);
+    if (res.stdout.length > cap) throw new PayloadTooLargeError(`${shown} is larger than ${cap} bytes`);
+    const data = res.stdout;
+    return {
+      size: data.length,
+      modifiedAt,
+      content: (offset, length) => Readable.from([data.subarray(offset, offset + length)]),
+      cancel: () => undefined,
+    };
+  }
+
   /** Reads a whole file into memory, refusing files above the edit cap (413). */
   async readSmall(sandboxID: string, path: string): Promise<Buffer> {
     return this.readAll(path, await this.open(sandboxID, path));
@@ -218,7 +249,7 @@ export class FileOps {
   async readAll(path: string, file: OpenFile): Promise<Buffer> {
     try {
       if (file.size > this.limits.fileEditCapBytes) {
-        throw new InvalidArgumentError(`${path} is ${file.size} bytes; in-place edits are limited to ${this.limits.fileEditCapBytes} bytes`, 'payload_too_large');
+        throw new PayloadTooLargeError(`${path} is ${file.size} bytes; reading it as text or editing it in place is limited to ${this.limits.fileEditCapBytes} bytes (read it as bytes instead)`);
       }
       return (await collect(file.content(0, file.size), this.limits.fileEditCapBytes)).data;
     } finally {
@@ -375,6 +406,10 @@ function check(res: { exitCode: number; stderr: string }, path: string, other?: 
       throw new InvalidArgumentError(`${path} is not a directory (or a parent is a file)`);
     case E_NOT_EMPTY:
       throw new ConflictError(`${path} is a non-empty directory: pass recursive=true to delete it with its contents`);
+    case E_PARENT_IS_FILE:
+      throw new ConflictError(`a file is in the way of ${path}: one of its parents is not a directory`);
+    case E_DEST_NOT_EMPTY:
+      throw new ConflictError(`${other ?? path} is a non-empty directory; it cannot be replaced`);
     case E_EXISTS:
       throw new ConflictError(`${other ?? path} already exists${other ? ': pass overwrite=true to replace it' : ' and is not a directory'}`);
     default:

@@ -5,6 +5,9 @@ import { InvalidArgumentError } from '../errors.js';
 /** Longest path accepted (Linux PATH_MAX). */
 export const MAX_PATH_BYTES = 4096;
 
+/** Longest name of one path component (Linux NAME_MAX). */
+export const MAX_NAME_BYTES = 255;
+
 /**
  * Validates a path inside a sandbox and returns it normalized. It must be absolute, free
  * of NUL bytes and at most {@link MAX_PATH_BYTES}; `..` segments are resolved lexically (they
@@ -16,6 +19,8 @@ export function sandboxPath(raw: unknown, what = 'path'): string {
   if (raw.includes('\0')) throw new InvalidArgumentError(`${what} must not contain NUL bytes`);
   if (!raw.startsWith('/')) throw new InvalidArgumentError(`${what} must be absolute (start with /): got "${raw}"`);
   if (Buffer.byteLength(raw) > MAX_PATH_BYTES) throw new InvalidArgumentError(`${what} is longer than ${MAX_PATH_BYTES} bytes`);
+  const tooLong = raw.split('/').find((name) => Buffer.byteLength(name) > MAX_NAME_BYTES);
+  if (tooLong !== undefined) throw new InvalidArgumentError(`${what} has a component longer than ${MAX_NAME_BYTES} bytes: "${tooLong.slice(0, 40)}…"`);
   const normalized = path.posix.normalize(raw);
   return normalized.length > 1 && normalized.endsWith('/') ? normalized.slice(0, -1) : normalized;
 }

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type TestStack } from '../helpers/stack.js';
@@ -107,7 +108,37 @@ describe('files on busybox', () => {
     expect((await stack.api('GET', `/sandboxes/${sb}/files/stat?path=/srv/a`)).status).toBe(404);
   });
 
+  it('handles symlinks, folders in the way and kernel files', async () => {
+    const run = async (cmd: string) => (await stack.api('POST', `/sandboxes/${sb}/commands`, { body: { cmd } })).body.stdout as string;
+    // Writing through a symlink replaces its target and keeps the target's mode; the link stays.
+    await stack.api('PUT', `/sandboxes/${sb}/files?path=/srv/links/real.conf&mode=600`, { body: 'old', headers: { 'content-type': 'application/octet-stream' } });
+    await run('ln -s /srv/links/real.conf /srv/links/link.conf');
+    expect((await put('/srv/links/link.conf', 'new')).status).toBe(201);
+    expect(await run('[ -L /srv/links/link.conf ] && echo link; cat /srv/links/real.conf; echo; stat -c %a /srv/links/real.conf')).toBe('link\nnew\n600\n');
+    // A symlinked folder is listed through the link.
+    await run('mkdir -p /srv/links/dir && touch /srv/links/dir/inside && ln -s /srv/links/dir /srv/links/dirlink');
+    const listed = await stack.api('GET', `/sandboxes/${sb}/files/list?path=/srv/links/dirlink`);
+    expect(listed.body.entries.map((e: { name: string }) => e.name)).toEqual(['inside']);
+    // Move with overwrite replaces an empty folder (never moves into it) and refuses a non-empty one.
+    await run('mkdir -p /srv/mv/empty /srv/mv/full && touch /srv/mv/full/x');
+    await put('/srv/mv/src.txt', 'moved');
+    const replaced = await stack.api('POST', `/sandboxes/${sb}/files/move`, { body: { source: '/srv/mv/src.txt', destination: '/srv/mv/empty', overwrite: true } });
+    expect(replaced.body).toMatchObject({ path: '/srv/mv/empty', type: 'file' });
+    await put('/srv/mv/src2.txt', 'moved');
+    const refused = await stack.api('POST', `/sandboxes/${sb}/files/move`, { body: { source: '/srv/mv/src2.txt', destination: '/srv/mv/full', overwrite: true } });
+    expect(refused.status).toBe(409);
+    // A file in the way of mkdir is a conflict.
+    const inWay = await stack.api('POST', `/sandboxes/${sb}/files/mkdir`, { body: { path: '/srv/mv/src2.txt/sub/dir' } });
+    expect(inWay.status).toBe(409);
+    expect(inWay.body.message).toMatch(/in the way/);
+    // Kernel files report size 0 but have content.
+    const meminfo = await stack.api('GET', `/sandboxes/${sb}/files?path=/proc/meminfo`);
+    expect(meminfo.status).toBe(200);
+    expect(meminfo.body).toMatch(/^MemTotal:/);
+  });
+
   it('answers 404 for missing paths and 400 for relative or invalid ones', async () => {
+    expect((await stack.api('GET', `/sandboxes/${sb}/files?path=/tmp/${'n'.repeat(300)}`)).status).toBe(400);
     expect((await stack.api('GET', `/sandboxes/${sb}/files?path=/no/such/file`)).status).toBe(404);
     expect((await stack.api('GET', `/sandboxes/${sb}/files/list?path=/no/such/dir`)).status).toBe(404);
     expect((await stack.api('DELETE', `/sandboxes/${sb}/files?path=/no/such`)).status).toBe(404);
@@ -156,6 +187,34 @@ describe('files on busybox', () => {
     }
     expect(received).toBe(size);
     expect(downHash.digest('hex')).toBe(expected);
+  });
+
+  it('round-trips 32 MB sent with a Content-Length (the archive path)', async () => {
+    const data = randomBytes(32 * 1024 * 1024);
+    const w = await put('/tmp/sized.bin', data);
+    expect(w.status).toBe(201);
+    const expected = createHash('sha256').update(data).digest('hex');
+    const inside = await stack.api('POST', `/sandboxes/${sb}/commands`, { body: { cmd: 'sha256sum /tmp/sized.bin' } });
+    expect(inside.body.stdout.split(' ')[0]).toBe(expected);
+  });
+
+  it('leaves nothing behind, and the old content intact, when a sized upload breaks off', async () => {
+    await put('/tmp/keep.bin', 'original');
+    await new Promise<void>((resolve) => {
+      const req = http.request(`${stack.baseUrl}/sandboxes/${sb}/files?path=/tmp/keep.bin`, {
+        method: 'PUT',
+        headers: { ...auth(), 'content-type': 'application/octet-stream', 'content-length': String(8 * 1024 * 1024) },
+      });
+      req.on('error', () => resolve());
+      req.on('close', () => resolve());
+      req.write(Buffer.alloc(1024 * 1024, 1), () => setTimeout(() => req.destroy(), 200));
+    });
+    const { eventually } = await import('../helpers/stack.js');
+    await eventually(async () => {
+      const ls = await stack.api('POST', `/sandboxes/${sb}/commands`, { body: { cmd: 'ls -a /tmp | grep -c berth-upload || true' } });
+      return ls.body.stdout.trim() === '0';
+    });
+    expect((await stack.api('GET', `/sandboxes/${sb}/files?path=/tmp/keep.bin`)).body).toBe('original');
   });
 
   it('leaves nothing behind when an upload is aborted', async () => {
