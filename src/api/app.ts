@@ -19,6 +19,10 @@ import { fileRoutes } from './routes/files.js';
 import { commandRoutes } from './routes/commands.js';
 import { sandboxRoutes } from './routes/sandboxes.js';
 import { SandboxService } from './sandbox-service.js';
+import type { TransitionReason } from '../workflows/definitions.js';
+
+/** Reasons a sandbox stops or fails (the stop-reason metric has one series each). */
+const STOP_REASONS: TransitionReason[] = ['user', 'idle_timeout', 'max_lifetime', 'paused_retention', 'host_lost', 'provision_failed'];
 
 export interface AppDeps {
   config: BerthConfig;
@@ -137,10 +141,11 @@ async function collectStates(client: Client) {
       byState[state] = (await client.workflow.count(`${base} AND ExecutionStatus = 'Running' AND BerthState = '${state}'`)).count;
     }),
   );
-  const grouped = await client.workflow.count(`${base} AND ExecutionStatus = 'Completed' GROUP BY BerthStopReason`).catch(() => null);
-  for (const group of grouped?.groups ?? []) {
-    const reason = String(group.groupValues[0] ?? 'unknown');
-    stoppedByReason[reason] = group.count;
-  }
+  // SQL visibility groups by ExecutionStatus only, so one count per stop reason.
+  await Promise.all(
+    STOP_REASONS.map(async (reason) => {
+      stoppedByReason[reason] = (await client.workflow.count(`${base} AND ExecutionStatus = 'Completed' AND BerthStopReason = '${reason}'`)).count;
+    }),
+  );
   return { byState, stoppedByReason };
 }

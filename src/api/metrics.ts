@@ -14,7 +14,7 @@ export class ApiMetrics {
   });
   readonly creates = new Counter({
     name: 'berth_sandbox_creates_total',
-    help: 'Sandboxes created through this API, by template and outcome',
+    help: 'Sandboxes created through this API (also ?wait=false ones, counted when started), by template and outcome',
     labelNames: ['template', 'outcome'] as const,
     registers: [this.registry],
   });
@@ -25,7 +25,13 @@ export class ApiMetrics {
     registers: [this.registry],
   });
 
-  constructor(collectStates: () => Promise<{ byState: Record<string, number>; stoppedByReason: Record<string, number> }>) {
+  constructor(collectStatesUncached: () => Promise<{ byState: Record<string, number>; stoppedByReason: Record<string, number> }>) {
+    // Both gauges below read the same counts: one visibility round per scrape, not two.
+    let cached: { atMs: number; result: ReturnType<typeof collectStatesUncached> } | undefined;
+    const collectStates = () => {
+      if (!cached || Date.now() - cached.atMs > 1000) cached = { atMs: Date.now(), result: collectStatesUncached() };
+      return cached.result;
+    };
     new Gauge({
       name: 'berth_sandboxes',
       help: 'Sandboxes by state (live ones; stopped/failed within Temporal retention), from visibility',

@@ -84,7 +84,8 @@ export class SandboxService {
   private readonly config: BerthConfig;
   private readonly logger: Logger;
   private readonly touches: TouchCoalescer;
-  private readonly creatingByOwner = new Map<string, number>();
+  /** Sandboxes this process is creating, per owner (they may not be visible to a count yet). */
+  private readonly creatingByOwner = new Map<string, Set<string>>();
   /** Running sandboxes' info, reused by data-plane calls for {@link LIVE_INFO_CACHE_MS}. */
   private readonly liveCache = new Map<string, { info: SandboxInfo; atMs: number }>();
   private readonly onLifecycle: NonNullable<SandboxServiceDeps['onLifecycle']>;
@@ -104,7 +105,7 @@ export class SandboxService {
   /** Creates a sandbox; with `wait`, resolves once it runs (or throws why it failed). */
   async create(owner: string, body: CreateSandboxBody, wait: boolean): Promise<SandboxView> {
     const spec = this.buildSpec(owner, body);
-    await this.reserveQuota(owner);
+    await this.reserveQuota(owner, spec.sandboxID);
     try {
       const workflowOptions = {
         workflowId: workflowIdFor(spec.sandboxID),
@@ -121,6 +122,7 @@ export class SandboxService {
       if (!wait) {
         await this.client.workflow.start<typeof sandboxWorkflow>('sandboxWorkflow', workflowOptions);
         this.logger.info({ sandboxID: spec.sandboxID, owner, templateID: spec.templateID }, 'sandbox workflow started');
+        this.onLifecycle({ kind: 'create', templateID: spec.templateID });
         return this.view(pendingInfo(spec));
       }
       // One round trip: start the workflow and wait for it to be ready (update-with-start).
@@ -136,8 +138,10 @@ export class SandboxService {
       }
       this.onLifecycle({ kind: 'create', templateID: spec.templateID });
       return this.view(info);
+    } catch (err) {
+      throw toBerthError(err, spec.sandboxID);
     } finally {
-      this.releaseQuota(owner);
+      this.releaseQuota(owner, spec.sandboxID);
     }
   }
 
@@ -311,8 +315,21 @@ export class SandboxService {
    * batch operation that signals them. Answers how many matched.
    */
   async bulk(owner: string, action: 'kill' | 'pause', filter: { status?: SandboxStatus[]; metadata?: Record<string, string> }): Promise<{ affected: number; jobId: string | null }> {
-    const statuses: SandboxStatus[] = filter.status?.length ? filter.status : action === 'pause' ? ['running'] : ['creating', 'running', 'paused'];
+    // Only states the action applies to: `affected` counts sandboxes it will act on.
+    const applicable: SandboxStatus[] = action === 'pause' ? ['running'] : ['creating', 'running', 'paused'];
+    const statuses = filter.status?.length ? filter.status.filter((s) => applicable.includes(s)) : applicable;
+    if (statuses.length === 0) {
+      throw new InvalidArgumentError(`bulk ${action} applies to sandboxes that are ${applicable.join(' or ')}; the status filter matches none of them`);
+    }
     const query = sandboxVisibilityQuery({ owner, statuses, metadata: Object.entries(filter.metadata ?? {}).map(([k, v]) => `${k}=${v}`) });
+    try {
+      return await this.startBulk(owner, action, query);
+    } catch (err) {
+      throw toBerthError(err, `bulk ${action}`);
+    }
+  }
+
+  private async startBulk(owner: string, action: 'kill' | 'pause', query: string): Promise<{ affected: number; jobId: string | null }> {
     const { count } = await this.client.workflow.count(query);
     this.liveCache.clear();
     if (count === 0) return { affected: 0, jobId: null };
@@ -409,25 +426,34 @@ export class SandboxService {
     return spec;
   }
 
-  private async reserveQuota(owner: string): Promise<void> {
+  /**
+   * Refuses a create when the owner is at its cap. Counts the owner's live sandboxes in
+   * visibility plus the creates this process has in flight; those are excluded from the
+   * visibility count, so a create whose workflow is already visible is not counted twice.
+   */
+  private async reserveQuota(owner: string, sandboxID: string): Promise<void> {
     const limit = this.config.limits.maxSandboxesPerOwner;
-    const inFlight = this.creatingByOwner.get(owner) ?? 0;
-    this.creatingByOwner.set(owner, inFlight + 1);
+    const creating = this.creatingByOwner.get(owner) ?? new Set<string>();
+    this.creatingByOwner.set(owner, creating);
+    const others = [...creating];
+    creating.add(sandboxID);
     try {
-      const { count } = await this.client.workflow.count(sandboxVisibilityQuery({ owner }));
-      if (count + inFlight >= limit) {
-        throw new QuotaExceededError(`owner ${owner} already has ${count} live sandboxes (limit ${limit}); kill or let some stop first`);
+      const { count } = await this.client.workflow.count(sandboxVisibilityQuery({ owner, excludeSandboxIDs: others }));
+      if (count + others.length >= limit) {
+        throw new QuotaExceededError(
+          `owner ${owner} already has ${count + others.length} live sandboxes (limit ${limit}); kill or let some stop first`,
+        );
       }
     } catch (err) {
-      this.releaseQuota(owner);
-      throw err;
+      this.releaseQuota(owner, sandboxID);
+      throw toBerthError(err, sandboxID);
     }
   }
 
-  private releaseQuota(owner: string): void {
-    const n = (this.creatingByOwner.get(owner) ?? 1) - 1;
-    if (n <= 0) this.creatingByOwner.delete(owner);
-    else this.creatingByOwner.set(owner, n);
+  private releaseQuota(owner: string, sandboxID: string): void {
+    const creating = this.creatingByOwner.get(owner);
+    creating?.delete(sandboxID);
+    if (creating?.size === 0) this.creatingByOwner.delete(owner);
   }
 }
 

@@ -1,6 +1,9 @@
 /** zod schemas of every request body and query; the OpenAPI document is generated from them. */
 import { z } from 'zod';
 
+/** Total size of a sandbox's metadata (it is stored in one search attribute, 2 KB at most). */
+export const METADATA_MAX_BYTES = 1900;
+
 const METADATA_KEY = /^[A-Za-z0-9_.:-]{1,64}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Longest idle timeout accepted (7 days); the lifetime cap still applies. */
@@ -21,6 +24,11 @@ export const createSandboxSchema = z
     metadata: z
       .record(z.string().regex(METADATA_KEY, 'metadata keys are 1-64 letters, digits, _ . : or -'), z.string().max(256))
       .refine((m) => Object.keys(m).length <= 32, 'at most 32 metadata entries')
+      // Metadata is also a Temporal search attribute, whose value is limited to 2 KB.
+      .refine(
+        (m) => Object.entries(m).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v) + 4, 0) <= METADATA_MAX_BYTES,
+        `metadata is at most ${METADATA_MAX_BYTES} bytes in total (keys and values, plus 4 per entry)`,
+      )
       .default({}),
     envs: z.record(z.string().regex(ENV_NAME, 'env names are letters, digits and _, not starting with a digit'), z.string()).default({}),
     resources: z

@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, QueryRejectedError } from '@temporalio/client';
-import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import { BerthError, ConflictError, InvalidArgumentError, NotFoundError, UnavailableError } from '../errors.js';
 import { FailureType } from '../workflows/definitions.js';
 
@@ -11,6 +11,30 @@ function applicationFailureOf(err: unknown): ApplicationFailure | undefined {
     current = current instanceof Error ? current.cause : undefined;
   }
   return undefined;
+}
+
+function causeChainHas(err: unknown, type: abstract new (...args: never[]) => Error): boolean {
+  let current: unknown = err;
+  for (let depth = 0; depth < 8 && current; depth++) {
+    if (current instanceof type) return true;
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return false;
+}
+
+/** The message at the end of a cause chain (the original error). */
+function rootMessage(err: unknown): string {
+  let current: unknown = err;
+  let message = String((err as Error)?.message ?? err);
+  for (let depth = 0; depth < 8 && current instanceof Error; depth++) {
+    message = current.message || message;
+    current = current.cause;
+  }
+  return message;
+}
+
+function firstMessage(err: unknown): string {
+  return String((err as Error)?.message ?? err).slice(0, 300);
 }
 
 function isGrpcStatus(err: unknown, ...codes: number[]): boolean {
@@ -48,6 +72,12 @@ export function toBerthError(err: unknown, sandboxID: string): BerthError | unkn
   }
   if (err instanceof QueryRejectedError) return new NotFoundError(`sandbox ${sandboxID} not found (it may have stopped)`);
   if (isGrpcStatus(err, 14)) return new UnavailableError('Temporal is unreachable; retry shortly');
+  if (isGrpcStatus(err, 4)) return new UnavailableError(`sandbox ${sandboxID} did not answer in time (is a berth worker running?); retry shortly`);
+  if (isGrpcStatus(err, 8)) return new UnavailableError(`Temporal is at a limit: ${firstMessage(err)}; retry shortly`);
+  // An update whose Docker call failed after its retries: nothing changed, the caller may retry.
+  if (err instanceof WorkflowUpdateFailedError && causeChainHas(err, ActivityFailure)) {
+    return new UnavailableError(`the Docker engine did not complete the operation on sandbox ${sandboxID}: ${rootMessage(err)}; the sandbox is unchanged, retry shortly`);
+  }
   if (err instanceof WorkflowUpdateFailedError || err instanceof TemporalFailure) return err;
   return err;
 }

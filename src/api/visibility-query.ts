@@ -1,4 +1,5 @@
 /** Builds Temporal visibility queries for listing sandboxes. Pure; unit tested. */
+import { workflowIdFor } from '../ids.js';
 import type { SandboxStatus } from '../workflows/definitions.js';
 
 const LIVE: SandboxStatus[] = ['creating', 'running', 'paused'];
@@ -13,6 +14,8 @@ export interface SandboxFilter {
   statuses?: SandboxStatus[];
   /** `key=value` pairs, all required. */
   metadata?: string[];
+  /** Sandboxes left out of the result (by ID). */
+  excludeSandboxIDs?: string[];
 }
 
 /**
@@ -28,5 +31,6 @@ export function sandboxVisibilityQuery(filter: SandboxFilter): string {
   if (ended.length) groups.push(`(ExecutionStatus = 'Completed' AND BerthState IN (${ended.map(quote).join(', ')}))`);
   const clauses = [`WorkflowType = 'sandboxWorkflow'`, `BerthOwner = ${quote(filter.owner)}`, `(${groups.join(' OR ')})`];
   for (const pair of filter.metadata ?? []) clauses.push(`BerthMetadata = ${quote(pair)}`);
+  if (filter.excludeSandboxIDs?.length) clauses.push(`WorkflowId NOT IN (${filter.excludeSandboxIDs.map((id) => quote(workflowIdFor(id))).join(', ')})`);
   return clauses.join(' AND ');
 }

@@ -66,6 +66,9 @@ export const TEMPORAL_DYNAMIC_CONFIG: Record<string, string> = {
   'history.transferProcessorMaxPollRPS': '1000',
   'history.timerProcessorMaxPollRPS': '1000',
   'system.enableActivityEagerExecution': 'true',
+  // Bulk kill / pause are batch operations; the default of 1 at a time per namespace would
+  // make one owner's bulk call refuse everybody else's.
+  'frontend.MaxConcurrentBatchOperationPerNamespace': '50',
 };
 
 /** How many times a start is retried when the server lost a port race at bind time. */

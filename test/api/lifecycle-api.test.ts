@@ -87,6 +87,11 @@ describe('lifecycle endpoints', () => {
     const big = await stack.api('POST', '/sandboxes', { body: { templateID: 'tiny', resources: { cpu: 64 } } });
     expect(big.status).toBe(400);
     expect(big.body.message).toMatch(/limit/);
+    // Metadata is a Temporal search attribute (2 KB per value): too much is a 400, not a 500.
+    const metadata = Object.fromEntries(Array.from({ length: 32 }, (_, i) => [`key${i}`, 'v'.repeat(256)]));
+    const tooMuch = await stack.api('POST', '/sandboxes', { body: { templateID: 'tiny', metadata } });
+    expect(tooMuch.status).toBe(400);
+    expect(tooMuch.body.message).toMatch(/metadata is at most/);
   });
 });
 
@@ -166,6 +171,22 @@ describe('bulk operations', () => {
     expect((await stack.api('GET', `/sandboxes/${keep.sandboxID}`)).body.status).toBe('running');
     await stack.api('DELETE', `/sandboxes/${keep.sandboxID}`);
   });
+
+  it('runs concurrent bulk calls (pause one group while killing another)', async () => {
+    const tag = `bulk2-${Date.now()}`;
+    const toPause = [await create({ metadata: { tag, group: 'p' } }), await create({ metadata: { tag, group: 'p' } })];
+    const toKill = await create({ metadata: { tag, group: 'k' } });
+    await eventually(async () => (await stack.api('GET', `/sandboxes?metadata=tag=${tag}`)).body.sandboxes.length === 3);
+    const [paused, killed] = await Promise.all([
+      stack.api('POST', '/sandboxes/bulk/pause', { body: { metadata: { tag, group: 'p' } } }),
+      stack.api('POST', '/sandboxes/bulk/kill', { body: { metadata: { tag, group: 'k' } } }),
+    ]);
+    expect([paused.status, killed.status]).toEqual([202, 202]);
+    expect([paused.body.affected, killed.body.affected]).toEqual([2, 1]);
+    for (const sb of toPause) await eventually(async () => (await stack.api('GET', `/sandboxes/${sb.sandboxID}`)).body.status === 'paused');
+    await eventually(async () => (await stack.api('GET', `/sandboxes/${toKill.sandboxID}`)).status === 404);
+    await Promise.all(toPause.map((sb) => stack.api('DELETE', `/sandboxes/${sb.sandboxID}`)));
+  });
 });
 
 describe('tenancy', () => {
@@ -179,8 +200,9 @@ describe('tenancy', () => {
     expect((await stack.api('GET', `/sandboxes/${sb.sandboxID}`)).status).toBe(200);
     await stack.api('DELETE', `/sandboxes/${sb.sandboxID}`);
 
-    const bobs = [];
-    for (let i = 0; i < 6; i++) bobs.push(await create({}, 'bob'));
+    // Parallel creates count once each against the cap (a create in flight is not counted twice).
+    const bobs = await Promise.all(Array.from({ length: 4 }, () => create({}, 'bob')));
+    for (let i = 0; i < 2; i++) bobs.push(await create({}, 'bob'));
     await eventually(async () => (await stack.api('GET', '/sandboxes', { as: 'bob' })).body.sandboxes.length === 6);
     const over = await stack.api('POST', '/sandboxes', { body: { templateID: 'tiny' }, as: 'bob' });
     expect(over.status).toBe(429);
@@ -206,6 +228,9 @@ describe('docs and metrics', () => {
     expect(String(metrics.body)).toMatch(/berth_http_request_duration_seconds_bucket\{[^}]*route="\/sandboxes\/:id\/pause"/);
     expect(String(metrics.body)).toMatch(/berth_sandboxes\{state="running"\}/);
     expect(String(metrics.body)).toMatch(/berth_sandbox_creates_total\{template="tiny",outcome="ok"\}/);
+    // Earlier tests in this file stopped sandboxes by user calls and failed a provision.
+    expect(String(metrics.body)).toMatch(/berth_sandbox_stops\{reason="user"\} [1-9]/);
+    expect(String(metrics.body)).toMatch(/berth_sandbox_stops\{reason="provision_failed"\} [1-9]/);
     // The worker's Temporal SDK metrics ride along: activity executions and failures.
     expect(String(metrics.body)).toMatch(/temporal_activity_execution_latency/);
   });
