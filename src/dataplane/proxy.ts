@@ -56,8 +56,11 @@ export class PortProxy {
     return ip;
   }
 
-  /** Forwards one HTTP request; resolves when the response was fully sent. */
-  async forward(sandboxID: string, port: number, path: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  /**
+   * Forwards one HTTP request; resolves when the response was fully sent. Redirects the
+   * server makes to its own paths are rewritten under `publicPrefix` (the proxy route).
+   */
+  async forward(sandboxID: string, port: number, path: string, req: http.IncomingMessage, res: http.ServerResponse, publicPrefix: string): Promise<void> {
     const ip = await this.address(sandboxID);
     await new Promise<void>((resolve, reject) => {
       const upstream = http.request(
@@ -65,6 +68,7 @@ export class PortProxy {
         (answer) => {
           const headers: http.OutgoingHttpHeaders = {};
           for (const [name, value] of Object.entries(answer.headers)) if (value !== undefined && !DROP_RESPONSE_HEADERS.has(name)) headers[name] = value;
+          if (typeof headers.location === 'string') headers.location = rewriteLocation(headers.location, publicPrefix, [`${ip}:${port}`]);
           res.writeHead(answer.statusCode ?? 502, answer.statusMessage, headers);
           answer.pipe(res);
           answer.on('end', resolve);
@@ -113,6 +117,18 @@ export class PortProxy {
       client.on('error', done);
     });
   }
+}
+
+/**
+ * A redirect from a server inside the sandbox, seen from the client: a path on the server
+ * itself (`/docs/`, or an absolute URL naming the upstream address) goes under the proxy
+ * prefix; relative paths and other sites are left as they are.
+ */
+export function rewriteLocation(location: string, publicPrefix: string, upstreamHosts: string[]): string {
+  if (location.startsWith('/') && !location.startsWith('//')) return `${publicPrefix}${location}`;
+  const m = /^https?:\/\/([^/?#]+)(.*)$/i.exec(location);
+  if (m && upstreamHosts.includes(m[1] ?? '')) return `${publicPrefix}${m[2]?.startsWith('/') ? m[2] : `/${m[2] ?? ''}`}`;
+  return location;
 }
 
 function upstreamError(err: NodeJS.ErrnoException, sandboxID: string, port: number): Error {

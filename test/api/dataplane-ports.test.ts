@@ -61,6 +61,11 @@ describe('ports', () => {
       return r.status === 200 ? r : null;
     });
     expect(got.body).toBe('hello from inside');
+    // The server's own redirects stay under the proxy (http.server adds a folder's trailing slash).
+    await stack.api('POST', `/sandboxes/${base}/commands`, { body: { cmd: 'mkdir -p /srv/www/sub' } });
+    const redirect = await fetch(`${stack.baseUrl}/sandboxes/${base}/proxy/8080/sub`, { headers: { authorization: `Bearer ${stack.keys.alice}` }, redirect: 'manual' });
+    expect(redirect.status).toBe(301);
+    expect(redirect.headers.get('location')).toBe(`/sandboxes/${base}/proxy/8080/sub/`);
 
     const posted = await eventually(async () => {
       const r = await stack.api('POST', `/sandboxes/${base}/proxy/8081/api/x?q=1`, { body: { a: 1 } });

@@ -5,7 +5,7 @@ import { collect, demuxer } from '../../src/dataplane/exec.js';
 import { parseStatLine } from '../../src/dataplane/files.js';
 import { cpuPercentBetween } from '../../src/dataplane/metrics.js';
 import { formatLogCursor, parseByteRange, parseLogCursor, parseMode, parseOwner, parseSignal, sandboxPath } from '../../src/dataplane/paths.js';
-import { parsePort, upstreamHeaders } from '../../src/dataplane/proxy.js';
+import { parsePort, rewriteLocation, upstreamHeaders } from '../../src/dataplane/proxy.js';
 import { upstreamPath } from '../../src/api/routes/endpoints.js';
 import { parseTime } from '../../src/api/routes/metrics.js';
 
@@ -138,6 +138,18 @@ describe('parsers of in-container helper output', () => {
     const res = await collect(Readable.from([Buffer.alloc(6), Buffer.alloc(6)]), 8);
     expect(res).toMatchObject({ total: 12, truncated: true });
     expect(res.data.length).toBe(8);
+  });
+});
+
+describe('proxy redirects', () => {
+  it("rewrites redirects to the server's own paths under the proxy prefix, and leaves others alone", () => {
+    const prefix = '/sandboxes/abc/proxy/8000';
+    expect(rewriteLocation('/docs/', prefix, ['172.17.0.5:8000'])).toBe('/sandboxes/abc/proxy/8000/docs/');
+    expect(rewriteLocation('http://172.17.0.5:8000/a?b=1', prefix, ['172.17.0.5:8000'])).toBe('/sandboxes/abc/proxy/8000/a?b=1');
+    expect(rewriteLocation('http://172.17.0.5:8000', prefix, ['172.17.0.5:8000'])).toBe('/sandboxes/abc/proxy/8000/');
+    expect(rewriteLocation('next', prefix, ['172.17.0.5:8000'])).toBe('next');
+    expect(rewriteLocation('//cdn.example/x', prefix, ['172.17.0.5:8000'])).toBe('//cdn.example/x');
+    expect(rewriteLocation('https://example.com/login', prefix, ['172.17.0.5:8000'])).toBe('https://example.com/login');
   });
 });
 

@@ -62,7 +62,7 @@ export function endpointRoutes(service: SandboxService, proxy: PortProxy, public
     const info = await service.beginInteraction(callerOf(req).owner, String(req.params.id));
     const stop = service.keepAlive(info.sandboxID, info.timeout);
     try {
-      await proxy.forward(info.sandboxID, port, path, req, res);
+      await proxy.forward(info.sandboxID, port, path, req, res, `${req.baseUrl}/sandboxes/${info.sandboxID}/proxy/${port}`);
     } finally {
       stop();
     }
@@ -91,7 +91,7 @@ export function proxyUpgradeHandler(deps: { service: SandboxService; proxy: Port
         auth(shim, undefined as never, (err?: unknown) => (err ? reject(err) : resolve(callerOf(shim).owner)));
       });
       const port = parsePort(m[2]);
-      const info = await deps.service.beginInteraction(owner, decodeURIComponent(m[1] ?? ''));
+      const info = await deps.service.beginInteraction(owner, m[1] ?? '') /* IDs are plain alphanumerics: anything else is a 404 */;
       const stop = deps.service.keepAlive(info.sandboxID, info.timeout);
       try {
         await deps.proxy.tunnel(info.sandboxID, port, upstreamPath(req.url ?? '') ?? '/', req, socket, head);
