@@ -102,12 +102,13 @@ echo "$$" > "$d/wpid"
 in=/dev/null; [ -f "$d/stdin" ] && in=$d/stdin
 w=
 if [ "$t" -gt 0 ]; then
-  ( trap 'kill $s 2>/dev/null; exit 0' TERM; sleep "$t" & s=$!; wait $s; : > "$d/timedout"; sigcmd KILL "$id" ) > /dev/null 2>&1 &
+  ( trap 'kill $s 2>/dev/null; exit 0' TERM; sleep "$t" & s=$!; wait $s; trap '' TERM; : > "$d/timedout"; sigcmd KILL "$id" ) > /dev/null 2>&1 &
   w=$!
 fi
 BERTH_CMD=$id env "$@" > "$d/stdout" 2> "$d/stderr" < "$in"
 code=$?
-[ -n "$w" ] && kill "$w" 2>/dev/null
+# Stop the watcher if it is still sleeping; once it is killing, let it finish (it ignores TERM).
+[ -n "$w" ] && { kill "$w" 2>/dev/null; wait "$w" 2>/dev/null; }
 echo "$code" > "$d/exit.tmp" && mv "$d/exit.tmp" "$d/exit"`;
 
 /** A background command whose run step has not started this long after it was prepared is lost. */

@@ -240,8 +240,11 @@ describe('background commands', () => {
       return s.body.running ? null : s.body;
     });
     expect(done).toMatchObject({ state: 'exited', timedOut: true });
-    const child = await stack.api('POST', `/sandboxes/${tiny}/commands`, { body: { cmd: 'kill -0 "$(cat /tmp/bg-child)" 2>/dev/null && echo alive || echo gone' } });
-    expect(child.body.stdout).toBe('gone\n');
+    // (The init process reaps the killed child a moment later.)
+    await eventually(async () => {
+      const child = await stack.api('POST', `/sandboxes/${tiny}/commands`, { body: { cmd: 'kill -0 "$(cat /tmp/bg-child)" 2>/dev/null && echo alive || echo gone' } });
+      return child.body.stdout === 'gone\n';
+    });
   });
 
   it('caps one logs read and pages with the cursor', async () => {
