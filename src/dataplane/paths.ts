@@ -84,6 +84,31 @@ export function formatLogCursor(cursor: LogCursor): string {
   return `${cursor.stdout}.${cursor.stderr}`;
 }
 
+/**
+ * How many leading bytes of `data` end on a UTF-8 character boundary: an incomplete
+ * multi-byte character at the end (a read cut in the middle of it) is left out, so text
+ * reads can hold those bytes back for the next read instead of corrupting them.
+ */
+export function utf8CompleteLength(data: Buffer): number {
+  const len = data.length;
+  let i = len - 1;
+  while (i >= 0 && i > len - 4 && ((data[i] ?? 0) & 0xc0) === 0x80) i--;
+  if (i < 0) return len;
+  const lead = data[i] ?? 0;
+  const needed = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+  return len - i < needed ? i : len;
+}
+
+/**
+ * A background-log read made safe for text: unless `final`, an incomplete UTF-8 character at
+ * the end of either stream is held back and the cursor points at its first byte.
+ */
+export function trimLogsToUtf8(logs: { stdout: Buffer; stderr: Buffer }, from: LogCursor, final: boolean): { stdout: Buffer; stderr: Buffer; cursor: string } {
+  const stdout = final ? logs.stdout : logs.stdout.subarray(0, utf8CompleteLength(logs.stdout));
+  const stderr = final ? logs.stderr : logs.stderr.subarray(0, utf8CompleteLength(logs.stderr));
+  return { stdout, stderr, cursor: formatLogCursor({ stdout: from.stdout + stdout.length, stderr: from.stderr + stderr.length }) };
+}
+
 /** Output encodings a client can ask for. */
 export type OutputEncoding = 'utf8' | 'base64';
 

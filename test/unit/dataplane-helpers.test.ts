@@ -4,7 +4,7 @@ import { parseStatusRecords, stripFirstLine } from '../../src/dataplane/commands
 import { collect, demuxer } from '../../src/dataplane/exec.js';
 import { parseStatLine } from '../../src/dataplane/files.js';
 import { cpuPercentBetween } from '../../src/dataplane/metrics.js';
-import { formatLogCursor, parseByteRange, parseLogCursor, parseMode, parseOwner, parseSignal, sandboxPath } from '../../src/dataplane/paths.js';
+import { formatLogCursor, parseByteRange, parseLogCursor, parseMode, parseOwner, parseSignal, sandboxPath, trimLogsToUtf8, utf8CompleteLength } from '../../src/dataplane/paths.js';
 import { parsePort, rewriteLocation, upstreamHeaders } from '../../src/dataplane/proxy.js';
 import { upstreamPath } from '../../src/api/routes/endpoints.js';
 import { parseTime } from '../../src/api/routes/metrics.js';
@@ -138,6 +138,27 @@ describe('parsers of in-container helper output', () => {
     const res = await collect(Readable.from([Buffer.alloc(6), Buffer.alloc(6)]), 8);
     expect(res).toMatchObject({ total: 12, truncated: true });
     expect(res.data.length).toBe(8);
+  });
+});
+
+describe('UTF-8 boundaries in log reads', () => {
+  it('holds back an incomplete character at the end, never a complete one', () => {
+    const euro = Buffer.from('€'); // 3 bytes
+    const emoji = Buffer.from('😀'); // 4 bytes
+    expect(utf8CompleteLength(Buffer.from('abc'))).toBe(3);
+    expect(utf8CompleteLength(Buffer.concat([Buffer.from('a'), euro]))).toBe(4);
+    expect(utf8CompleteLength(Buffer.concat([Buffer.from('a'), euro.subarray(0, 2)]))).toBe(1);
+    expect(utf8CompleteLength(Buffer.concat([Buffer.from('a'), emoji.subarray(0, 3)]))).toBe(1);
+    expect(utf8CompleteLength(Buffer.concat([Buffer.from('a'), emoji.subarray(0, 1)]))).toBe(1);
+    expect(utf8CompleteLength(Buffer.alloc(0))).toBe(0);
+    expect(utf8CompleteLength(Buffer.from([0x80, 0x80, 0x80, 0x80]))).toBe(4); // not UTF-8: nothing to wait for
+  });
+  it('moves the cursor only past the bytes returned, unless the read is final', () => {
+    const text = Buffer.from('x€');
+    const cut = { stdout: text.subarray(0, 3), stderr: Buffer.from('e') };
+    expect(trimLogsToUtf8(cut, { stdout: 10, stderr: 5 }, false)).toMatchObject({ cursor: '11.6' });
+    expect(trimLogsToUtf8(cut, { stdout: 10, stderr: 5 }, false).stdout.toString()).toBe('x');
+    expect(trimLogsToUtf8(cut, { stdout: 10, stderr: 5 }, true)).toMatchObject({ cursor: '13.6' });
   });
 });
 

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { InvalidArgumentError, NotFoundError } from '../../errors.js';
 import { collect } from '../../dataplane/exec.js';
 import { COMMAND_ID_PATTERN, type CommandRequest, type CommandRunner, type CommandStatus } from '../../dataplane/commands.js';
-import { encodeOutput, parseLogCursor, parseSignal, sandboxPath, SIGNALS, type LogCursor } from '../../dataplane/paths.js';
+import { encodeOutput, parseLogCursor, parseSignal, sandboxPath, SIGNALS, trimLogsToUtf8, type LogCursor } from '../../dataplane/paths.js';
 import { openSse } from '../../dataplane/sse.js';
 import { callerOf } from '../auth.js';
 import { registerOperations } from '../openapi.js';
@@ -159,7 +159,9 @@ export function commandRoutes(service: SandboxService, runner: CommandRunner, li
     }
     // Status first: when it says exited, the logs read after it are complete.
     const status: CommandStatus = await runner.status(info.sandboxID, cmdID);
-    const logs = await runner.logs(info.sandboxID, cmdID, cursor);
+    const raw = await runner.logs(info.sandboxID, cmdID, cursor);
+    // Text never splits a character across reads: its last bytes wait for the next read.
+    const logs = query.encoding === 'utf8' ? { ...raw, ...trimLogsToUtf8(raw, cursor, !status.running && !raw.more) } : raw;
     res.json({
       stdout: encodeOutput(logs.stdout, query.encoding),
       stderr: encodeOutput(logs.stderr, query.encoding),
@@ -222,19 +224,19 @@ async function followLogs(
   await runner.status(sandboxID, cmdID); // 404 before the stream opens
   const sse = openSse(res);
   const stop = keepAttached();
-  const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
   let cursor = from;
   let idleMs = 100;
   try {
     while (!sse.closed) {
       const status = await runner.status(sandboxID, cmdID);
-      const logs = await runner.logs(sandboxID, cmdID, cursor);
+      const raw = await runner.logs(sandboxID, cmdID, cursor);
+      // Each event's cursor is exactly past the bytes it carries (text holds back a split character).
+      const logs = encoding === 'utf8' ? { ...raw, ...trimLogsToUtf8(raw, cursor, !status.running && !raw.more) } : raw;
       const next = parseLogCursor(logs.cursor);
       for (const name of ['stdout', 'stderr'] as const) {
         const chunk = logs[name];
         if (!chunk.length) continue;
-        const data = encoding === 'base64' ? chunk.toString('base64') : decoders[name].write(chunk);
-        await sse.send(name, { data, cursor: logs.cursor });
+        await sse.send(name, { data: encodeOutput(chunk, encoding), cursor: logs.cursor });
       }
       cursor = next;
       if (!status.running && !logs.more) {
