@@ -74,12 +74,17 @@ export class MetricsSampler {
     this.timer = undefined;
   }
 
-  /** Samples one sandbox now (records the sample in its series) and returns it. */
-  async sample(sandboxID: string, withDisk = false): Promise<MetricSample> {
+  /**
+   * Samples one sandbox now and returns it. `record: false` (a client asking for the current
+   * value) leaves the series alone, so polling never crowds the periodic samples out of the
+   * retention window. Disk usage (a walk of the writable layer) is re-measured only when the
+   * last measure is older than `diskMaxAgeMs`.
+   */
+  async sample(sandboxID: string, { record = true, diskMaxAgeMs = DISK_PERIOD_MS }: { record?: boolean; diskMaxAgeMs?: number } = {}): Promise<MetricSample> {
     const container = this.docker.getContainer(sandboxID);
     const series = this.seriesOf(sandboxID);
     const nowMs = Date.now();
-    const needDisk = withDisk || series.diskUsedBytes === null || nowMs - series.diskAtMs > DISK_PERIOD_MS;
+    const needDisk = series.diskUsedBytes === null || nowMs - series.diskAtMs > diskMaxAgeMs;
     const [stats, inspect] = await Promise.all([
       // one-shot: no 1 s wait for a second reading; CPU % is computed against our previous sample.
       container.stats({ stream: false, 'one-shot': true } as { stream: false }) as Promise<StatsBody>,
@@ -109,6 +114,7 @@ export class MetricsSampler {
       memoryLimitBytes: stats.memory_stats?.limit ?? 0,
       diskUsedBytes: series.diskUsedBytes,
     };
+    if (!record) return sample;
     series.samples.push(sample);
     if (series.samples.length > this.options.retention) series.samples.splice(0, series.samples.length - this.options.retention);
     return sample;

@@ -123,9 +123,10 @@ describe('ports', () => {
 describe('metrics', () => {
   it('reports current CPU, memory and disk with a time series and time filters', async () => {
     await stack.api('PUT', `/sandboxes/${tiny}/files?path=/tmp/blob`, { body: 'x'.repeat(100_000), headers: { 'content-type': 'application/octet-stream' } });
+    // The disk figure may be a few seconds old (measuring it walks the writable layer).
     const m = await eventually(async () => {
       const r = await stack.api('GET', `/sandboxes/${tiny}/metrics`);
-      return r.body.series?.length >= 3 ? r : null;
+      return r.body.series?.length >= 3 && r.body.current.diskUsedBytes >= 100_000 ? r : null;
     });
     expect(m.status).toBe(200);
     expect(m.body.current.memoryLimitBytes).toBe(64 * 1024 * 1024);

@@ -8,6 +8,9 @@ import { registerOperations } from '../openapi.js';
 import type { SandboxService } from '../sandbox-service.js';
 import { parseOr400 } from '../validate.js';
 
+/** How stale the disk figure of a `current` sample may be (measuring it walks the container's writable layer). */
+const CURRENT_DISK_MAX_AGE_MS = 5000;
+
 registerOperations('/sandboxes/{sandboxID}/metrics', {
   get: {
     summary: 'Resource use: current sample and the time series kept by this API process',
@@ -36,7 +39,7 @@ export function metricsRoutes(service: SandboxService, sampler: MetricsSampler, 
     const end = parseTime(q.end, 'end');
     if (start !== undefined && end !== undefined && end < start) throw new InvalidArgumentError('end is before start');
     const info = await service.beginInteraction(callerOf(req).owner, req.params.id);
-    const current = await sampler.sample(info.sandboxID, true);
+    const current = await sampler.sample(info.sandboxID, { record: false, diskMaxAgeMs: CURRENT_DISK_MAX_AGE_MS });
     res.json({ sandboxID: info.sandboxID, current, series: sampler.history(info.sandboxID, start, end), intervalMs });
   });
   return router;
