@@ -17,6 +17,8 @@ export const MAX_NAME_BYTES = 255;
 export function sandboxPath(raw: unknown, what = 'path'): string {
   if (typeof raw !== 'string' || raw.length === 0) throw new InvalidArgumentError(`${what} is required (an absolute path such as /home/user/file.txt)`);
   if (raw.includes('\0')) throw new InvalidArgumentError(`${what} must not contain NUL bytes`);
+  // Legal on Linux, but berth's helpers read one entry per line: refused rather than misread.
+  if (/[\n\r]/.test(raw)) throw new InvalidArgumentError(`${what} must not contain line breaks`);
   if (!raw.startsWith('/')) throw new InvalidArgumentError(`${what} must be absolute (start with /): got "${raw}"`);
   if (Buffer.byteLength(raw) > MAX_PATH_BYTES) throw new InvalidArgumentError(`${what} is longer than ${MAX_PATH_BYTES} bytes`);
   const tooLong = raw.split('/').find((name) => Buffer.byteLength(name) > MAX_NAME_BYTES);

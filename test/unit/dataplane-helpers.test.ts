@@ -141,6 +141,14 @@ describe('parsers of in-container helper output', () => {
   });
 });
 
+describe('paths that cannot be valid', () => {
+  it('refuses line breaks and over-long components with a 400', () => {
+    expect(() => sandboxPath('/tmp/a\nb')).toThrow(/line breaks/);
+    expect(() => sandboxPath(`/tmp/${'x'.repeat(256)}`)).toThrow(/255 bytes/);
+    expect(sandboxPath(`/tmp/${'x'.repeat(255)}`)).toBe(`/tmp/${'x'.repeat(255)}`);
+  });
+});
+
 describe('UTF-8 boundaries in log reads', () => {
   it('holds back an incomplete character at the end, never a complete one', () => {
     const euro = Buffer.from('€'); // 3 bytes
