@@ -67,6 +67,9 @@ const READ = `[ -e "$1" ] || exit ${E_MISSING}; [ -d "$1" ] && exit ${E_IS_DIR}
 if [ "$2" = 0 ]; then exec head -c "$3" "$1"; fi
 tail -c +$(($2 + 1)) "$1" | head -c "$3"`;
 
+/** Ranges starting further into a file than this are read by exec (seek) instead of skipped in the archive stream. */
+const ARCHIVE_SKIP_LIMIT_BYTES = 16 * 1024 * 1024;
+
 // Kernel and runtime mounts the archive API does not see (it works on the image's rootfs and
 // volumes): files there are read and written through exec.
 const EXEC_ONLY = /^\/(dev|proc|sys)(\/|$)/;
@@ -180,20 +183,36 @@ export class FileOps {
       if (err instanceof PathMissing) return this.openByExec(sandboxID, path);
       throw err;
     }
+    let resolved = path;
     if (opened.entry.type === 'symlink') {
       opened.cancel();
       const res = await this.run(sandboxID, RESOLVE, [path]);
       check(res, path);
-      const target = res.stdout.toString('utf8');
-      if (EXEC_ONLY.test(target)) return this.openByExec(sandboxID, target, path);
-      opened = await this.archive(sandboxID, target);
+      resolved = res.stdout.toString('utf8');
+      if (EXEC_ONLY.test(resolved)) return this.openByExec(sandboxID, resolved, path);
+      opened = await this.archive(sandboxID, resolved);
     }
     const { entry, content, cancel } = opened;
     if (entry.type !== 'file') {
       cancel();
       throw notRegular(path, entry.type);
     }
-    return { size: entry.size, modifiedAt: new Date(entry.mtime * 1000).toISOString(), content, cancel };
+    // The archive stream can only skip by reading: a range far into a file is read with an
+    // exec'd `tail -c +N`, which seeks.
+    const byExec = this.execRanges(sandboxID, resolved, path);
+    return {
+      size: entry.size,
+      modifiedAt: new Date(entry.mtime * 1000).toISOString(),
+      content: (offset, length) => {
+        if (offset <= ARCHIVE_SKIP_LIMIT_BYTES) return content(offset, length);
+        cancel();
+        return byExec.content(offset, length);
+      },
+      cancel: () => {
+        cancel();
+        byExec.cancel();
+      },
+    };
   }
 
   /** `open` through exec: a stat exec, then one bounded `head`/`tail` exec per content read. */
@@ -201,6 +220,11 @@ export class FileOps {
     const entry = await this.info(sandboxID, path, true);
     if (entry.type !== 'file') throw notRegular(shown, entry.type);
     if (entry.size === 0) return this.openGenerated(sandboxID, path, shown, entry.modifiedAt);
+    return { size: entry.size, modifiedAt: entry.modifiedAt, ...this.execRanges(sandboxID, path, shown) };
+  }
+
+  /** Byte ranges of a file, each read by one bounded `head`/`tail` exec. */
+  private execRanges(sandboxID: string, path: string, shown: string): Pick<OpenFile, 'content' | 'cancel'> {
     const detach: Array<() => void> = [];
     const content = (offset: number, length: number): Readable => {
       const out = new PassThrough();
@@ -219,7 +243,7 @@ export class FileOps {
         .catch((e: unknown) => out.destroy(e as Error));
       return out;
     };
-    return { size: entry.size, modifiedAt: entry.modifiedAt, content, cancel: () => detach.forEach((d) => d()) };
+    return { content, cancel: () => detach.forEach((d) => d()) };
   }
 
   /**

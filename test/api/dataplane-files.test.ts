@@ -196,6 +196,12 @@ describe('files on busybox', () => {
     const expected = createHash('sha256').update(data).digest('hex');
     const inside = await stack.api('POST', `/sandboxes/${sb}/commands`, { body: { cmd: 'sha256sum /tmp/sized.bin' } });
     expect(inside.body.stdout.split(' ')[0]).toBe(expected);
+    // Ranges near the start are cut from the archive stream, ranges far in are read by a seeking exec.
+    for (const [range, from, to] of [['bytes=100-199', 100, 200], ['bytes=-1000', data.length - 1000, data.length], ['bytes=20000000-20000099', 20_000_000, 20_000_100]] as const) {
+      const r = await fetch(`${stack.baseUrl}/sandboxes/${sb}/files?path=/tmp/sized.bin`, { headers: { ...auth(), range } });
+      expect(r.status, range).toBe(206);
+      expect(Buffer.from(await r.arrayBuffer()).equals(data.subarray(from, to)), range).toBe(true);
+    }
   });
 
   it('leaves nothing behind, and the old content intact, when a sized upload breaks off', async () => {
