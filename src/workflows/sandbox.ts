@@ -47,23 +47,33 @@ const ACTIVITY_RETRY = {
 };
 
 /**
+ * The activities with their timeouts: creating a container may take a while on a busy
+ * engine; pause, resume and remove are quick, and a short timeout means a worker that died
+ * mid-call delays the sandbox by at most that long before another worker retries.
+ */
+function dockerActivities(retry: typeof ACTIVITY_RETRY & { maximumAttempts?: number; maximumInterval: string }) {
+  const provisioning = proxyActivities<SandboxActivities>({ startToCloseTimeout: '2 minutes', retry });
+  const quick = proxyActivities<SandboxActivities>({ startToCloseTimeout: '30 seconds', retry });
+  return {
+    provisionSandbox: provisioning.provisionSandbox,
+    pauseSandbox: quick.pauseSandbox,
+    resumeSandbox: quick.resumeSandbox,
+    destroySandbox: quick.destroySandbox,
+  };
+}
+
+/**
  * Docker calls a caller waits on (provision, user pause / resume / kill): a few attempts, then
  * the caller gets the error (and may retry) while the sandbox stays as it was.
  */
-const docker = proxyActivities<SandboxActivities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { ...ACTIVITY_RETRY, maximumAttempts: 5 },
-});
+const docker = dockerActivities({ ...ACTIVITY_RETRY, maximumAttempts: 5 });
 
 /**
  * Docker calls nobody waits on (deadlines, bulk actions, clean-up after a failed provision):
  * retried until the engine answers, so an engine that is down for a while delays them but
  * never fails the sandbox's workflow or leaks its container.
  */
-const dockerUntilDone = proxyActivities<SandboxActivities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { ...ACTIVITY_RETRY, maximumInterval: '30s' },
-});
+const dockerUntilDone = dockerActivities({ ...ACTIVITY_RETRY, maximumInterval: '30s' });
 
 /** How long a deadline whose action failed for good waits before it is tried again. */
 const DEADLINE_RETRY_MS = 30_000;
