@@ -53,6 +53,8 @@ write_setup_env() {
       printf 'BERTH_IMAGE_PYTHON=%q\n' "$BERTH_IMAGE_PYTHON"
     fi
     [[ -n "${DOCKER_HOST:-}" ]] && printf 'DOCKER_HOST=%q\n' "$DOCKER_HOST"
+    # berth itself reads DOCKER_SOCKET (src/config.ts): same engine as the setup used.
+    [[ "${DOCKER_HOST:-}" == unix://* ]] && printf 'DOCKER_SOCKET=%q\n' "${DOCKER_HOST#unix://}"
     true
   } >"$tmp"
   if cmp -s "$tmp" "$env_file"; then

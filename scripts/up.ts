@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { startTemporalDevServer } from '../src/dev/temporal-dev-server.js';
@@ -114,12 +114,11 @@ async function portFree(port: number): Promise<boolean> {
  * silently runs against someone else's server, with none of its state in our data folder.
  */
 async function checkPorts(): Promise<void> {
-  const metricsPort = Number((env.BERTH_WORKER_METRICS_ADDRESS ?? '127.0.0.1:9464').split(':').pop() || 0);
   const wanted: [number, string][] = [
     [temporalPort, 'BERTH_TEMPORAL_PORT'],
     [temporalUiPort, 'BERTH_TEMPORAL_UI_PORT'],
     [apiPort, 'BERTH_API_PORT'],
-    [metricsPort, 'BERTH_WORKER_METRICS_ADDRESS (and BERTH_WORKER_METRICS_URL)'],
+    [workerMetricsPort, 'BERTH_WORKER_METRICS_PORT'],
   ];
   const taken: string[] = [];
   for (const [port, variable] of wanted) {
@@ -144,6 +143,16 @@ async function waitReady(url: string, timeoutMs: number): Promise<void> {
   }
 }
 
+/** Waits until `file` holds `needle` past `offset` (a process's "started" log line). */
+async function waitForLogLine(file: string, offset: number, needle: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (existsSync(file) && readFileSync(file).subarray(offset).includes(needle)) return;
+    if (Date.now() > deadline) throw new Error(`${path.basename(file, '.log')} did not start within ${timeoutMs / 1000} s; see ${file}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 async function main(): Promise<void> {
   await checkPorts();
   let done = step(`Temporal dev server on :${temporalPort} (SQLite ${path.join(dataDir, 'temporal.db')})`);
@@ -164,11 +173,15 @@ async function main(): Promise<void> {
   if (server.process.exitCode !== null || server.process.signalCode !== null) throw new Error(`Temporal dev server exited at start; see ${path.join(logDir, 'temporal.log')}`);
   server.process.once('exit', devServerExited);
   done();
+  const workerLog = path.join(logDir, 'worker.log');
+  const workerLogOffset = existsSync(workerLog) ? statSync(workerLog).size : 0;
   done = step('worker');
   startNode('worker', 'src/worker.ts');
+  startNode('api', 'src/api/main.ts'); // starts meanwhile; its step waits below
+  // The worker says "worker started" (at info level) once connected with its task queue.
+  if (['trace', 'debug', 'info'].includes(env.BERTH_LOG_LEVEL ?? 'info')) await waitForLogLine(workerLog, workerLogOffset, '"msg":"worker started"', 60_000);
   done();
   done = step(`API on :${apiPort}`);
-  startNode('api', 'src/api/main.ts');
   await waitReady(`http://127.0.0.1:${apiPort}/readyz`, 60_000);
   done();
   const api = `http://127.0.0.1:${apiPort}`;

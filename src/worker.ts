@@ -36,11 +36,24 @@ export async function createBerthWorker(options: CreateWorkerOptions): Promise<W
   });
 }
 
+/**
+ * Routes the Temporal SDK's logs (workflow `log.*` calls such as "deadline reached", worker
+ * state changes) into the worker's pino logger, so every line is JSON and carries the
+ * workflow's fields (sandboxID, workflowId, ...).
+ */
+export function temporalLoggerFor(logger: Logger, level: string): DefaultLogger {
+  const sdkLevel = ({ trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR' } as const)[level] ?? 'INFO';
+  return new DefaultLogger(sdkLevel, ({ level: entryLevel, message, meta }) => {
+    const method = ({ TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const)[entryLevel];
+    logger[method]({ temporal: true, ...meta }, message);
+  });
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel, 'berth-worker');
   Runtime.install({
-    logger: new DefaultLogger('WARN'),
+    logger: temporalLoggerFor(logger, config.logLevel),
     // Temporal SDK metrics (activity failures, task latencies), re-served by the API's /metrics.
     ...(config.workerMetrics.bindAddress
       ? { telemetryOptions: { metrics: { prometheus: { bindAddress: config.workerMetrics.bindAddress, countersTotalSuffix: true } } } }

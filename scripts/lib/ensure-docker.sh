@@ -146,7 +146,14 @@ ensure_docker() {
   fi
 
   # Another dockerd (not ours) holding the default pidfile would make ours refuse to start.
-  if [[ -S /var/run/docker.sock ]] && [[ -s /var/run/docker.pid ]] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
+  # It may be one the package's init script just started: give it time to come up first.
+  if [[ -s /var/run/docker.pid ]] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
+    if _wait_docker_ready "$(cat /var/run/docker.pid)"; then
+      step_done "dockerd pid $(cat /var/run/docker.pid) (started outside berth)"
+      _BERTH_DOCKER_READY=1
+      export _BERTH_DOCKER_READY
+      return 0
+    fi
     berth_die "a dockerd (pid $(cat /var/run/docker.pid)) is already running but 'docker info' fails; check it, or stop it and re-run"
   fi
 

@@ -17,8 +17,9 @@ source "$_BERTH_LIB_DIR/common.sh"
 # shellcheck source=ensure-docker.sh
 source "$_BERTH_LIB_DIR/ensure-docker.sh"
 
-BERTH_IMAGE_BUSYBOX="${BERTH_IMAGE_BUSYBOX:-berth/busybox:1}"
-BERTH_IMAGE_PYTHON="${BERTH_IMAGE_PYTHON:-berth/debian-python:bookworm}"
+# Fixed tags: src/templates.ts (LOCAL_IMAGES) maps the templates to exactly these.
+BERTH_IMAGE_BUSYBOX="berth/busybox:1"
+BERTH_IMAGE_PYTHON="berth/debian-python:bookworm"
 BERTH_IMAGE_CACHE_DIR="$BERTH_CACHE_DIR/images"
 BERTH_DEBIAN_SUITE="bookworm"
 export BERTH_IMAGE_BUSYBOX BERTH_IMAGE_PYTHON
@@ -45,21 +46,28 @@ _berth_mktemp() {
   printf '%s\n' "$d"
 }
 
+# An image that fails its checks loses its tag, so the next run rebuilds it instead of
+# taking it for done.
+_reject_image() {
+  docker rmi -f "$1" >/dev/null 2>&1 || true
+  berth_die "$2"
+}
+
 # Smoke test run once right after an image is built: default bridge networking,
 # pause/unpause and exec must all work for berth sandboxes.
 _smoke_test_image() {
   local img="$1" name out
   name="berth-smoke-$$-$RANDOM"
   out="$(docker run --rm "$img" sh -c 'cat /proc/net/route | tail -n +2 | wc -l')" ||
-    berth_die "smoke test: 'docker run --rm $img' failed"
-  [[ "$out" -ge 1 ]] 2>/dev/null || berth_die "smoke test: container of $img has no network route (bridge networking broken?)"
-  docker run -d --name "$name" "$img" sleep 60 >/dev/null || berth_die "smoke test: docker run -d $img failed"
+    _reject_image "$img" "smoke test: 'docker run --rm $img' failed"
+  [[ "$out" -ge 1 ]] 2>/dev/null || _reject_image "$img" "smoke test: container of $img has no network route (bridge networking broken?)"
+  docker run -d --name "$name" "$img" sleep 60 >/dev/null || _reject_image "$img" "smoke test: docker run -d $img failed"
   if ! { docker pause "$name" >/dev/null &&
     [[ "$(docker inspect -f '{{.State.Status}}' "$name")" == paused ]] &&
     docker unpause "$name" >/dev/null &&
     [[ "$(docker exec "$name" echo ok)" == ok ]]; }; then
     docker rm -f "$name" >/dev/null 2>&1 || true
-    berth_die "smoke test: pause/unpause/exec failed for $img"
+    _reject_image "$img" "smoke test: pause/unpause/exec failed for $img"
   fi
   docker rm -f "$name" >/dev/null 2>&1 || true
 }
@@ -202,7 +210,7 @@ ensure_debian_python_image() {
     "$cache" "$BERTH_IMAGE_PYTHON" >/dev/null
   local out
   out="$(docker run --rm "$BERTH_IMAGE_PYTHON" python3 -c 'print(1)' 2>&1)" || true
-  [[ "$out" == 1 ]] || berth_die "$BERTH_IMAGE_PYTHON does not run python3 (got: $out)"
+  [[ "$out" == 1 ]] || _reject_image "$BERTH_IMAGE_PYTHON" "$BERTH_IMAGE_PYTHON does not run python3 (got: $out)"
   _smoke_test_image "$BERTH_IMAGE_PYTHON"
   step_done "from $from, $(docker image inspect -f '{{.Size}}' "$BERTH_IMAGE_PYTHON" | awk '{printf "%.0f MB", $1/1e6}')"
 }

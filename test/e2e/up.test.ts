@@ -141,8 +141,7 @@ describe('npm run up', () => {
       BERTH_TEMPORAL_PORT: String(ports.temporal),
       BERTH_TEMPORAL_UI_PORT: String(ports.ui),
       // The worker's metrics port defaults to a fixed 9464; keep this run off it.
-      BERTH_WORKER_METRICS_ADDRESS: `127.0.0.1:${ports.metrics}`,
-      BERTH_WORKER_METRICS_URL: `http://127.0.0.1:${ports.metrics}/metrics`,
+      BERTH_WORKER_METRICS_PORT: String(ports.metrics),
       BERTH_LOG_LEVEL: 'info',
       // up generates and prints a dev key only when none is configured.
       BERTH_API_KEYS: undefined,
