@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
 # shellcheck disable=SC1091
-set -a && source .berth/setup.env && set +a
+set -a && source "${BERTH_DATA_DIR:-.berth}/setup.env" && set +a
 exec node --import tsx bench/run.ts "$@"

@@ -7,7 +7,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
 # shellcheck disable=SC1091
-set -a && source .berth/setup.env && set +a
+set -a && source "${BERTH_DATA_DIR:-.berth}/setup.env" && set +a
 
 passed=0
 failed=0

@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { BerthError } from '../errors.js';
+import { sandboxIDOfUrl } from './metrics.js';
 
 /** Formats zod issues as one readable sentence: `timeout: Expected number, received string`. */
 export function describeZodError(error: z.ZodError): string {
@@ -17,7 +18,7 @@ export function describeZodError(error: z.ZodError): string {
 export function errorMiddleware(logger: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     if (res.headersSent) {
-      logger.warn({ err, path: req.path }, 'error after response started');
+      logger.warn({ err, path: req.path, sandboxID: sandboxIDOfUrl(req.originalUrl) }, 'error after response started');
       res.end();
       return;
     }
@@ -38,7 +39,7 @@ export function errorMiddleware(logger: Logger) {
       res.status(413).json({ code: 'payload_too_large', message: 'request body is too large' });
       return;
     }
-    logger.error({ err, method: req.method, path: req.path }, 'unhandled error');
+    logger.error({ err, method: req.method, path: req.path, sandboxID: sandboxIDOfUrl(req.originalUrl) }, 'unhandled error');
     res.status(500).json({ code: 'internal', message: 'internal error; it was logged. Retry, and report it if it persists.' });
   };
 }

@@ -2,6 +2,11 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+/** The sandbox a request URL concerns (`/sandboxes/{id}/…`), for log lines; undefined otherwise. */
+export function sandboxIDOfUrl(url: string): string | undefined {
+  return /^\/sandboxes\/([a-z0-9]{20})(?:\/|$)/.exec(url.split('?')[0] ?? '')?.[1];
+}
+
 /** The API's Prometheus metrics. `liveCounts` is read at scrape time (visibility counts). */
 export class ApiMetrics {
   readonly registry = new Registry();
@@ -66,7 +71,7 @@ export class ApiMetrics {
         const route = routePath ? `${req.baseUrl}${routePath}` : 'unmatched';
         const seconds = end({ method: req.method, route, status: String(res.statusCode) });
         if (logger && route !== '/metrics' && route !== '/healthz') {
-          const sandboxID = /^\/sandboxes\/([a-z0-9]{20})(?:\/|$)/.exec(req.originalUrl.split("?")[0] ?? "")?.[1];
+          const sandboxID = sandboxIDOfUrl(req.originalUrl);
           logger.info(
             { method: req.method, route, status: res.statusCode, durationMs: Math.round(seconds * 1000), ...(sandboxID ? { sandboxID } : {}), owner: req.caller?.owner },
             'request',

@@ -11,6 +11,7 @@ import { parsePort, type PortProxy } from '../../dataplane/proxy.js';
 import { apiKeyAuth, callerOf } from '../auth.js';
 import { registerOperations } from '../openapi.js';
 import type { SandboxService } from '../sandbox-service.js';
+import { sandboxIDOfUrl } from '../metrics.js';
 
 registerOperations('/sandboxes/{sandboxID}/endpoints/{port}', {
   get: { summary: 'How to reach a port of the sandbox (proxy URL through this API)', responses: { '200': 'Endpoint', '400': 'Invalid port', '404': 'Sandbox not found' } },
@@ -101,7 +102,7 @@ export function proxyUpgradeHandler(deps: { service: SandboxService; proxy: Port
     })().catch((err: unknown) => {
       if (err instanceof BerthError) fail(err.status, err.code, err.message);
       else {
-        deps.logger.error({ err, url: req.url }, 'proxy upgrade failed');
+        deps.logger.error({ err, url: req.url, sandboxID: sandboxIDOfUrl(req.url ?? '') }, 'proxy upgrade failed');
         fail(500, 'internal', 'internal error; it was logged');
       }
     });
