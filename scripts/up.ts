@@ -162,8 +162,15 @@ async function main(): Promise<void> {
     dbFile: path.join(dataDir, 'temporal.db'),
     logFile: path.join(logDir, 'temporal.log'),
     headless: false,
+    // Ctrl-C reaches up, the API and the worker, not the dev server: up stops it last, so
+    // the API can still deliver its pending touches while it shuts down.
+    detached: true,
   });
   stopDevServer = () => server.stop();
+  // Never leave it behind, whatever ends up (stopAll has normally stopped it already).
+  process.once('exit', () => {
+    if (server.process.exitCode === null && server.process.signalCode === null) server.process.kill('SIGKILL');
+  });
   const devServerExited = () =>
     whenNotStopping(() => {
       console.error(`[berth] Temporal dev server exited; see ${path.join(logDir, 'temporal.log')}`);

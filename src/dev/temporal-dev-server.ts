@@ -21,6 +21,11 @@ export interface DevServerOptions {
   headless?: boolean;
   /** Extra `--dynamic-config-value` settings (JSON values as strings). */
   dynamicConfig?: Record<string, string>;
+  /**
+   * Run in its own process group, so a terminal's Ctrl-C reaches only the caller, which
+   * then stops the server last (after the processes that still talk to it).
+   */
+  detached?: boolean;
 }
 
 export interface DevServer {
@@ -142,7 +147,7 @@ async function launchDevServer(options: DevServerOptions): Promise<DevServer> {
   if (options.headless ?? true) args.push('--headless');
   const logOffset = options.logFile && existsSync(options.logFile) ? statSync(options.logFile).size : 0;
   const out = options.logFile ? openSync(options.logFile, 'a') : 'pipe';
-  const child = spawn(cliPath, args, { stdio: ['ignore', out, out] });
+  const child = spawn(cliPath, args, { stdio: ['ignore', out, out], detached: options.detached ?? false });
   if (typeof out === 'number') closeSync(out);
   const collected = tailCollector(8192);
   child.stdout?.on('data', (chunk: Buffer) => collected.push(chunk));
