@@ -324,9 +324,15 @@ export class FileOps {
   private async uploadByArchive(sandboxID: string, path: string, tmp: string, content: Readable | Buffer, size: number): Promise<void> {
     const tar = tarStream({ name: tmp.replace(/^\/+/, ''), size, mode: 0o644 }, content);
     let bodyError: unknown;
-    tar.once('error', (e) => (bodyError = e));
+    // A body that breaks off must also end the request to Docker: piping stops on the error
+    // but leaves the request open, and the engine would wait for the rest forever.
+    const upload = new AbortController();
+    tar.once('error', (e) => {
+      bodyError = e;
+      upload.abort();
+    });
     try {
-      await this.docker.getContainer(sandboxID).putArchive(tar, { path: '/', noOverwriteDirNonDir: true });
+      await this.docker.getContainer(sandboxID).putArchive(tar, { path: '/', noOverwriteDirNonDir: true, abortSignal: upload.signal });
     } catch (err) {
       tar.destroy();
       const discard = () => this.run(sandboxID, DISCARD, [tmp]).catch(() => undefined);

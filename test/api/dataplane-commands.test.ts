@@ -63,11 +63,12 @@ async function sse(path: string, body: unknown, abortWhen?: (events: SseEvent[])
 }
 
 describe('keep-alive at the default touch coalescing', () => {
-  it('keeps a sandbox with a 2 s timeout alive while a 5 s foreground command runs', async () => {
-    const created = await stack.api('POST', '/sandboxes', { body: { templateID: 'tiny', timeout: 2 } });
+  // 3 s is below the 4 s coalescing window: keep-alives must be sent within a quarter of it.
+  it('keeps a sandbox with a 3 s timeout alive while a 7 s foreground command runs', async () => {
+    const created = await stack.api('POST', '/sandboxes', { body: { templateID: 'tiny', timeout: 3 } });
     expect(created.status).toBe(201);
     const id = created.body.sandboxID as string;
-    const res = await stack.api('POST', `/sandboxes/${id}/commands`, { body: { cmd: 'sleep 5; echo survived' } });
+    const res = await stack.api('POST', `/sandboxes/${id}/commands`, { body: { cmd: 'sleep 7; echo survived' } });
     expect(res.body).toMatchObject({ exitCode: 0, stdout: 'survived\n' });
     expect((await stack.api('GET', `/sandboxes/${id}`)).body.status).toBe('running');
     await stack.api('DELETE', `/sandboxes/${id}`);
@@ -132,12 +133,10 @@ describe('foreground commands', () => {
   });
 
   it('interrupts a streaming command when the client closes the stream', async () => {
+    const sleeping = async () => (await stack.api('POST', `/sandboxes/${tiny}/commands`, { body: { cmd: 'ps -o args | grep -c "^sleep 1000" || true' } })).body.stdout.trim();
     const events = await sse(`/sandboxes/${tiny}/commands`, { cmd: 'echo ready; exec sleep 1000' }, (evs) => evs.some((e) => e.event === 'stdout'));
     expect(events.some((e) => e.event === 'stdout')).toBe(true);
-    await eventually(async () => {
-      const ps = await stack.api('POST', `/sandboxes/${tiny}/commands`, { body: { cmd: 'ps -o args | grep -c "^sleep 1000" || true' } });
-      return ps.body.stdout.trim() === '0';
-    });
+    await eventually(async () => (await sleeping()) === '0');
   });
 });
 
@@ -210,7 +209,7 @@ describe('background commands', () => {
     expect(sig.body.signalled).toBeGreaterThan(0);
     const done = await eventually(async () => {
       const s = await stack.api('GET', `/sandboxes/${base}/commands/${cmdID}`);
-      return s.body.running ? null : s.body;
+      return s.status === 200 && !s.body.running ? s.body : null;
     });
     expect(done).toMatchObject({ state: 'exited', exitCode: 42, user: 'user' });
     const again = await stack.api('POST', `/sandboxes/${base}/commands/${cmdID}/signal`, { body: {} });
@@ -224,7 +223,7 @@ describe('background commands', () => {
     const cmdID = start.body.cmdID;
     const done = await eventually(async () => {
       const s = await stack.api('GET', `/sandboxes/${base}/commands/${cmdID}`);
-      return s.body.running ? null : s.body;
+      return s.status === 200 && !s.body.running ? s.body : null;
     });
     expect(done).toMatchObject({ state: 'exited', exitCode: 0 });
     expect((await stack.api('GET', `/sandboxes/${base}/commands/${cmdID}/logs`)).body.stdout).toBe('/nowhere hi\n');
@@ -237,12 +236,12 @@ describe('background commands', () => {
     const cmdID = start.body.cmdID;
     const done = await eventually(async () => {
       const s = await stack.api('GET', `/sandboxes/${tiny}/commands/${cmdID}`);
-      return s.body.running ? null : s.body;
+      return s.status === 200 && !s.body.running ? s.body : null;
     });
     expect(done).toMatchObject({ state: 'exited', timedOut: true });
     // (The init process reaps the killed child a moment later.)
     await eventually(async () => {
-      const child = await stack.api('POST', `/sandboxes/${tiny}/commands`, { body: { cmd: 'kill -0 "$(cat /tmp/bg-child)" 2>/dev/null && echo alive || echo gone' } });
+      const child = await stack.api('POST', `/sandboxes/${tiny}/commands`, { body: { cmd: '[ -s /tmp/bg-child ] || { echo missing; exit; }; kill -0 "$(cat /tmp/bg-child)" 2>/dev/null && echo alive || echo gone' } });
       return child.body.stdout === 'gone\n';
     });
   });
@@ -267,7 +266,7 @@ describe('background commands', () => {
 
   it('answers 404 for unknown commands and 400 for bad cursors', async () => {
     expect((await stack.api('GET', `/sandboxes/${tiny}/commands/cnotacommand00000`)).status).toBe(404);
-    expect((await stack.api('GET', `/sandboxes/${tiny}/commands/../../etc`)).status).toBe(404);
+    expect((await stack.api('GET', `/sandboxes/${tiny}/commands/..%2F..%2Fetc`)).status).toBe(404);
     const start = await stack.api('POST', `/sandboxes/${tiny}/commands`, { body: { cmd: 'true', background: true } });
     expect((await stack.api('GET', `/sandboxes/${tiny}/commands/${start.body.cmdID}/logs?cursor=abc`)).status).toBe(400);
   });

@@ -206,20 +206,22 @@ describe('files on busybox', () => {
 
   it('leaves nothing behind, and the old content intact, when a sized upload breaks off', async () => {
     await put('/tmp/keep.bin', 'original');
-    await new Promise<void>((resolve) => {
-      const req = http.request(`${stack.baseUrl}/sandboxes/${sb}/files?path=/tmp/keep.bin`, {
-        method: 'PUT',
-        headers: { ...auth(), 'content-type': 'application/octet-stream', 'content-length': String(8 * 1024 * 1024) },
-      });
+    const { eventually } = await import('../helpers/stack.js');
+    const partials = async () => (await stack.api('POST', `/sandboxes/${sb}/commands`, { body: { cmd: 'ls -a /tmp | grep -c berth-upload || true' } })).body.stdout.trim();
+    const req = http.request(`${stack.baseUrl}/sandboxes/${sb}/files?path=/tmp/keep.bin`, {
+      method: 'PUT',
+      headers: { ...auth(), 'content-type': 'application/octet-stream', 'content-length': String(8 * 1024 * 1024) },
+    });
+    const closed = new Promise<void>((resolve) => {
       req.on('error', () => resolve());
       req.on('close', () => resolve());
-      req.write(Buffer.alloc(1024 * 1024, 1), () => setTimeout(() => req.destroy(), 200));
     });
-    const { eventually } = await import('../helpers/stack.js');
-    await eventually(async () => {
-      const ls = await stack.api('POST', `/sandboxes/${sb}/commands`, { body: { cmd: 'ls -a /tmp | grep -c berth-upload || true' } });
-      return ls.body.stdout.trim() === '0';
-    });
+    req.write(Buffer.alloc(1024 * 1024, 1));
+    // The upload really started: its temporary file exists next to the target.
+    await eventually(async () => (await partials()) === '1');
+    req.destroy();
+    await closed;
+    await eventually(async () => (await partials()) === '0');
     expect((await stack.api('GET', `/sandboxes/${sb}/files?path=/tmp/keep.bin`)).body).toBe('original');
   });
 

@@ -19,26 +19,27 @@ const endAt = async (id: string) => Date.parse((await stack.api('GET', `/sandbox
 
 describe('data plane and the lifecycle', () => {
   it('moves the idle deadline with every data-plane call', async () => {
-    const id = await create({ timeout: 600 });
-    const calls: Array<[string, () => Promise<{ status: number }>]> = [
-      ['run command', () => stack.api('POST', `/sandboxes/${id}/commands`, { body: { cmd: 'true' } })],
-      ['write file', () => stack.api('PUT', `/sandboxes/${id}/files?path=/tmp/a`, { body: 'x', headers: { 'content-type': 'application/octet-stream' } })],
-      ['read file', () => stack.api('GET', `/sandboxes/${id}/files?path=/tmp/a`)],
-      ['list', () => stack.api('GET', `/sandboxes/${id}/files/list?path=/tmp`)],
-      ['stat', () => stack.api('GET', `/sandboxes/${id}/files/stat?path=/tmp/a`)],
-      ['list commands', () => stack.api('GET', `/sandboxes/${id}/commands`)],
-      ['metrics', () => stack.api('GET', `/sandboxes/${id}/metrics`)],
-      ['endpoint', () => stack.api('GET', `/sandboxes/${id}/endpoints/8080`)],
+    // A fresh sandbox per call: the only touch it gets is from the call under test.
+    const calls: Array<[string, (id: string) => Promise<{ status: number }>]> = [
+      ['run command', (id) => stack.api('POST', `/sandboxes/${id}/commands`, { body: { cmd: 'true' } })],
+      ['write file', (id) => stack.api('PUT', `/sandboxes/${id}/files?path=/tmp/a`, { body: 'x', headers: { 'content-type': 'application/octet-stream' } })],
+      ['read file', (id) => stack.api('GET', `/sandboxes/${id}/files?path=/etc/hostname`)],
+      ['list', (id) => stack.api('GET', `/sandboxes/${id}/files/list?path=/tmp`)],
+      ['stat', (id) => stack.api('GET', `/sandboxes/${id}/files/stat?path=/etc/hostname`)],
+      ['mkdir', (id) => stack.api('POST', `/sandboxes/${id}/files/mkdir`, { body: { path: '/tmp/d' } })],
+      ['list commands', (id) => stack.api('GET', `/sandboxes/${id}/commands`)],
+      ['metrics', (id) => stack.api('GET', `/sandboxes/${id}/metrics`)],
+      ['endpoint', (id) => stack.api('GET', `/sandboxes/${id}/endpoints/8080`)],
     ];
-    let previous = await endAt(id);
     for (const [name, call] of calls) {
-      const res = await call();
+      const id = await create({ timeout: 600 });
+      const before = await endAt(id);
+      const res = await call(id);
       expect(res.status, name).toBeLessThan(300);
-      const next = await eventually(async () => {
-        const value = await endAt(id);
-        return value > previous ? value : null;
+      await eventually(async () => (await endAt(id)) > before, 30_000).catch(() => {
+        throw new Error(`${name} did not move the idle deadline`);
       });
-      previous = next;
+      await stack.api('DELETE', `/sandboxes/${id}`);
     }
   });
 

@@ -196,6 +196,8 @@ describe('tenancy', () => {
     expect((await stack.api('DELETE', `/sandboxes/${sb.sandboxID}`, { as: 'bob' })).status).toBe(404);
     expect((await stack.api('POST', `/sandboxes/${sb.sandboxID}/pause`, { as: 'bob' })).status).toBe(404);
     expect((await stack.api('GET', `/sandboxes/${sb.sandboxID}/events`, { as: 'bob' })).status).toBe(404);
+    // Once alice's list shows it (visibility is eventually consistent), bob's still must not.
+    await eventually(async () => (await stack.api('GET', '/sandboxes')).body.sandboxes.some((s: { sandboxID: string }) => s.sandboxID === sb.sandboxID));
     expect((await stack.api('GET', '/sandboxes', { as: 'bob' })).body.sandboxes).toEqual([]);
     expect((await stack.api('GET', `/sandboxes/${sb.sandboxID}`)).status).toBe(200);
     await stack.api('DELETE', `/sandboxes/${sb.sandboxID}`);
@@ -223,12 +225,17 @@ describe('docs and metrics', () => {
     const docs = await stack.api('GET', '/docs', { key: null });
     expect(docs.status).toBe(200);
     expect(String(docs.body)).toContain('openapi.json');
+    // A user stop, a failed provision and a paused sandbox of this test's own.
+    const stopped = await stack.api('POST', '/sandboxes', { body: { templateID: 'tiny' } });
+    await stack.api('POST', `/sandboxes/${stopped.body.sandboxID}/pause`);
+    await stack.api('DELETE', `/sandboxes/${stopped.body.sandboxID}`);
+    expect((await stack.api('POST', '/sandboxes', { body: { image: 'berth/no-such-image:2' } })).status).toBe(502);
+    await eventually(async () => /berth_sandbox_stops\{reason="user"\} [1-9]/.test(String((await stack.api('GET', '/metrics', { key: null })).body)));
     const metrics = await stack.api('GET', '/metrics', { key: null });
     expect(metrics.status).toBe(200);
     expect(String(metrics.body)).toMatch(/berth_http_request_duration_seconds_bucket\{[^}]*route="\/sandboxes\/:id\/pause"/);
     expect(String(metrics.body)).toMatch(/berth_sandboxes\{state="running"\}/);
     expect(String(metrics.body)).toMatch(/berth_sandbox_creates_total\{template="tiny",outcome="ok"\}/);
-    // Earlier tests in this file stopped sandboxes by user calls and failed a provision.
     expect(String(metrics.body)).toMatch(/berth_sandbox_stops\{reason="user"\} [1-9]/);
     expect(String(metrics.body)).toMatch(/berth_sandbox_stops\{reason="provision_failed"\} [1-9]/);
     // The worker's Temporal SDK metrics ride along: activity executions and failures.
