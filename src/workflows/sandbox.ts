@@ -9,6 +9,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -40,6 +41,12 @@ import {
 } from './definitions.js';
 import { SandboxState, type Deadline } from './sandbox-state.js';
 
+/**
+ * How long work nobody waits on keeps retrying one Docker call before it lets go of the
+ * sandbox's lock (so a user's kill is not stuck behind it) and tries again later.
+ */
+const UNATTENDED_GIVE_UP_AFTER = '5 minutes';
+
 const ACTIVITY_RETRY = {
   initialInterval: '200ms',
   maximumInterval: '10s',
@@ -51,9 +58,10 @@ const ACTIVITY_RETRY = {
  * engine; pause, resume and remove are quick, and a short timeout means a worker that died
  * mid-call delays the sandbox by at most that long before another worker retries.
  */
-function dockerActivities(retry: typeof ACTIVITY_RETRY & { maximumAttempts?: number; maximumInterval: string }) {
-  const provisioning = proxyActivities<SandboxActivities>({ startToCloseTimeout: '2 minutes', retry });
-  const quick = proxyActivities<SandboxActivities>({ startToCloseTimeout: '30 seconds', retry });
+function dockerActivities(retry: typeof ACTIVITY_RETRY & { maximumAttempts?: number; maximumInterval: string }, scheduleToCloseTimeout?: string) {
+  const bound = scheduleToCloseTimeout ? { scheduleToCloseTimeout } : {};
+  const provisioning = proxyActivities<SandboxActivities>({ startToCloseTimeout: '2 minutes', retry, ...bound });
+  const quick = proxyActivities<SandboxActivities>({ startToCloseTimeout: '30 seconds', retry, ...bound });
   return {
     provisionSandbox: provisioning.provisionSandbox,
     pauseSandbox: quick.pauseSandbox,
@@ -73,7 +81,7 @@ const docker = dockerActivities({ ...ACTIVITY_RETRY, maximumAttempts: 5 });
  * retried until the engine answers, so an engine that is down for a while delays them but
  * never fails the sandbox's workflow or leaks its container.
  */
-const dockerUntilDone = dockerActivities({ ...ACTIVITY_RETRY, maximumInterval: '30s' });
+const dockerUntilDone = dockerActivities({ ...ACTIVITY_RETRY, maximumInterval: '30s' }, UNATTENDED_GIVE_UP_AFTER);
 
 /** How long a deadline whose action failed for good waits before it is tried again. */
 const DEADLINE_RETRY_MS = 30_000;
@@ -88,6 +96,12 @@ function now(): number {
 export async function sandboxWorkflow(input: SandboxWorkflowInput): Promise<SandboxResult> {
   const state = input.snapshot ? SandboxState.restore(input.snapshot) : SandboxState.create(input.spec, now());
   const sandboxID = state.spec.sandboxID;
+  /**
+   * Runs started before this version replay with the old lock and wake-up rules (which made
+   * different decisions in rare races); every new run, including one continued as new, gets
+   * the current ones.
+   */
+  const strictLock = patched('strict-lock-and-history-wakeup');
   /** Bumped whenever the nearest deadline may have moved earlier, so the timer is re-armed. */
   let armVersion = 0;
   let busy = false;
@@ -98,7 +112,8 @@ export async function sandboxWorkflow(input: SandboxWorkflowInput): Promise<Sand
   async function exclusive<T>(operation: () => Promise<T>): Promise<T> {
     // condition() releases every waiter whose predicate holds in one pass, so re-check after
     // waking: only the first continuation to run takes the lock, the others wait again.
-    while (busy) await condition(() => !busy);
+    if (strictLock) while (busy) await condition(() => !busy);
+    else await condition(() => !busy);
     busy = true;
     try {
       return await operation();
@@ -191,7 +206,7 @@ export async function sandboxWorkflow(input: SandboxWorkflowInput): Promise<Sand
     } catch (err) {
       const detail = failureMessage(err);
       log.warn('provisioning failed', { sandboxID, detail });
-      await dockerUntilDone.destroySandbox({ sandboxID });
+      await unattended('removing the container of a failed provision', () => dockerUntilDone.destroySandbox({ sandboxID }));
       state.markFailed(now(), detail);
     }
     publishState();
@@ -337,7 +352,7 @@ export async function sandboxWorkflow(input: SandboxWorkflowInput): Promise<Sand
   // if the sandbox is still waiting for it.
   if (state.status === 'creating') {
     await exclusive(async () => {
-      if (state.status === 'creating') await provision();
+      if (state.status === 'creating' || !strictLock) await provision();
     });
   }
 
@@ -356,7 +371,7 @@ export async function sandboxWorkflow(input: SandboxWorkflowInput): Promise<Sand
     // later, so they do not re-arm: when the timer fires we re-check and re-arm if needed.
     // A busy sandbox's touches grow the history too: wake up to continue as new when it is long.
     // (While an operation holds the lock its end bumps armVersion, which wakes us anyway.)
-    const woken = () => armVersion !== seenVersion || state.isFinal() || (historyIsLong() && !busy);
+    const woken = () => armVersion !== seenVersion || state.isFinal() || (strictLock && historyIsLong() && !busy);
     let changed = true;
     setCurrentDetails(describeState(state.status, deadline));
     if (deadline) {

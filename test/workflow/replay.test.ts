@@ -1,0 +1,26 @@
+/**
+ * Sandboxes outlive deployments: a new version of the workflow must replay the histories of
+ * runs an older version started (otherwise those sandboxes get stuck on a nondeterminism
+ * error after an upgrade). The fixtures were recorded with an older berth by
+ * test/fixtures/record-histories.ts; each covers a path whose rules changed since.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import proto from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { expect, inject, it } from 'vitest';
+
+const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/histories');
+const names = readdirSync(FIXTURES).filter((f) => f.endsWith('.binpb'));
+
+it('has recorded histories to replay', () => {
+  expect(names).toEqual(expect.arrayContaining(['lifecycle-calls.binpb', 'idle-timeout.binpb', 'concurrent-pause-kill.binpb', 'touches-continue-as-new.binpb']));
+});
+
+for (const name of names) {
+  it(`replays ${name} from an older version without a nondeterminism error`, async () => {
+    const history = proto.temporal.api.history.v1.History.decode(readFileSync(path.join(FIXTURES, name)));
+    expect(history.events.length).toBeGreaterThan(10);
+    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, `replay-${name}`);
+  });
+}
