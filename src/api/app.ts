@@ -40,8 +40,10 @@ export interface BerthApp {
    * installs it; attach it yourself when you create the server with `http.createServer(app)`.
    */
   upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
-  /** Stops background timers (touch coalescing, metrics sampling). Does not close the Temporal connection. */
-  /** Stops background work; pending touches are delivered before it resolves. */
+  /**
+   * Stops background work (touch coalescing, metrics sampling); pending touches are delivered
+   * before it resolves. Does not close the Temporal connection.
+   */
   close(): Promise<void>;
 }
 

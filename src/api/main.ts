@@ -15,13 +15,18 @@ async function main(): Promise<void> {
   });
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'API shutting down');
-    server.close();
-    // Pending touches go out before the Temporal connection closes: none is dropped.
-    void berth
-      .close()
-      .catch((err: unknown) => logger.warn({ err }, 'delivering pending touches failed'))
-      .finally(() => void client.connection.close().finally(() => process.exit(0)));
-    setTimeout(() => process.exit(0), 5000).unref();
+    // Requests in flight may finish (up to 5 s; idle keep-alive connections close now), then
+    // pending touches go out before the Temporal connection closes: none is dropped.
+    let finishing: Promise<void> | undefined;
+    const finish = () =>
+      (finishing ??= berth
+        .close()
+        .catch((err: unknown) => logger.warn({ err }, 'delivering pending touches failed'))
+        .finally(() => void client.connection.close().finally(() => process.exit(0))));
+    server.close(() => void finish());
+    server.closeIdleConnections();
+    setTimeout(() => void finish(), 5000).unref();
+    setTimeout(() => process.exit(0), 10_000).unref();
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));

@@ -72,7 +72,9 @@ export function toBerthError(err: unknown, sandboxID: string): BerthError | unkn
   }
   if (err instanceof QueryRejectedError) return new NotFoundError(`sandbox ${sandboxID} not found (it may have stopped)`);
   if (isGrpcStatus(err, 14)) return new UnavailableError('Temporal is unreachable; retry shortly');
-  if (isGrpcStatus(err, 4)) return new UnavailableError(`sandbox ${sandboxID} did not answer in time (is a berth worker running?); retry shortly`);
+  if (isGrpcStatus(err, 4)) {
+    return new UnavailableError(`sandbox ${sandboxID} did not answer in time (is a berth worker running?); check GET /sandboxes/${sandboxID} before retrying: the call may still take effect`);
+  }
   if (isGrpcStatus(err, 8)) return new UnavailableError(`Temporal is at a limit: ${firstMessage(err)}; retry shortly`);
   // An update whose Docker call failed after its retries: nothing changed, the caller may retry.
   if (err instanceof WorkflowUpdateFailedError && causeChainHas(err, ActivityFailure)) {

@@ -93,10 +93,12 @@ printf '%s' "$meta" > "$d/meta" || exit 125
 if [ "$hasin" = 1 ]; then cat > "$d/stdin" || exit 125; fi`;
 
 // Background, step 2 (detached exec): run the command with redirected output, record the exit
-// code. The wrapper runs with the engine's environment; the command's own envs are applied by
-// \`env\` to the command alone ("$@" = NAME=value... then the command), so a user PATH cannot
-// break the wrapper. A timeout kills every process of the command, not just its top one.
-const RUN = `${SIGNAL_FN}
+// code. The exec carries the command's envs (never its argv: /proc/<pid>/cmdline is world
+// readable); the wrapper's own tools run with a standard PATH, so a user PATH cannot break
+// it, and the command gets the user's PATH back. BERTH_CMD is set last so no env overrides
+// it. A timeout kills every process of the command, not just its top one.
+const RUN = `upath=$PATH; PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+${SIGNAL_FN}
 id=$1; t=$2; shift 2; d=${COMMANDS_DIR}/$id
 echo "$$" > "$d/wpid"
 in=/dev/null; [ -f "$d/stdin" ] && in=$d/stdin
@@ -105,7 +107,7 @@ if [ "$t" -gt 0 ]; then
   ( trap 'kill $s 2>/dev/null; exit 0' TERM; sleep "$t" & s=$!; wait $s; trap '' TERM; : > "$d/timedout"; sigcmd KILL "$id" ) > /dev/null 2>&1 &
   w=$!
 fi
-BERTH_CMD=$id env "$@" > "$d/stdout" 2> "$d/stderr" < "$in"
+PATH=$upath BERTH_CMD=$id /bin/sh -c 'echo "$$" > "$0"; exec "$@"' "$d/pid" "$@" > "$d/stdout" 2> "$d/stderr" < "$in"
 code=$?
 # Stop the watcher if it is still sleeping; once it is killing, let it finish (it ignores TERM).
 [ -n "$w" ] && { kill "$w" 2>/dev/null; wait "$w" 2>/dev/null; }
@@ -206,13 +208,10 @@ export class CommandRunner {
       const why = `${prep.stdout.toString('utf8')} ${prep.stderr}`.trim();
       throw new InvalidArgumentError(`the command could not start (user ${req.user ?? 'default'}, cwd ${req.cwd ?? 'default'}): ${why}`);
     }
-    const pidFile = `${COMMANDS_DIR}/${cmdID}/pid`;
-    const envPairs = Object.entries(req.envs ?? {}).map(([name, value]) => `${name}=${value}`);
-    const command = [...envPairs, '/bin/sh', '-c', 'echo "$$" > "$0"; exec "$@"', pidFile, ...shell(req.cmd)];
     try {
       const exec = await this.docker.getContainer(sandboxID).exec(
         execCreateOptions(
-          { cmd: ['/bin/sh', '-c', RUN, 'berth', cmdID, String(Math.ceil(req.timeoutS ?? 0)), ...command], user: req.user, cwd: req.cwd },
+          { cmd: ['/bin/sh', '-c', RUN, 'berth', cmdID, String(Math.ceil(req.timeoutS ?? 0)), ...shell(req.cmd)], env: req.envs, user: req.user, cwd: req.cwd },
           { stdin: false, output: false },
         ),
       );

@@ -11,6 +11,7 @@ import { PassThrough, Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { ConflictError, InvalidArgumentError, NotFoundError, PayloadTooLargeError } from '../errors.js';
 import { collect, execCollect, mapDockerError, ROOT, startExec } from './exec.js';
+import { spooledReadable, spoolStream, type Spool } from './spool.js';
 import { firstEntry, tarStream, type TarEntry } from './tar.js';
 
 /** One file system entry. */
@@ -114,7 +115,8 @@ else rm -f "$1"; fi`;
 const MOVE = `[ -e "$1" ] || [ -L "$1" ] || exit ${E_MISSING}
 if [ -e "$2" ] || [ -L "$2" ]; then
   [ "$3" = 1 ] || exit ${E_EXISTS}
-  if [ -d "$2" ] && [ ! -L "$2" ]; then rmdir "$2" 2>/dev/null || exit ${E_DEST_NOT_EMPTY}; fi
+  if [ -L "$2" ]; then rm -f "$2"
+  elif [ -d "$2" ]; then rmdir "$2" 2>/dev/null || exit ${E_DEST_NOT_EMPTY}; fi
 fi
 mkdir -p "$(dirname "$2")" && mv -f "$1" "$2"`;
 
@@ -204,9 +206,14 @@ export class FileOps {
       size: entry.size,
       modifiedAt: new Date(entry.mtime * 1000).toISOString(),
       content: (offset, length) => {
-        if (offset <= ARCHIVE_SKIP_LIMIT_BYTES) return content(offset, length);
-        cancel();
-        return byExec.content(offset, length);
+        if (offset > ARCHIVE_SKIP_LIMIT_BYTES) {
+          cancel();
+          return byExec.content(offset, length);
+        }
+        // Spooled, then the archive stream is closed: Docker holds the container's lock while
+        // it is open, and the client may read slowly.
+        const bytes = Math.max(0, Math.min(length, entry.size - offset));
+        return spooledReadable(content(offset, length), bytes, cancel);
       },
       cancel: () => {
         cancel();
@@ -300,15 +307,25 @@ export class FileOps {
   }
 
   /**
-   * Writes `content` to `path` (parents created). The bytes stream into a temporary file that
-   * is renamed over the target only once all arrived, so an aborted upload leaves nothing
-   * behind. An existing file keeps its mode and owner unless `attrs` say otherwise.
+   * Writes `content` to `path` (parents created). A streamed body is first spooled in the API
+   * (memory or a temporary file, see spool.ts): Docker locks the container while an archive
+   * upload is open, and a slow client must not freeze the sandbox. The bytes then go into a
+   * temporary file in the sandbox that is renamed over the target only once complete, so an
+   * aborted upload leaves nothing behind. An existing file keeps its mode and owner unless
+   * `attrs` say otherwise.
    */
   async write(sandboxID: string, path: string, content: Readable | Buffer, attrs: FileAttributes = {}, size?: number): Promise<EntryInfo> {
     const tmp = posix.join(posix.dirname(path), `.berth-upload-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`);
-    const known = EXEC_ONLY.test(path) ? undefined : Buffer.isBuffer(content) ? content.length : size;
-    if (known === undefined) await this.uploadByExec(sandboxID, path, tmp, content);
-    else await this.uploadByArchive(sandboxID, path, tmp, content, known);
+    if (EXEC_ONLY.test(path)) await this.uploadByExec(sandboxID, path, tmp, content);
+    else if (Buffer.isBuffer(content)) await this.uploadByArchive(sandboxID, path, tmp, content, content.length);
+    else {
+      const spool = await spoolUpload(content, size);
+      try {
+        await this.uploadByArchive(sandboxID, path, tmp, spool.open(), spool.size);
+      } finally {
+        await spool.release();
+      }
+    }
     const res = await this.run(sandboxID, COMMIT, [path, tmp, attrs.mode ?? '', ownerSpec(attrs)]);
     check(res, path);
     const entry = parseStatLine(res.stdout.toString('utf8').split('\n')[0] ?? '');
@@ -389,6 +406,21 @@ export class FileOps {
   private async run(sandboxID: string, script: string, args: string[], stdin?: Readable | Buffer) {
     return execCollect(this.docker, sandboxID, { cmd: ['/bin/sh', '-c', script, 'berth', ...args], user: ROOT, ...(stdin ? { stdin } : {}) });
   }
+}
+
+/** Spools an upload body; a body that breaks off (or is shorter than announced) is a 400. */
+async function spoolUpload(body: Readable, size: number | undefined): Promise<Spool> {
+  let spool: Spool;
+  try {
+    spool = await spoolStream(body, size);
+  } catch {
+    throw new InvalidArgumentError('upload aborted before the whole body arrived; nothing was written');
+  }
+  if (size !== undefined && spool.size !== size) {
+    await spool.release();
+    throw new InvalidArgumentError(`upload ended after ${spool.size} of ${size} bytes; nothing was written`);
+  }
+  return spool;
 }
 
 /** An open file (see `FileOps.open`). */

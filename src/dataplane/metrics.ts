@@ -34,6 +34,8 @@ interface Series {
   lastCpu?: RawCpu;
   diskUsedBytes: number | null;
   diskAtMs: number;
+  /** CPUs the container may use (from the last inspect). */
+  cpuLimit: number | null;
 }
 
 /** How often disk use is re-measured (it walks the container's layer). */
@@ -76,8 +78,8 @@ export class MetricsSampler {
 
   /**
    * Samples one sandbox now and returns it. `record: false` (a client asking for the current
-   * value) leaves the series alone, so polling never crowds the periodic samples out of the
-   * retention window. Disk usage (a walk of the writable layer) is re-measured only when the
+   * value) does not add the sample to the series, so polling never crowds the periodic
+   * samples out of the retention window (the CPU baseline and disk figure are still updated). Disk usage (a walk of the writable layer) is re-measured only when the
    * last measure is older than `diskMaxAgeMs`.
    */
   async sample(sandboxID: string, { record = true, diskMaxAgeMs = DISK_PERIOD_MS }: { record?: boolean; diskMaxAgeMs?: number } = {}): Promise<MetricSample> {
@@ -106,10 +108,11 @@ export class MetricsSampler {
     const cpuPercent = cpuPercentBetween(series.lastCpu, cpu);
     if (!series.lastCpu || cpu.total >= series.lastCpu.total) series.lastCpu = cpu;
     const nanoCpus = (inspect as { HostConfig?: { NanoCpus?: number } } | null)?.HostConfig?.NanoCpus;
+    if (nanoCpus) series.cpuLimit = nanoCpus / 1e9;
     const sample: MetricSample = {
       at: new Date(atMs).toISOString(),
       cpuPercent,
-      cpuLimit: nanoCpus ? nanoCpus / 1e9 : (series.samples.at(-1)?.cpuLimit ?? null),
+      cpuLimit: series.cpuLimit,
       memoryUsedBytes: memoryUsed(stats),
       memoryLimitBytes: stats.memory_stats?.limit ?? 0,
       diskUsedBytes: series.diskUsedBytes,
@@ -131,7 +134,7 @@ export class MetricsSampler {
   private seriesOf(sandboxID: string): Series {
     let series = this.series.get(sandboxID);
     if (!series) {
-      series = { samples: [], diskUsedBytes: null, diskAtMs: 0 };
+      series = { samples: [], diskUsedBytes: null, diskAtMs: 0, cpuLimit: null };
       this.series.set(sandboxID, series);
     }
     return series;

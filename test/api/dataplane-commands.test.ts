@@ -231,7 +231,8 @@ describe('background commands', () => {
 
   it('a background timeout kills every process of the command, not only the shell', async () => {
     const start = await stack.api('POST', `/sandboxes/${tiny}/commands`, {
-      body: { cmd: 'sleep 60 & echo $! > /tmp/bg-child; wait', background: true, timeout: 1 },
+      // (an env named like berth's own tag must not hide the command from the timeout)
+      body: { cmd: 'sleep 60 & echo $! > /tmp/bg-child; wait', background: true, timeout: 1, envs: { BERTH_CMD: 'spoofed' } },
     });
     const cmdID = start.body.cmdID;
     const done = await eventually(async () => {

@@ -204,10 +204,11 @@ describe('files on busybox', () => {
     }
   });
 
-  it('leaves nothing behind, and the old content intact, when a sized upload breaks off', async () => {
+  it('keeps the sandbox usable during a slow upload or download, and writes nothing when an upload breaks off', async () => {
     await put('/tmp/keep.bin', 'original');
     const { eventually } = await import('../helpers/stack.js');
-    const partials = async () => (await stack.api('POST', `/sandboxes/${sb}/commands`, { body: { cmd: 'ls -a /tmp | grep -c berth-upload || true' } })).body.stdout.trim();
+    const run = async (cmd: string) => (await stack.api('POST', `/sandboxes/${sb}/commands`, { body: { cmd } })).body.stdout as string;
+    // An upload that stalls after 1 MB of 8 MB: the sandbox still runs commands meanwhile.
     const req = http.request(`${stack.baseUrl}/sandboxes/${sb}/files?path=/tmp/keep.bin`, {
       method: 'PUT',
       headers: { ...auth(), 'content-type': 'application/octet-stream', 'content-length': String(8 * 1024 * 1024) },
@@ -217,12 +218,20 @@ describe('files on busybox', () => {
       req.on('close', () => resolve());
     });
     req.write(Buffer.alloc(1024 * 1024, 1));
-    // The upload really started: its temporary file exists next to the target.
-    await eventually(async () => (await partials()) === '1');
+    expect(await run('echo free')).toBe('free\n');
     req.destroy();
     await closed;
-    await eventually(async () => (await partials()) === '0');
+    await eventually(async () => (await run('ls -a /tmp | grep -c berth-upload || true')).trim() === '0');
     expect((await stack.api('GET', `/sandboxes/${sb}/files?path=/tmp/keep.bin`)).body).toBe('original');
+
+    // A download read slowly (one chunk, then nothing): the sandbox still runs commands.
+    await put('/tmp/slow.bin', randomBytes(24 * 1024 * 1024));
+    const controller = new AbortController();
+    const download = await fetch(`${stack.baseUrl}/sandboxes/${sb}/files?path=/tmp/slow.bin`, { headers: auth(), signal: controller.signal });
+    const reader = (download.body as ReadableStream<Uint8Array>).getReader();
+    expect((await reader.read()).done).toBe(false);
+    expect(await run('echo still free')).toBe('still free\n');
+    controller.abort();
   });
 
   it('leaves nothing behind when an upload is aborted', async () => {
