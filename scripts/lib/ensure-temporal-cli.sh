@@ -17,9 +17,14 @@ ensure_temporal_cli() {
   local cli="$bin_dir/temporal"
   step_start "temporal CLI"
 
-  local version=""
-  if [[ -x "$cli" ]] && version="$("$cli" --version 2>/dev/null)"; then
-    step_skip "already present"
+  local version="" built=""
+  # The version a cached binary was built from (go embeds its module version); a binary of
+  # another version than the pin is rebuilt. Without Go, whatever is there is used.
+  if [[ -x "$cli" ]] && command -v go >/dev/null 2>&1; then
+    built="$(go version -m "$cli" 2>/dev/null | awk '$1 == "mod" { print $3; exit }')"
+  fi
+  if [[ -x "$cli" ]] && [[ -z "$built" || "$built" == "$BERTH_TEMPORAL_CLI_VERSION" ]] && version="$("$cli" --version 2>/dev/null)"; then
+    step_skip "already present${built:+ ($built)}"
   else
     command -v go >/dev/null 2>&1 ||
       berth_die "Go is needed to build the Temporal CLI but 'go' is not on PATH (nor at /usr/local/go/bin/go). Install Go >= 1.23, or put a temporal binary at $cli"
