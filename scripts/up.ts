@@ -165,6 +165,8 @@ async function main(): Promise<void> {
     // Ctrl-C reaches up, the API and the worker, not the dev server: up stops it last, so
     // the API can still deliver its pending touches while it shuts down.
     detached: true,
+    // A namespace set for berth (TEMPORAL_NAMESPACE) exists from the start.
+    namespaces: env.TEMPORAL_NAMESPACE ? [env.TEMPORAL_NAMESPACE] : [],
   });
   stopDevServer = () => server.stop();
   // Never leave it behind, whatever ends up (stopAll has normally stopped it already).

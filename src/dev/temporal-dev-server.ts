@@ -26,6 +26,8 @@ export interface DevServerOptions {
    * then stops the server last (after the processes that still talk to it).
    */
   detached?: boolean;
+  /** Namespaces to create besides `default`. */
+  namespaces?: string[];
 }
 
 export interface DevServer {
@@ -143,6 +145,7 @@ async function launchDevServer(options: DevServerOptions): Promise<DevServer> {
     '--http-port', String(httpPort), '--metrics-port', String(metricsPort), '--log-level', 'warn', ...searchAttributeFlags(),
   ];
   for (const [key, value] of Object.entries({ ...TEMPORAL_DYNAMIC_CONFIG, ...options.dynamicConfig })) args.push('--dynamic-config-value', `${key}=${value}`);
+  for (const namespace of options.namespaces ?? []) if (namespace !== 'default') args.push('--namespace', namespace);
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   if (options.headless ?? true) args.push('--headless');
   const logOffset = options.logFile && existsSync(options.logFile) ? statSync(options.logFile).size : 0;
