@@ -71,6 +71,12 @@ tail -c +$(($2 + 1)) "$1" | head -c "$3"`;
 /** Ranges starting further into a file than this are read by exec (seek) instead of skipped in the archive stream. */
 const ARCHIVE_SKIP_LIMIT_BYTES = 16 * 1024 * 1024;
 
+/**
+ * Reads larger than this stream through exec (no container lock, first byte at once) instead
+ * of being spooled from the archive API (which would first copy them whole to the API's disk).
+ */
+const ARCHIVE_READ_MAX_BYTES = 256 * 1024 * 1024;
+
 // Kernel and runtime mounts the archive API does not see (it works on the image's rootfs and
 // volumes): files there are read and written through exec.
 const EXEC_ONLY = /^\/(dev|proc|sys)(\/|$)/;
@@ -206,13 +212,13 @@ export class FileOps {
       size: entry.size,
       modifiedAt: new Date(entry.mtime * 1000).toISOString(),
       content: (offset, length) => {
-        if (offset > ARCHIVE_SKIP_LIMIT_BYTES) {
+        const bytes = Math.max(0, Math.min(length, entry.size - offset));
+        if (offset > ARCHIVE_SKIP_LIMIT_BYTES || bytes > ARCHIVE_READ_MAX_BYTES) {
           cancel();
           return byExec.content(offset, length);
         }
         // Spooled, then the archive stream is closed: Docker holds the container's lock while
         // it is open, and the client may read slowly.
-        const bytes = Math.max(0, Math.min(length, entry.size - offset));
         return spooledReadable(content(offset, length), bytes, cancel);
       },
       cancel: () => {

@@ -80,11 +80,18 @@ export async function spoolStream(source: Readable, expectedSize?: number): Prom
  */
 export function spooledReadable(source: Readable, length: number, done: () => void): Readable {
   const out = new PassThrough();
+  let ready = false;
+  // The client left before the spool was full: stop reading from Docker.
+  out.once('close', () => {
+    if (!ready) source.destroy();
+  });
   void spoolStream(source, length)
     .finally(done)
     .then(
       (spool) => {
+        ready = true;
         const release = () => void spool.release();
+        if (out.destroyed) return release(); // the client left while the spool filled
         out.once('close', release);
         pipeline(spool.open(), out).catch(() => undefined);
       },
