@@ -133,10 +133,15 @@ describe('foreground commands', () => {
   });
 
   it('interrupts a streaming command when the client closes the stream', async () => {
-    const sleeping = async () => (await stack.api('POST', `/sandboxes/${tiny}/commands`, { body: { cmd: 'ps -o args | grep -c "^sleep 1000" || true' } })).body.stdout.trim();
     const events = await sse(`/sandboxes/${tiny}/commands`, { cmd: 'echo ready; exec sleep 1000' }, (evs) => evs.some((e) => e.event === 'stdout'));
     expect(events.some((e) => e.event === 'stdout')).toBe(true);
-    await eventually(async () => (await sleeping()) === '0');
+    // The command's PID (from the start event) existed, and is gone once the client left.
+    const pid = Number((events.find((e) => e.event === 'start')?.data as { pid?: number } | undefined)?.pid);
+    expect(pid).toBeGreaterThan(0);
+    await eventually(async () => {
+      const probe = await stack.api('POST', `/sandboxes/${tiny}/commands`, { body: { cmd: `kill -0 ${pid} 2>/dev/null && echo alive || echo gone` } });
+      return probe.body.stdout === 'gone\n';
+    });
   });
 });
 
