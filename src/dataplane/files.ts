@@ -91,7 +91,12 @@ cat > "$tmp"`;
 // describe the result (saves a stat exec).
 // A symlink is written through: its final target is replaced, the link stays.
 const COMMIT = `p=$1; tmp=$2; mode=$3; own=$4
-if [ -L "$p" ]; then t=$(readlink -f "$p") && [ -n "$t" ] || { rm -f "$tmp"; echo "$p is a symlink that cannot be resolved" >&2; exit 1; }; p=$t; fi
+if [ -L "$p" ]; then
+  t=$(readlink -f "$p") && [ -n "$t" ] || { rm -f "$tmp"; echo "$p is a symlink that cannot be resolved" >&2; exit 1; }
+  p=$t; td=$(dirname "$p")
+  # The final rename happens in the target's folder (atomic even when it is another mount).
+  if [ "$td" != "$(dirname "$tmp")" ]; then nt=$td/\${tmp##*/}; mv -f "$tmp" "$nt" || { rm -f "$tmp"; exit 1; }; tmp=$nt; fi
+fi
 [ -d "$p" ] && { rm -f "$tmp"; echo "$p is a directory" >&2; exit ${E_IS_DIR}; }
 if [ -e "$p" ]; then chmod "$(stat -c %a "$p")" "$tmp"; chown "$(stat -c %u:%g "$p")" "$tmp"; fi
 [ -n "$mode" ] && { chmod "$mode" "$tmp" || { rm -f "$tmp"; exit 1; }; }
@@ -334,8 +339,9 @@ export class FileOps {
     }
     const res = await this.run(sandboxID, COMMIT, [path, tmp, attrs.mode ?? '', ownerSpec(attrs)]);
     check(res, path);
-    const entry = parseStatLine(res.stdout.toString('utf8').split('\n')[0] ?? '');
-    return entry ?? this.info(sandboxID, path);
+    const entry = parseStatLine(res.stdout.toString('utf8').split('\n')[0] ?? '') ?? (await this.info(sandboxID, path, true));
+    // Written through a symlink, the entry describes the target under the path the caller gave.
+    return { ...entry, path, name: posix.basename(path) };
   }
 
   /**

@@ -113,8 +113,14 @@ describe('files on busybox', () => {
     // Writing through a symlink replaces its target and keeps the target's mode; the link stays.
     await stack.api('PUT', `/sandboxes/${sb}/files?path=/srv/links/real.conf&mode=600`, { body: 'old', headers: { 'content-type': 'application/octet-stream' } });
     await run('ln -s /srv/links/real.conf /srv/links/link.conf');
-    expect((await put('/srv/links/link.conf', 'new')).status).toBe(201);
+    const throughLink = await put('/srv/links/link.conf', 'new');
+    expect(throughLink.status).toBe(201);
+    expect(await throughLink.json()).toMatchObject({ path: '/srv/links/link.conf', type: 'file', mode: '600', size: 3 });
     expect(await run('[ -L /srv/links/link.conf ] && echo link; cat /srv/links/real.conf; echo; stat -c %a /srv/links/real.conf')).toBe('link\nnew\n600\n');
+    // A link in another folder: the target is replaced in its own folder, nothing left behind.
+    await run('mkdir -p /srv/elsewhere && ln -s /srv/links/real.conf /srv/elsewhere/far.conf');
+    expect((await put('/srv/elsewhere/far.conf', 'newer')).status).toBe(201);
+    expect(await run('cat /srv/links/real.conf; echo; ls -a /srv/elsewhere /srv/links | grep -c berth-upload')).toBe('newer\n0\n');
     // A symlinked folder is listed through the link.
     await run('mkdir -p /srv/links/dir && touch /srv/links/dir/inside && ln -s /srv/links/dir /srv/links/dirlink');
     const listed = await stack.api('GET', `/sandboxes/${sb}/files/list?path=/srv/links/dirlink`);
