@@ -3,23 +3,21 @@ import { ActivityFailure, ApplicationFailure, TemporalFailure } from '@temporali
 import { BerthError, ConflictError, InvalidArgumentError, NotFoundError, UnavailableError } from '../errors.js';
 import { FailureType } from '../workflows/definitions.js';
 
-/** Walks a Temporal failure chain to the first ApplicationFailure with a type. */
-function applicationFailureOf(err: unknown): ApplicationFailure | undefined {
+/** The first link of an error's cause chain (at most 8 deep) that `matches`. */
+function findCause<T>(err: unknown, matches: (link: unknown) => link is T): T | undefined;
+function findCause(err: unknown, matches: (link: unknown) => boolean): unknown;
+function findCause(err: unknown, matches: (link: unknown) => boolean): unknown {
   let current: unknown = err;
   for (let depth = 0; depth < 8 && current; depth++) {
-    if (current instanceof ApplicationFailure && current.type) return current;
+    if (matches(current)) return current;
     current = current instanceof Error ? current.cause : undefined;
   }
   return undefined;
 }
 
-function causeChainHas(err: unknown, type: abstract new (...args: never[]) => Error): boolean {
-  let current: unknown = err;
-  for (let depth = 0; depth < 8 && current; depth++) {
-    if (current instanceof type) return true;
-    current = current instanceof Error ? current.cause : undefined;
-  }
-  return false;
+/** Walks a Temporal failure chain to the first ApplicationFailure with a type. */
+function applicationFailureOf(err: unknown): ApplicationFailure | undefined {
+  return findCause(err, (link): link is ApplicationFailure => link instanceof ApplicationFailure && Boolean(link.type));
 }
 
 /** The message at the end of a cause chain (the original error). */
@@ -38,13 +36,10 @@ function firstMessage(err: unknown): string {
 }
 
 function isGrpcStatus(err: unknown, ...codes: number[]): boolean {
-  let current: unknown = err;
-  for (let depth = 0; depth < 8 && current; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'number' && codes.includes(code)) return true;
-    current = current instanceof Error ? current.cause : undefined;
-  }
-  return false;
+  return findCause(err, (link) => {
+    const code = (link as { code?: unknown }).code;
+    return typeof code === 'number' && codes.includes(code);
+  }) !== undefined;
 }
 
 /**
@@ -77,7 +72,7 @@ export function toBerthError(err: unknown, sandboxID: string): BerthError | unkn
   }
   if (isGrpcStatus(err, 8)) return new UnavailableError(`Temporal is at a limit: ${firstMessage(err)}; retry shortly`);
   // An update whose Docker call failed after its retries: nothing changed, the caller may retry.
-  if (err instanceof WorkflowUpdateFailedError && causeChainHas(err, ActivityFailure)) {
+  if (err instanceof WorkflowUpdateFailedError && findCause(err, (e) => e instanceof ActivityFailure)) {
     return new UnavailableError(`the Docker engine did not complete the operation on sandbox ${sandboxID}: ${rootMessage(err)}; the sandbox is unchanged, retry shortly`);
   }
   if (err instanceof WorkflowUpdateFailedError || err instanceof TemporalFailure) return err;
