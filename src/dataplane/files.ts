@@ -2,9 +2,9 @@
  * Files inside a sandbox. Metadata operations run through the Docker exec API with POSIX sh and
  * busybox-level tools only (stat, find, mkdir, mv, rm, chmod, chown, readlink). Paths are
  * arguments, never spliced into a script. File content goes through Docker's archive API
- * (a one-file tar streamed on the fly, see tar.ts): nothing is buffered whole. Uploads without
- * a known size fall back to exec stdin. Everything is resolved inside the container, so nothing
- * on the host is reachable.
+ * (a one-file tar made on the fly, see tar.ts), spooled in the API first (spool.ts); files
+ * under /dev, /proc and /sys through exec. Everything is resolved inside the container, so
+ * nothing on the host is reachable.
  */
 import { posix } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -81,7 +81,8 @@ const ARCHIVE_READ_MAX_BYTES = 256 * 1024 * 1024;
 // volumes): files there are read and written through exec.
 const EXEC_ONLY = /^\/(dev|proc|sys)(\/|$)/;
 
-// Upload without a known size, phase 1: stream exec stdin into a temporary file next to the target.
+// Upload through exec (paths the archive API does not see), phase 1: stream exec stdin into a
+// temporary file next to the target.
 const UPLOAD = `p=$1; tmp=$2
 [ -d "$p" ] && { echo "$p is a directory" >&2; exit ${E_IS_DIR}; }
 d=$(dirname "$p"); mkdir -p "$d" || exit ${E_NOT_DIR}
@@ -345,9 +346,9 @@ export class FileOps {
   }
 
   /**
-   * Streams `content` (exactly `size` bytes) into `tmp` with one PUT /archive at `/`: a tar
-   * made on the fly (header, body chunks as they arrive, padding). Docker creates missing
-   * parents. A body that breaks off leaves the archive unfinished, so Docker fails the
+   * Streams `content` (exactly `size` bytes, already spooled) into `tmp` with one PUT /archive
+   * at `/`: a tar made on the fly (header, body chunks, padding). Docker creates missing
+   * parents. A body that fails midway leaves the archive unfinished, so Docker fails the
    * extraction and the partial temporary file is removed.
    */
   private async uploadByArchive(sandboxID: string, path: string, tmp: string, content: Readable | Buffer, size: number): Promise<void> {
@@ -368,14 +369,14 @@ export class FileOps {
       await discard();
       // Docker may still be tearing the extraction down: sweep once more a little later.
       setTimeout(() => void discard(), 1000).unref();
-      if (bodyError !== undefined || (!Buffer.isBuffer(content) && (content as Readable & { complete?: boolean }).complete === false)) {
+      if (bodyError !== undefined) {
         throw new InvalidArgumentError('upload aborted before the whole body arrived; nothing was written');
       }
       throw archiveError(err, sandboxID, path);
     }
   }
 
-  /** Streams `content` into `tmp` through exec stdin (uploads of unknown size). */
+  /** Streams `content` into `tmp` through exec stdin (paths under /dev, /proc, /sys). */
   private async uploadByExec(sandboxID: string, path: string, tmp: string, content: Readable | Buffer): Promise<void> {
     let aborted = false;
     if (!Buffer.isBuffer(content)) {

@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { collect } from './exec.js';
 
 /** Bodies up to this size are spooled in memory; larger ones to a temporary file. */
 export const SPOOL_MEMORY_MAX_BYTES = 4 * 1024 * 1024;
@@ -34,7 +35,11 @@ function spoolRoot(): string {
  * Rejects with the source's error (an aborted upload) and leaves nothing behind.
  */
 export async function spoolStream(source: Readable, expectedSize?: number): Promise<Spool> {
-  if (expectedSize !== undefined && expectedSize <= SPOOL_MEMORY_MAX_BYTES) return memorySpool(await readAll(source, SPOOL_MEMORY_MAX_BYTES));
+  if (expectedSize !== undefined && expectedSize <= SPOOL_MEMORY_MAX_BYTES) {
+    const { data, truncated } = await collect(source, SPOOL_MEMORY_MAX_BYTES);
+    if (truncated) throw new Error('body is longer than the announced size');
+    return memorySpool(data);
+  }
   const head: Buffer[] = [];
   let headBytes = 0;
   const it = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
@@ -102,15 +107,4 @@ export function spooledReadable(source: Readable, length: number, done: () => vo
 
 function memorySpool(data: Buffer): Spool {
   return { size: data.length, open: () => Readable.from([data]), release: async () => undefined };
-}
-
-async function readAll(source: Readable, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const chunk of source as AsyncIterable<Buffer>) {
-    n += chunk.length;
-    if (n > limit) throw new Error(`body is longer than the announced size`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }
