@@ -157,11 +157,7 @@ export function commandRoutes(service: SandboxService, runner: CommandRunner, li
       await followLogs(res, runner, info.sandboxID, cmdID, cursor, query.encoding, () => service.keepAlive(info.sandboxID, info.timeout));
       return;
     }
-    // Status first: when it says exited, the logs read after it are complete.
-    const status: CommandStatus = await runner.status(info.sandboxID, cmdID);
-    const raw = await runner.logs(info.sandboxID, cmdID, cursor);
-    // Text never splits a character across reads: its last bytes wait for the next read.
-    const logs = query.encoding === 'utf8' ? { ...raw, ...trimLogsToUtf8(raw, cursor, !status.running && !raw.more) } : raw;
+    const { status, logs } = await readLogs(runner, info.sandboxID, cmdID, cursor, query.encoding);
     res.json({
       stdout: encodeOutput(logs.stdout, query.encoding),
       stderr: encodeOutput(logs.stderr, query.encoding),
@@ -208,6 +204,18 @@ async function streamCommand(
 }
 
 /**
+ * One read of a background command's logs with its status. The status is read first: when it
+ * says exited, the logs read after it are complete. As text, a character split by the read
+ * is held back for the next one (the cursor stops before it) unless this is the last read.
+ */
+async function readLogs(runner: CommandRunner, sandboxID: string, cmdID: string, cursor: LogCursor, encoding: 'utf8' | 'base64') {
+  const status: CommandStatus = await runner.status(sandboxID, cmdID);
+  const raw = await runner.logs(sandboxID, cmdID, cursor);
+  const logs = encoding === 'utf8' ? { ...raw, ...trimLogsToUtf8(raw, cursor, !status.running && !raw.more) } : raw;
+  return { status, logs };
+}
+
+/**
  * Follows a background command's output as server-sent events (`stdout`/`stderr` with the
  * cursor after each chunk, then `end`), polling the files in the sandbox. Reattachable: pass
  * the last cursor to resume, also through another API process.
@@ -228,10 +236,8 @@ async function followLogs(
   let idleMs = 100;
   try {
     while (!sse.closed) {
-      const status = await runner.status(sandboxID, cmdID);
-      const raw = await runner.logs(sandboxID, cmdID, cursor);
-      // Each event's cursor is exactly past the bytes it carries (text holds back a split character).
-      const logs = encoding === 'utf8' ? { ...raw, ...trimLogsToUtf8(raw, cursor, !status.running && !raw.more) } : raw;
+      // Each event's cursor is exactly past the bytes it carries.
+      const { status, logs } = await readLogs(runner, sandboxID, cmdID, cursor, encoding);
       const next = parseLogCursor(logs.cursor);
       for (const name of ['stdout', 'stderr'] as const) {
         const chunk = logs[name];
