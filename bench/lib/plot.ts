@@ -68,22 +68,18 @@ export async function barChart(file: string, title: string, unit: string, rows: 
     const y = 62 + i * rowH;
     text(ctx, hasFont, row.label.length > 46 ? `${row.label.slice(0, 45)}…` : row.label, 12, y + 26, 12);
     const x0 = labelW;
-    if (row.floor !== undefined) {
-      ctx.fillStyle = '#9e9e9e';
-      ctx.fillRect(x0, y + 4, scale(row.floor), 16);
-      text(ctx, hasFont, fmt(row.floor), x0 + scale(row.floor) + 4, y + 17, 11);
-      if (row.floorP99 !== undefined) {
-        ctx.fillStyle = '#555555';
-        ctx.fillRect(x0 + scale(row.floorP99) - 1, y + 2, 2, 20);
+    /** One bar (p50) with its value, and a tick at p99 when known; `top` is the bar's top edge. */
+    const bar = (value: number, p99: number | undefined, top: number, color: string, tickColor: string) => {
+      ctx.fillStyle = color;
+      ctx.fillRect(x0, top, scale(value), 16);
+      text(ctx, hasFont, fmt(value), x0 + scale(value) + 4, top + 13, 11);
+      if (p99 !== undefined) {
+        ctx.fillStyle = tickColor;
+        ctx.fillRect(x0 + scale(p99) - 1, top - 2, 2, 20);
       }
-    }
-    ctx.fillStyle = '#1f6fd1';
-    ctx.fillRect(x0, y + 22, scale(row.berth), 16);
-    text(ctx, hasFont, fmt(row.berth), x0 + scale(row.berth) + 4, y + 35, 11);
-    if (row.berthP99 !== undefined) {
-      ctx.fillStyle = '#0b3a75';
-      ctx.fillRect(x0 + scale(row.berthP99) - 1, y + 20, 2, 20);
-    }
+    };
+    if (row.floor !== undefined) bar(row.floor, row.floorP99, y + 4, '#9e9e9e', '#555555');
+    bar(row.berth, row.berthP99, y + 22, '#1f6fd1', '#0b3a75');
   });
   await save(img, file);
 }
