@@ -135,8 +135,11 @@ def test_seed_000_helpers(make):
     assert second["success"] is False and "not found" in second["error"]
 
 
-def test_metrics_and_events(make):
+def test_metrics_endpoint_and_events(make):
     sbx = make()
+    ep = sbx.get_endpoint(8080)
+    assert ep["port"] == 8080 and ep["url"].endswith(f"/sandboxes/{sbx.sandbox_id}/proxy/8080/")
+    assert ep["websocket_url"].startswith("ws")
     samples = sbx.get_metrics()
     assert samples, "the current sample is always there"
     last = samples[-1]
@@ -151,6 +154,8 @@ def test_error_mapping(make):
         Sandbox.create(template="no-such-template")
     with pytest.raises(berth.InvalidArgumentError, match="timeout"):
         Sandbox.create(template=TEMPLATE, timeout=-5)
+    with pytest.raises(berth.InvalidArgumentError, match="custom images are disabled"):
+        Sandbox.create(image="berth/busybox:1")
     with pytest.raises(berth.NotFoundError):
         Sandbox.connect("doesnotexist00000000")
     with pytest.raises(berth.UnauthorizedError):

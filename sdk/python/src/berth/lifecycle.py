@@ -34,8 +34,10 @@ def create_body(
     envs: Optional[Mapping[str, str]],
     resources: Optional[Mapping[str, Any]],
     lifecycle: Optional[Mapping[str, Any]],
+    image: Optional[str] = None,
 ) -> Dict[str, Any]:
-    body: Dict[str, Any] = {"templateID": template or DEFAULT_TEMPLATE}
+    # `image` (a Docker image instead of a template) only works where the server allows it.
+    body: Dict[str, Any] = {"image": image} if image and not template else {"templateID": template or DEFAULT_TEMPLATE}
     if timeout is not None:
         body["timeout"] = timeout
     if metadata:
@@ -105,6 +107,13 @@ def resume(sandbox_id: str, request_timeout: Optional[float] = None) -> Op:
 def events(sandbox_id: str, request_timeout: Optional[float] = None) -> Op:
     reply = yield Call("GET", sandbox_path(sandbox_id, "/events"), request_timeout=request_timeout)
     return [{**e} for e in reply.json().get("events", [])]
+
+
+def endpoint(sandbox_id: str, port: int, request_timeout: Optional[float] = None) -> Op:
+    """How to reach a server listening on ``port`` inside the sandbox (through berth's proxy)."""
+    reply = yield Call("GET", sandbox_path(sandbox_id, f"/endpoints/{int(port)}"), request_timeout=request_timeout)
+    b = reply.json()
+    return {"port": b.get("port"), "url": b.get("url"), "websocket_url": b.get("websocketUrl"), "auth": b.get("auth")}
 
 
 def _time_param(value: Union[datetime, str, int, float, None]) -> Optional[str]:

@@ -66,6 +66,10 @@ class _SandboxBase(HelpersMixin):
         """Thaws a paused sandbox; ConflictError when running. Returns SandboxInfo."""
         return self._run(_lc.resume(self.sandbox_id, request_timeout))
 
+    def get_endpoint(self, port: int, request_timeout: Optional[float] = None) -> Any:
+        """``{"port", "url", "websocket_url", "auth"}``: the authenticated proxy URL of ``port``."""
+        return self._run(_lc.endpoint(self.sandbox_id, port, request_timeout))
+
     def get_events(self, request_timeout: Optional[float] = None) -> Any:
         """Transitions ``[{at, status, reason, detail?}]``; readable after the sandbox stopped too."""
         return self._run(_lc.events(self.sandbox_id, request_timeout))
@@ -92,6 +96,7 @@ class Sandbox(_SandboxBase):
         sandbox_id: Optional[str] = None,
         *,
         api_url: Optional[str] = None,
+        image: Optional[str] = None,
         _info: Optional[SandboxInfo] = None,
         _client: Optional[httpx.Client] = None,
     ) -> None:
@@ -102,7 +107,7 @@ class Sandbox(_SandboxBase):
                 if sandbox_id:
                     _info = self._run(_lc.connect(sandbox_id, timeout))
                 else:
-                    body = _lc.create_body(template, timeout, metadata, envs, resources, lifecycle)
+                    body = _lc.create_body(template, timeout, metadata, envs, resources, lifecycle, image)
                     _info = self._run(_lc.create(body))
             except BaseException:
                 self._client.close()
@@ -125,9 +130,10 @@ class Sandbox(_SandboxBase):
         domain: Optional[str] = None,
         request_timeout: Optional[float] = None,
         api_url: Optional[str] = None,
+        image: Optional[str] = None,
     ) -> "Sandbox":
         """Creates a sandbox (waits until it runs) and returns it connected."""
-        return cls(template, timeout, metadata, envs, resources, lifecycle, api_key, domain, request_timeout, api_url=api_url)
+        return cls(template, timeout, metadata, envs, resources, lifecycle, api_key, domain, request_timeout, api_url=api_url, image=image)
 
     @classmethod
     def connect(
@@ -203,9 +209,10 @@ class AsyncSandbox(_SandboxBase):
         domain: Optional[str] = None,
         request_timeout: Optional[float] = None,
         api_url: Optional[str] = None,
+        image: Optional[str] = None,
     ) -> "AsyncSandbox":
         config = ConnectionConfig.resolve(api_key, domain, request_timeout, api_url)
-        body = _lc.create_body(template, timeout, metadata, envs, resources, lifecycle)
+        body = _lc.create_body(template, timeout, metadata, envs, resources, lifecycle, image)
         return await cls._open(config, _lc.create(body))
 
     @classmethod
