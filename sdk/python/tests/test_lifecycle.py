@@ -172,3 +172,15 @@ def test_error_mapping(make):
     assert sbx.is_running() is True
     with pytest.raises(berth.BerthError):
         Sandbox.list(domain="127.0.0.1:1", request_timeout=2)
+
+
+def test_paused_sandbox_auto_resume_or_conflict(make):
+    plain = make()
+    plain.pause()
+    with pytest.raises(berth.ConflictError, match="resume"):
+        plain.commands.run("true")
+    auto = make(lifecycle={"on_timeout": "pause", "auto_resume": True})
+    assert auto.get_info().lifecycle == {"on_timeout": "pause", "auto_resume": True}
+    auto.pause()
+    assert auto.commands.run("echo woke").stdout == "woke\n"  # the interaction resumed it
+    assert auto.get_info().state == "running"
