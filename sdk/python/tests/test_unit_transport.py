@@ -125,3 +125,29 @@ def test_config_from_env_and_domain(monkeypatch):
     assert (c.api_url, c.api_key) == ("http://10.9.9.9:1234", "envkey")
     c = ConnectionConfig.resolve(api_key="explicit", domain="localhost:9", request_timeout=3)
     assert (c.api_url, c.api_key, c.request_timeout) == ("http://localhost:9", "explicit", 3.0)
+
+
+def test_retry_delay_forms():
+    h = httpx.Headers
+    assert transport.retry_delay(1, 503, h({"retry-after": "2"})) == 2
+    assert transport.retry_delay(1, 503, h({"retry-after": "9999"})) == transport.MAX_RETRY_DELAY_S
+    assert transport.retry_delay(1, 503, h({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"})) == 0  # in the past
+    assert transport.retry_delay(2, 503, h({"retry-after": "soon"})) == 0.5  # unparseable: backoff
+    assert transport.retry_delay(3, 429, h()) == 1.0
+
+
+async def test_async_driver_shares_retries_and_error_mapping(monkeypatch):
+    slept = []
+
+    async def fake_sleep(s):
+        slept.append(s)
+
+    monkeypatch.setattr(transport.asyncio, "sleep", fake_sleep)
+    answers = [
+        httpx.Response(503, headers={"retry-after": "0.5"}, json={"code": "unavailable", "message": "retry"}),
+        httpx.Response(409, json={"code": "conflict", "message": "sandbox is paused; resume it"}),
+    ]
+    async with httpx.AsyncClient(transport=httpx.MockTransport(lambda r: answers.pop(0))) as c:
+        with pytest.raises(berth.ConflictError, match="resume it"):
+            await transport.run_async(c, cfg(), lifecycle.pause("abc"))
+    assert slept == [0.5]

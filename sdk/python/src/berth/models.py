@@ -39,6 +39,11 @@ class SandboxInfo:
     def status(self) -> str:
         return self.state
 
+    @property
+    def name(self) -> str:
+        """The template's name (seed 003's ``SandboxInfo.name``)."""
+        return self.template_id
+
     @classmethod
     def from_api(cls, body: Mapping[str, Any]) -> "SandboxInfo":
         res = body.get("resources") or {}

@@ -86,7 +86,10 @@ def retry_delay(attempt: int, status: int, headers: httpx.Headers) -> float:
         try:
             return min(MAX_RETRY_DELAY_S, max(0.0, float(value)))
         except ValueError:
-            parsed = email.utils.parsedate_to_datetime(value) if value else None
+            try:
+                parsed = email.utils.parsedate_to_datetime(value)
+            except (TypeError, ValueError):
+                parsed = None
             if parsed is not None:
                 return min(MAX_RETRY_DELAY_S, max(0.0, parsed.timestamp() - time.time()))
     return min(MAX_RETRY_DELAY_S, 0.25 * (2 ** (attempt - 1)))
