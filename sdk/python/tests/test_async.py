@@ -37,6 +37,7 @@ async def test_async_core_calls(live, tag):
             await sbx.files.read_file("/tmp/missing")
 
         assert (await sbx.set_timeout(60)).timeout == 60
+        assert (await AsyncSandbox.get_info(sbx.sandbox_id)).timeout == 60
         assert (await sbx.pause()).state == "paused"
         async with await AsyncSandbox.connect(sbx.sandbox_id) as again:
             assert await again.is_running() is True

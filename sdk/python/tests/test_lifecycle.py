@@ -184,3 +184,16 @@ def test_paused_sandbox_auto_resume_or_conflict(make):
     auto.pause()
     assert auto.commands.run("echo woke").stdout == "woke\n"  # the interaction resumed it
     assert auto.get_info().state == "running"
+
+
+def test_by_id_class_variants_like_e2b(make):
+    sbx = make(timeout=120)
+    assert Sandbox.get_info(sbx.sandbox_id).sandbox_id == sbx.sandbox_id
+    assert Sandbox.set_timeout(sbx.sandbox_id, 90).timeout == 90
+    assert Sandbox.is_running(sbx.sandbox_id) is True
+    assert Sandbox.get_metrics(sbx.sandbox_id)
+    with pytest.raises(berth.UnauthorizedError):
+        Sandbox.get_info(sbx.sandbox_id, api_key="wrong-key")
+    assert Sandbox.kill(sbx.sandbox_id) is True
+    assert Sandbox.kill(sbx.sandbox_id) is False
+    assert sbx.is_running() is False

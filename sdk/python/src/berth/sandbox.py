@@ -6,7 +6,7 @@ client and never kill the sandbox.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Optional, Union
+from typing import Any, Callable, Dict, Mapping, Optional, Union
 
 import httpx
 
@@ -19,6 +19,26 @@ from .models import SandboxInfo, SandboxQuery
 from .transport import Op, new_async_client, new_sync_client, run_async, run_sync
 
 Query = Union[SandboxQuery, Mapping[str, Any], None]
+
+
+class _OnInstanceOrById:
+    """A method usable as ``sbx.kill()`` and, E2B-style, as ``Sandbox.kill(sandbox_id, api_key=…, domain=…)``."""
+
+    def __init__(self, make_op: Callable[..., Op], doc: str) -> None:
+        self._make_op = make_op
+        self.__doc__ = doc
+
+    def __get__(self, obj: Any, objtype: Any = None) -> Callable[..., Any]:
+        make_op = self._make_op
+        if obj is not None:
+            return lambda *args, **kwargs: obj._run(make_op(obj.sandbox_id, *args, **kwargs))
+
+        def by_id(sandbox_id: str, *args: Any, api_key: Optional[str] = None, domain: Optional[str] = None,
+                  request_timeout: Optional[float] = None, api_url: Optional[str] = None, **kwargs: Any) -> Any:
+            config = ConnectionConfig.resolve(api_key, domain, request_timeout, api_url)
+            return objtype._run_once(config, make_op(sandbox_id, *args, **kwargs))
+
+        return by_id
 
 
 class _SandboxBase(HelpersMixin):
@@ -36,27 +56,20 @@ class _SandboxBase(HelpersMixin):
         """The info from create / connect (call ``get_info()`` for a fresh one)."""
         return self._info
 
-    def kill(self, request_timeout: Optional[float] = None) -> Any:
-        """True when killed, False when it was already gone."""
-        return self._run(_lc.kill(self.sandbox_id, request_timeout))
 
-    def is_running(self, request_timeout: Optional[float] = None) -> Any:
-        return self._run(_lc.is_running(self.sandbox_id, request_timeout))
 
-    def get_info(self, request_timeout: Optional[float] = None) -> Any:
-        return self._run(_lc.get_info(self.sandbox_id, request_timeout))
 
-    def set_timeout(self, timeout: float, request_timeout: Optional[float] = None) -> Any:
-        """Idle timeout = ``timeout`` s and ``end_at = now + timeout`` (may shorten). Returns SandboxInfo."""
-        return self._run(_lc.set_timeout(self.sandbox_id, timeout, request_timeout))
+
+    kill = _OnInstanceOrById(_lc.kill, "True when killed, False when it was already gone.")
+    is_running = _OnInstanceOrById(_lc.is_running, "True when the sandbox's state is running.")
+    get_info = _OnInstanceOrById(_lc.get_info, "SandboxInfo, fresh from the API.")
+    set_timeout = _OnInstanceOrById(_lc.set_timeout, "Idle timeout = timeout s and end_at = now + timeout (may shorten). Returns SandboxInfo.")
+    get_metrics = _OnInstanceOrById(_lc.get_metrics, "list[SandboxMetrics]: the retained series, then the current sample.")
 
     def refresh(self, duration: float, request_timeout: Optional[float] = None) -> Any:
         """Keep alive: ``end_at = max(end_at, now + duration)`` (never shortens). Returns SandboxInfo."""
         return self._run(_lc.refresh(self.sandbox_id, duration, request_timeout))
 
-    def get_metrics(self, start: Any = None, end: Any = None, request_timeout: Optional[float] = None) -> Any:
-        """list[SandboxMetrics]: the retained series, then the current sample."""
-        return self._run(_lc.get_metrics(self.sandbox_id, start, end, request_timeout))
 
     def pause(self, request_timeout: Optional[float] = None) -> Any:
         """Freezes the sandbox; ConflictError when already paused. Returns SandboxInfo."""
@@ -116,6 +129,11 @@ class Sandbox(_SandboxBase):
 
     def _run(self, op: Op) -> Any:
         return run_sync(self._client, self._config, op)
+
+    @staticmethod
+    def _run_once(config: ConnectionConfig, op: Op) -> Any:
+        with new_sync_client() as client:
+            return run_sync(client, config, op)
 
     @classmethod
     def create(
@@ -185,6 +203,11 @@ class AsyncSandbox(_SandboxBase):
 
     def _run(self, op: Op) -> Any:
         return run_async(self._client, self._config, op)
+
+    @staticmethod
+    async def _run_once(config: ConnectionConfig, op: Op) -> Any:
+        async with new_async_client() as client:
+            return await run_async(client, config, op)
 
     @classmethod
     async def _open(cls, config: ConnectionConfig, op: Op) -> "AsyncSandbox":
