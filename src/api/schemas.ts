@@ -52,9 +52,9 @@ export const SANDBOX_STATUSES = ['creating', 'running', 'paused', 'stopped', 'fa
 
 /** A metadata filter value: it goes into a visibility query, so no quotes, backslashes or control characters. */
 // eslint-disable-next-line no-control-regex -- refusing control characters is the point
-const METADATA_FILTER_VALUE = /^[^'"\\\u0000-\u001f\u007f]{0,256}$/;
+export const METADATA_FILTER_VALUE = /^[^'"\\\u0000-\u001f\u007f]{0,256}$/;
 // eslint-disable-next-line no-control-regex -- refusing control characters is the point
-const METADATA_FILTER = /^[A-Za-z0-9_.:-]{1,64}=[^'"\\\u0000-\u001f\u007f]{0,256}$/;
+export const METADATA_FILTER = /^[A-Za-z0-9_.:-]{1,64}=[^'"\\\u0000-\u001f\u007f]{0,256}$/;
 
 const csvOrList = z
   .union([z.string(), z.array(z.string())])
