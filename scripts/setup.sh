@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One-shot, idempotent machine setup for berth:
-#   node deps -> Docker daemon -> Temporal CLI -> local sandbox images
+#   node deps -> Docker daemon -> Temporal CLI -> local sandbox images -> schemathesis (venv)
 # then writes $BERTH_DATA_DIR/setup.env (KEY=value lines; `source` it).
 #
 # Safe to re-run; a re-run with everything present takes ~1-2 s.
@@ -19,6 +19,8 @@ source "$LIB/ensure-docker.sh"
 source "$LIB/ensure-temporal-cli.sh"
 # shellcheck source=lib/ensure-images.sh
 source "$LIB/ensure-images.sh"
+# shellcheck source=lib/ensure-schemathesis.sh
+source "$LIB/ensure-schemathesis.sh"
 
 ensure_node_deps() {
   step_start "node dependencies"
@@ -49,6 +51,7 @@ write_setup_env() {
     printf 'BERTH_CACHE_DIR=%q\n' "$BERTH_CACHE_DIR"
     printf 'BERTH_TEMPORAL_CLI=%q\n' "$BERTH_TEMPORAL_CLI"
     printf 'BERTH_IMAGE_BUSYBOX=%q\n' "$BERTH_IMAGE_BUSYBOX"
+    printf 'BERTH_SCHEMATHESIS=%q\n' "$BERTH_SCHEMATHESIS"
     if [[ "${BERTH_SKIP_DEBIAN_IMAGE:-0}" != 1 ]]; then
       printf 'BERTH_IMAGE_PYTHON=%q\n' "$BERTH_IMAGE_PYTHON"
     fi
@@ -70,5 +73,6 @@ ensure_node_deps
 ensure_docker
 ensure_temporal_cli
 ensure_images
+ensure_schemathesis
 write_setup_env
 berth_log "setup complete in $(_berth_elapsed "$_SETUP_T0") (source $BERTH_DATA_DIR/setup.env)"

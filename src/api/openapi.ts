@@ -14,8 +14,10 @@ export type ErrorStatus = 400 | 404 | 409 | 413 | 416 | 429 | 502;
 export interface ResponseDoc {
   description: string;
   json?: z.ZodType;
-  /** Non-JSON media types, e.g. `text/event-stream`, with their JSON Schema. */
+  /** Non-JSON media types, e.g. `application/octet-stream`, with their JSON Schema. */
   other?: Record<string, Record<string, unknown>>;
+  /** A `text/event-stream` answer: each event's name and the zod schema of its JSON `data`. */
+  sse?: Record<string, z.ZodType>;
 }
 
 export interface Op {
@@ -34,6 +36,8 @@ export interface Op {
   responses: Record<string, ResponseDoc>;
   /** Error statuses besides the ones every operation has (401, 503) and the ones implied by parameters and bodies (400, 413). */
   errors: Array<ErrorStatus | [ErrorStatus, string]>;
+  /** A proxy: besides its own answers, any status and media type from upstream passes through. */
+  passThrough?: boolean;
 }
 
 const ERROR_TEXT: Record<number, string> = {
@@ -99,6 +103,7 @@ function responses(op: Op, hasParams: boolean): Record<string, unknown> {
     const content: Record<string, unknown> = {};
     if (doc.json) content['application/json'] = { schema: jsonSchema(doc.json, 'output') };
     for (const [type, schema] of Object.entries(doc.other ?? {})) content[type] = { schema };
+    if (doc.sse) content['text/event-stream'] = { schema: sseEventSchema(doc.sse) };
     out[status] = { description: doc.description, ...(Object.keys(content).length ? { content } : {}) };
   }
   const errors = new Map<number, string>();
@@ -110,9 +115,26 @@ function responses(op: Op, hasParams: boolean): Record<string, unknown> {
   if ((op.body || op.rawBody) && !errors.has(413)) errors.set(413, ERROR_TEXT[413] ?? '');
   errors.set(401, ERROR_TEXT[401] ?? '');
   errors.set(503, ERROR_TEXT[503] ?? '');
-  const errorContent = { 'application/json': { schema: jsonSchema(errorSchema, 'output') } };
+  const upstream = { '*/*': { schema: {} } };
+  const errorContent = { 'application/json': { schema: jsonSchema(errorSchema, 'output') }, ...(op.passThrough ? upstream : {}) };
   for (const [status, text] of [...errors].sort(([a], [b]) => a - b)) out[String(status)] = { description: text, content: errorContent };
+  if (op.passThrough) out.default = { description: 'Whatever the server in the sandbox answers', content: upstream };
   return out;
+}
+
+/** One server-sent event (as OpenAPI tools parse them: `{event, data, id?}`), `data` being JSON of the event's schema. */
+function sseEventSchema(events: Record<string, z.ZodType>): Record<string, unknown> {
+  return {
+    oneOf: Object.entries(events).map(([name, data]) => ({
+      type: 'object',
+      required: ['event', 'data'],
+      properties: {
+        event: { const: name },
+        data: { type: 'string', contentMediaType: 'application/json', contentSchema: jsonSchema(data, 'output') },
+        id: { type: 'string' },
+      },
+    })),
+  };
 }
 
 /** Builds the OpenAPI 3.1 document. */

@@ -53,14 +53,26 @@ const logsQuerySchema = z.object({
 
 const id = '/sandboxes/{sandboxID}';
 const cmdParams = { cmdID: z.string().regex(COMMAND_ID_PATTERN).describe('Command ID as returned by a background run.') };
-const sse = { 'text/event-stream': { type: 'string', description: 'Server-sent events' } };
+const chunk = z.object({ data: z.string() }).strict();
+const runEvents = {
+  start: z.object({ cmdID: z.string(), pid: z.number().int() }).strict(),
+  stdout: chunk,
+  stderr: chunk,
+  end: z.object({ exitCode: z.number().int(), timedOut: z.boolean() }).strict(),
+};
+const logChunk = z.object({ data: z.string(), cursor: z.string() }).strict();
+const followEvents = {
+  stdout: logChunk,
+  stderr: logChunk,
+  end: z.object({ exitCode: z.number().int().nullable(), state: z.enum(['running', 'exited', 'lost']), timedOut: z.boolean(), cursor: z.string() }).strict(),
+};
 const paused: [409, string] = [409, 'Sandbox paused (resume it, or create it with autoResume)'];
 registerOperations(`${id}/commands`, {
   post: {
     summary: 'Run a command: foreground JSON {exitCode, stdout, stderr}, SSE stream (stream:true), or background (background:true)',
     body: runCommandSchema,
     responses: {
-      '200': { description: 'Foreground result, or text/event-stream (start, stdout, stderr, end) with stream:true', json: commandResultSchema, other: sse },
+      '200': { description: 'Foreground result, or text/event-stream (start, stdout, stderr, end) with stream:true', json: commandResultSchema, sse: runEvents },
       '201': { description: 'Background command status', json: commandStatusSchema },
     },
     errors: [404, paused],
@@ -75,7 +87,7 @@ registerOperations(`${id}/commands/{cmdID}/logs`, {
     summary: 'Incremental background output from a cursor',
     params: cmdParams,
     query: logsQuerySchema,
-    responses: { '200': { description: 'Output since the cursor, or text/event-stream with follow=true', json: commandLogsSchema, other: sse } },
+    responses: { '200': { description: 'Output since the cursor, or text/event-stream with follow=true', json: commandLogsSchema, sse: followEvents } },
     errors: [[404, 'Sandbox or command not found'], paused],
   },
 });

@@ -29,6 +29,7 @@ registerOperations('/sandboxes/{sandboxID}/proxy/{port}/{path}', {
     summary: 'Proxy any method (and WebSocket upgrades) to the port inside the sandbox; the API key is not forwarded',
     params: { port: portParam, path: z.string().describe('Path on the server inside the sandbox (may contain further / segments).') },
     responses: { '200': { description: 'Whatever the server in the sandbox answers (any status and media type)', other: { '*/*': {} } } },
+    passThrough: true,
     errors: [404, [409, 'Sandbox paused (resume it, or create it with autoResume)'], [502, 'Nothing listens on the port (code upstream_unavailable)']],
   },
 });

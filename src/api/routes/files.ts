@@ -17,7 +17,8 @@ const OWNER = /^[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,31}$/;
 /** An absolute path inside the sandbox (sandboxPath() normalizes it and checks its byte lengths). */
 const pathField = z
   .string()
-  .regex(/^\/[^\n\r\0]*$/, 'must be absolute (start with /) without line breaks or NUL bytes')
+  // eslint-disable-next-line no-control-regex -- NUL is refused
+  .regex(/^[/][^\n\r\x00]*$/, 'must be absolute (start with /) without line breaks or NUL bytes')
   .max(MAX_PATH_BYTES)
   .describe('Absolute path inside the sandbox.');
 const attrs = {
