@@ -63,8 +63,13 @@ describe('schemathesis against /openapi.json', () => {
     // Sandboxes of their own for what would wreck the fixture: kill, shutdown, pause/timeout, recursive delete/chmod/move.
     const [killed, shutDown, lifecycle, scratch] = await Promise.all([sandbox(), sandbox(), sandbox({ lifecycle: { onTimeout: 'pause', autoResume: true } }), sandbox()]);
 
-    const only = (path: string, method: string, sandboxID: string) =>
-      `[[operations]]\ninclude-path = "${path}"\ninclude-method = "${method}"\nparameters = { "path.sandboxID" = "${sandboxID}" }\n`;
+    // Operations are picked by operationId: path filters also match the longer paths they prefix.
+    const doc = (await stack.api('GET', '/openapi.json', { key: null })).body as { paths: Record<string, Record<string, { operationId: string }>> };
+    const only = (path: string, method: string, sandboxID: string) => {
+      const operationId = doc.paths[path]?.[method.toLowerCase()]?.operationId;
+      expect(operationId, `${method} ${path} is documented`).toBeTruthy();
+      return `[[operations]]\ninclude-operation-id = "${operationId}"\nparameters = { "path.sandboxID" = "${sandboxID}" }\n`;
+    };
     const config = [
       `headers = { Authorization = "Bearer ${stack.keys.fuzz}" }`,
       'request-timeout = 60',

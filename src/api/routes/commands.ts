@@ -23,7 +23,12 @@ export const runCommandSchema = z
       .union([z.string().min(1), z.array(z.string()).min(1)])
       .describe('Shell string (run with /bin/sh -c) or argv array (run as is).'),
     envs: z.record(z.string().regex(ENV_NAME, 'env names are letters, digits and _'), z.string()).default({}),
-    cwd: z.string().optional().describe('Absolute working directory; must exist.'),
+    cwd: z
+      .string()
+      // eslint-disable-next-line no-control-regex -- NUL is refused
+      .regex(/^[/][^\n\r\x00]*$/, 'must be absolute (start with /) without line breaks or NUL bytes')
+      .optional()
+      .describe('Absolute working directory; must exist.'),
     user: z.string().regex(/^[a-zA-Z0-9_][a-zA-Z0-9_.:-]{0,63}$/).optional().describe('User name, uid or uid:gid; image default (root) when omitted.'),
     timeout: z.number().positive().max(7 * 24 * 3600).optional().describe('Seconds; the command is killed (SIGKILL) after it.'),
     stdin: z.string().optional().describe('Data written to stdin, then stdin is closed.'),

@@ -63,7 +63,7 @@ export const replaceSchema = z
 export const statSchema = z.object({ paths: z.array(pathField).min(1).max(1000) }).strict();
 
 const depthSchema = z.coerce.number().int().min(1).max(64);
-const readQuery = z.object({ path: pathField, encoding: z.string().optional().describe('Answer as text/plain in UTF-8, decoding the file from this encoding (e.g. utf-8, latin1).') });
+const readQuery = z.object({ path: pathField, encoding: z.string().min(1).optional().describe('Answer as text/plain in UTF-8, decoding the file from this encoding (e.g. utf-8, latin1).') });
 const writeQuery = z.object({ path: pathField, ...attrs, mode: z.string().regex(MODE, 'mode must be octal like "644" or "0755"').optional().describe('Octal permissions, e.g. 644.') });
 const statQuery = z.object({ path: pathField });
 const listQuery = z.object({ path: pathField, depth: depthSchema.default(1).describe('1 (default) to 64.') });
