@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One-shot, idempotent machine setup for berth:
-#   node deps -> Docker daemon -> Temporal CLI -> local sandbox images -> Python SDK test venv
+#   node deps -> Docker daemon -> Temporal CLI -> local sandbox images -> Python venvs
+#   (the Python SDK's tests, schemathesis)
 # then writes $BERTH_DATA_DIR/setup.env (KEY=value lines; `source` it).
 #
 # Safe to re-run; a re-run with everything present takes ~1-2 s.
@@ -21,6 +22,8 @@ source "$LIB/ensure-temporal-cli.sh"
 source "$LIB/ensure-images.sh"
 # shellcheck source=lib/ensure-python-sdk.sh
 source "$LIB/ensure-python-sdk.sh"
+# shellcheck source=lib/ensure-schemathesis.sh
+source "$LIB/ensure-schemathesis.sh"
 
 ensure_node_deps() {
   step_start "node dependencies"
@@ -52,6 +55,7 @@ write_setup_env() {
     printf 'BERTH_TEMPORAL_CLI=%q\n' "$BERTH_TEMPORAL_CLI"
     printf 'BERTH_IMAGE_BUSYBOX=%q\n' "$BERTH_IMAGE_BUSYBOX"
     printf 'BERTH_PY_SDK_PYTHON=%q\n' "$BERTH_PY_SDK_PYTHON"
+    printf 'BERTH_SCHEMATHESIS=%q\n' "$BERTH_SCHEMATHESIS"
     if [[ "${BERTH_SKIP_DEBIAN_IMAGE:-0}" != 1 ]]; then
       printf 'BERTH_IMAGE_PYTHON=%q\n' "$BERTH_IMAGE_PYTHON"
     fi
@@ -74,5 +78,6 @@ ensure_docker
 ensure_temporal_cli
 ensure_images
 ensure_python_sdk
+ensure_schemathesis
 write_setup_env
 berth_log "setup complete in $(_berth_elapsed "$_SETUP_T0") (source $BERTH_DATA_DIR/setup.env)"

@@ -12,7 +12,7 @@ export function describeZodError(error: z.ZodError): string {
 }
 
 /**
- * The one error middleware: BerthError → its status; zod → 400; malformed JSON → 400;
+ * The one error middleware: BerthError → its status; zod → 400; malformed JSON or URL → 400;
  * anything else → 500 with a generic message (the cause is logged, never sent).
  */
 export function errorMiddleware(logger: Logger) {
@@ -28,6 +28,11 @@ export function errorMiddleware(logger: Logger) {
     }
     if (err instanceof z.ZodError) {
       res.status(400).json({ code: 'invalid_argument', message: describeZodError(err) });
+      return;
+    }
+    if (err instanceof URIError) {
+      // The router could not percent-decode a path segment (e.g. `/sandboxes/%ZZ`).
+      res.status(400).json({ code: 'invalid_argument', message: `the URL path has a malformed percent-escape (${err.message}); write a literal % as %25` });
       return;
     }
     const type = (err as { type?: unknown })?.type;

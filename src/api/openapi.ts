@@ -1,76 +1,160 @@
-/** The OpenAPI 3.1 document, generated from the same zod schemas the routes validate with. */
+/**
+ * The OpenAPI 3.1 document, generated from the zod schemas the routes validate with (requests)
+ * and from src/api/response-schemas.ts (answers). Route modules register their operations
+ * with {@link registerOperations}; this module only assembles the document.
+ */
 import { z } from 'zod';
-import { connectSchema, createSandboxSchema, refreshSchema, setTimeoutSchema, bulkSchema } from './schemas.js';
+import { SANDBOX_ID_PATTERN } from '../ids.js';
+import { errorSchema } from './response-schemas.js';
 
-type Op = { summary: string; body?: z.ZodType; responses: Record<string, string>; query?: Array<[string, string]> };
+/** Error statuses an operation may declare (401 and 503 apply to every operation). */
+export type ErrorStatus = 400 | 404 | 409 | 413 | 416 | 429 | 502;
 
-const errorResponses = { '400': 'Invalid request ({code, message})', '401': 'Missing or invalid API key', '404': 'Sandbox not found or stopped' };
-const id = '/sandboxes/{sandboxID}';
+/** One documented answer: a JSON body (zod), other media types (JSON Schema), or none. */
+export interface ResponseDoc {
+  description: string;
+  json?: z.ZodType;
+  /** Non-JSON media types, e.g. `application/octet-stream`, with their JSON Schema. */
+  other?: Record<string, Record<string, unknown>>;
+  /** A `text/event-stream` answer: each event's name and the zod schema of its JSON `data`. */
+  sse?: Record<string, z.ZodType>;
+}
 
-const operations: Record<string, Record<string, Op>> = {
-  '/sandboxes': {
-    post: {
-      summary: 'Create a sandbox (synchronous unless ?wait=false)',
-      body: createSandboxSchema,
-      query: [['wait', 'true (default): answer 201 once running; false: answer 202 while creating']],
-      responses: { '201': 'Running sandbox', '202': 'Sandbox creating', '429': 'Owner quota reached', '502': 'Provisioning failed', ...errorResponses },
-    },
-    get: {
-      summary: 'List sandboxes (filter by status, metadata; cursor paging)',
-      query: [
-        ['status', 'creating,running,paused,stopped,failed (comma-separated or repeated); default live ones'],
-        ['metadata', 'key=value, repeat for AND'],
-        ['limit', '1-1000, default 100'],
-        ['nextToken', 'cursor from the previous page'],
-      ],
-      responses: { '200': '{sandboxes, nextToken}', ...errorResponses },
-    },
-  },
-  '/sandboxes/bulk/{action}': {
-    post: { summary: 'Kill or pause every matching sandbox (Temporal batch operation)', body: bulkSchema, responses: { '202': '{affected, jobId}', ...errorResponses } },
-  },
-  [id]: {
-    get: { summary: 'Sandbox info (status, endAt, timeout, …)', responses: { '200': 'Sandbox', ...errorResponses } },
-    delete: { summary: 'Kill the sandbox (container and data destroyed)', responses: { '204': 'Killed', ...errorResponses } },
-  },
-  [`${id}/shutdown`]: { post: { summary: 'Same as DELETE', responses: { '204': 'Killed', ...errorResponses } } },
-  [`${id}/pause`]: { post: { summary: 'Pause (freeze processes, keep files)', responses: { '200': 'Sandbox', '409': 'Not running', ...errorResponses } } },
-  [`${id}/resume`]: { post: { summary: 'Resume a paused sandbox', responses: { '200': 'Sandbox', '409': 'Not paused', ...errorResponses } } },
-  [`${id}/connect`]: {
-    post: { summary: 'Connect: resume if paused, touch; never shortens', body: connectSchema, responses: { '200': 'Sandbox', ...errorResponses } },
-  },
-  [`${id}/timeout`]: {
-    post: { summary: 'Set the idle timeout; endAt = now + timeout (may shorten)', body: setTimeoutSchema, responses: { '200': 'Sandbox', ...errorResponses } },
-  },
-  [`${id}/refreshes`]: {
-    post: { summary: 'Keep alive: endAt = max(endAt, now + duration)', body: refreshSchema, responses: { '200': 'Sandbox', ...errorResponses } },
-  },
-  [`${id}/events`]: { get: { summary: 'Lifecycle transitions with reasons (also after stop)', responses: { '200': 'Events', ...errorResponses } } },
+export interface Op {
+  summary: string;
+  /** Path parameters whose values are constrained beyond "a string" (sandboxID is built in). */
+  params?: Record<string, z.ZodType>;
+  /** The zod schema the route parses `req.query` with. */
+  query?: z.ZodObject;
+  /** Documentation of query parameters whose zod schema cannot be rendered exactly (transforms). */
+  queryDocs?: Record<string, { schema: z.ZodType; explode?: boolean }>;
+  /** The zod schema of a JSON body. */
+  body?: z.ZodType;
+  /** A raw (non-JSON) body. */
+  rawBody?: { contentType: string; description: string };
+  /** Success answers by status. */
+  responses: Record<string, ResponseDoc>;
+  /** Error statuses besides the ones every operation has (401, 503) and the ones implied by parameters and bodies (400, 413). */
+  errors: Array<ErrorStatus | [ErrorStatus, string]>;
+  /** A proxy: besides its own answers, any status and media type from upstream passes through. */
+  passThrough?: boolean;
+}
+
+const ERROR_TEXT: Record<number, string> = {
+  400: 'Invalid request (code invalid_argument, invalid_json or unsupported_media_type); the message names the bad field',
+  401: 'Missing or invalid API key',
+  404: 'Sandbox not found, stopped, or not yours',
+  409: 'Not possible in the sandbox\'s current state (e.g. paused)',
+  413: 'Request body too large',
+  416: 'Range not satisfiable',
+  429: 'Owner quota reached',
+  502: 'Upstream failed',
+  503: 'Temporal or Docker unreachable or slow; retry',
 };
 
-/** Extra operations contributed by other route modules (data plane). */
-const extraOperations: Record<string, Record<string, Op>> = {};
+const sandboxIDParam = z.string().regex(SANDBOX_ID_PATTERN).describe('Sandbox ID (20 lowercase letters and digits).');
 
-/** Registers operations for the document (used by route modules outside this file). */
+const operations: Record<string, Record<string, Op>> = {};
+
+/** Registers operations for the document (route modules call it at import). */
 export function registerOperations(path: string, ops: Record<string, Op>): void {
-  extraOperations[path] = { ...extraOperations[path], ...ops };
+  operations[path] = { ...operations[path], ...ops };
+}
+
+/** The registered operations (for tests). */
+export function registeredOperations(): Readonly<Record<string, Readonly<Record<string, Op>>>> {
+  return operations;
+}
+
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
+}
+
+function parameters(path: string, op: Op): Array<Record<string, unknown>> {
+  const out: Array<Record<string, unknown>> = [];
+  for (const match of path.match(/\{(\w+)\}/g) ?? []) {
+    const name = match.slice(1, -1);
+    const schema = op.params?.[name] ?? (name === 'sandboxID' ? sandboxIDParam : z.string().min(1));
+    out.push({ name, in: 'path', required: true, ...describe(schema), schema: jsonSchema(schema, 'input') });
+  }
+  for (const [name, field] of Object.entries(op.query?.shape ?? {})) {
+    const docs = op.queryDocs?.[name];
+    const schema = docs?.schema ?? (field as z.ZodType);
+    out.push({
+      name,
+      in: 'query',
+      required: !(field as z.ZodType).safeParse(undefined).success,
+      ...describe(field as z.ZodType),
+      ...(docs?.explode ? { style: 'form', explode: true } : {}),
+      schema: jsonSchema(schema, 'input'),
+    });
+  }
+  return out;
+}
+
+function describe(schema: z.ZodType): { description?: string } {
+  return schema.description ? { description: schema.description } : {};
+}
+
+function responses(op: Op, hasParams: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [status, doc] of Object.entries(op.responses)) {
+    const content: Record<string, unknown> = {};
+    if (doc.json) content['application/json'] = { schema: jsonSchema(doc.json, 'output') };
+    for (const [type, schema] of Object.entries(doc.other ?? {})) content[type] = { schema };
+    if (doc.sse) content['text/event-stream'] = { schema: sseEventSchema(doc.sse) };
+    out[status] = { description: doc.description, ...(Object.keys(content).length ? { content } : {}) };
+  }
+  const errors = new Map<number, string>();
+  for (const entry of op.errors) {
+    const [status, text] = Array.isArray(entry) ? entry : [entry, undefined];
+    errors.set(status, text ?? ERROR_TEXT[status] ?? 'Error');
+  }
+  if (hasParams && !errors.has(400)) errors.set(400, ERROR_TEXT[400] ?? '');
+  if ((op.body || op.rawBody) && !errors.has(413)) errors.set(413, ERROR_TEXT[413] ?? '');
+  errors.set(401, ERROR_TEXT[401] ?? '');
+  errors.set(503, ERROR_TEXT[503] ?? '');
+  const upstream = { '*/*': { schema: {} } };
+  const errorContent = { 'application/json': { schema: jsonSchema(errorSchema, 'output') }, ...(op.passThrough ? upstream : {}) };
+  for (const [status, text] of [...errors].sort(([a], [b]) => a - b)) out[String(status)] = { description: text, content: errorContent };
+  if (op.passThrough) out.default = { description: 'Whatever the server in the sandbox answers', content: upstream };
+  return out;
+}
+
+/** One server-sent event (as OpenAPI tools parse them: `{event, data, id?}`), `data` being JSON of the event's schema. */
+function sseEventSchema(events: Record<string, z.ZodType>): Record<string, unknown> {
+  return {
+    oneOf: Object.entries(events).map(([name, data]) => ({
+      type: 'object',
+      required: ['event', 'data'],
+      properties: {
+        event: { const: name },
+        data: { type: 'string', contentMediaType: 'application/json', contentSchema: jsonSchema(data, 'output') },
+        id: { type: 'string' },
+      },
+    })),
+  };
 }
 
 /** Builds the OpenAPI 3.1 document. */
 export function openApiDocument(serverUrl: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const [path, ops] of Object.entries({ ...operations, ...extraOperations })) {
+  for (const path of Object.keys(operations).sort()) {
     paths[path] = {};
-    for (const [method, op] of Object.entries(ops)) {
-      const parameters = [
-        ...(path.match(/\{(\w+)\}/g) ?? []).map((p) => ({ name: p.slice(1, -1), in: 'path', required: true, schema: { type: 'string' } })),
-        ...(op.query ?? []).map(([name, description]) => ({ name, in: 'query', required: false, description, schema: { type: 'string' } })),
-      ];
+    for (const [method, op] of Object.entries(operations[path] ?? {})) {
+      const params = parameters(path, op);
+      const body = op.body
+        ? { required: true, content: { 'application/json': { schema: jsonSchema(op.body, 'input') } } }
+        : op.rawBody
+          ? { required: true, description: op.rawBody.description, content: { [op.rawBody.contentType]: { schema: { type: 'string', format: 'binary' } } } }
+          : undefined;
       paths[path][method] = {
+        operationId: operationId(method, path),
         summary: op.summary,
-        ...(parameters.length ? { parameters } : {}),
-        ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(op.body, { io: 'input' }) } } } } : {}),
-        responses: Object.fromEntries(Object.entries(op.responses).map(([code, description]) => [code, { description }])),
+        ...(params.length ? { parameters: params } : {}),
+        ...(body ? { requestBody: body } : {}),
+        responses: responses(op, params.length > 0 || body !== undefined),
       };
     }
   }
@@ -86,6 +170,17 @@ export function openApiDocument(serverUrl: string): Record<string, unknown> {
   };
 }
 
+/** `get /sandboxes/{sandboxID}/files/stat` → `getSandboxesFilesStat`. */
+function operationId(method: string, path: string): string {
+  const words = path
+    .split('/')
+    .filter((part) => part && !part.startsWith('{'))
+    .map((part) => part.replace(/[^A-Za-z0-9]/g, ''))
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1));
+  const params = (path.match(/\{(\w+)\}/g) ?? []).length;
+  return `${method}${words.join('')}${params ? `By${params}` : ''}`;
+}
+
 /** A dependency-free docs page rendering the OpenAPI document. */
 export function docsPage(): string {
   return `<!doctype html><html><head><meta charset="utf-8"><title>berth API</title>
@@ -96,7 +191,8 @@ export function docsPage(): string {
 fetch('openapi.json').then(r=>r.json()).then(doc=>{const el=document.getElementById('ops');el.innerHTML='';
 for(const [path,ops] of Object.entries(doc.paths)){for(const [m,op] of Object.entries(ops)){const d=document.createElement('div');d.className='op';
 const params=(op.parameters||[]).map(p=>'<li><code>'+p.name+'</code> ('+p.in+') '+(p.description||'')+'</li>').join('');
-const body=op.requestBody?'<details><summary>body schema</summary><pre>'+JSON.stringify(op.requestBody.content['application/json'].schema,null,2)+'</pre></details>':'';
+const content=op.requestBody?op.requestBody.content:{};const type=Object.keys(content)[0];
+const body=type?'<details><summary>body ('+type+')</summary><pre>'+JSON.stringify(content[type].schema,null,2)+'</pre></details>':'';
 const res=Object.entries(op.responses).map(([c,r])=>'<code>'+c+'</code> '+r.description).join(' · ');
 d.innerHTML='<span class="m">'+m+'</span><code>'+path+'</code> — '+op.summary+(params?'<ul>'+params+'</ul>':'')+body+'<div>'+res+'</div>';el.appendChild(d);}}});
 </script></body></html>`;

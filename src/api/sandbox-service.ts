@@ -37,6 +37,7 @@ import type { sandboxWorkflow } from '../workflows/sandbox.js';
 import type { ListQuery, CreateSandboxBody } from './schemas.js';
 import { toBerthError } from './temporal-errors.js';
 import { TouchCoalescer } from './touch-coalescer.js';
+import { decodePageToken, encodePageToken } from './page-token.js';
 import { sandboxVisibilityQuery } from './visibility-query.js';
 import { keepAlive } from '../dataplane/sse.js';
 
@@ -270,8 +271,10 @@ export class SandboxService {
     const visibilityQuery = sandboxVisibilityQuery({ owner, statuses: query.status, metadata: query.metadata });
     let nextPageToken: Buffer | undefined;
     if (query.nextToken) {
-      nextPageToken = Buffer.from(query.nextToken, 'base64url');
-      if (nextPageToken.length === 0) throw new InvalidArgumentError('nextToken is not a token this API returned');
+      nextPageToken = decodePageToken(this.config.secretKeyHex, visibilityQuery, query.nextToken);
+      if (!nextPageToken) {
+        throw new InvalidArgumentError('nextToken is not a token this API returned for these filters; pass the nextToken of the previous page with the same status and metadata filters, or list again without it');
+      }
     }
     const response = await this.client.workflowService
       .listWorkflowExecutions({
@@ -306,7 +309,8 @@ export class SandboxService {
         historyURL: this.historyURL(sandboxID),
       };
     });
-    const token = response.nextPageToken && response.nextPageToken.length > 0 ? Buffer.from(response.nextPageToken).toString('base64url') : null;
+    const token =
+      response.nextPageToken && response.nextPageToken.length > 0 ? encodePageToken(this.config.secretKeyHex, visibilityQuery, response.nextPageToken) : null;
     return { sandboxes, nextToken: token };
   }
 

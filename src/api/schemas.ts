@@ -50,6 +50,12 @@ export const connectSchema = z
 
 export const SANDBOX_STATUSES = ['creating', 'running', 'paused', 'stopped', 'failed'] as const;
 
+/** A metadata filter value: it goes into a visibility query, so no quotes, backslashes or control characters. */
+// eslint-disable-next-line no-control-regex -- refusing control characters is the point
+export const METADATA_FILTER_VALUE = /^[^'"\\\u0000-\u001f\u007f]{0,256}$/;
+// eslint-disable-next-line no-control-regex -- refusing control characters is the point
+export const METADATA_FILTER = /^[A-Za-z0-9_.:-]{1,64}=[^'"\\\u0000-\u001f\u007f]{0,256}$/;
+
 const csvOrList = z
   .union([z.string(), z.array(z.string())])
   .transform((v) => (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean));
@@ -59,7 +65,7 @@ export const listQuerySchema = z.object({
   metadata: z
     .union([z.string(), z.array(z.string())])
     .transform((v) => (Array.isArray(v) ? v : [v]))
-    .pipe(z.array(z.string().regex(/^[A-Za-z0-9_.:-]{1,64}=[^'"\\]{0,256}$/, 'metadata filters are key=value without quotes or backslashes')))
+    .pipe(z.array(z.string().regex(METADATA_FILTER, 'metadata filters are key=value, the value without quotes, backslashes or control characters')))
     .optional()
     .describe('Metadata filter key=value; repeat for AND.'),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -70,7 +76,12 @@ export type ListQuery = z.infer<typeof listQuerySchema>;
 export const bulkSchema = z
   .object({
     status: z.array(z.enum(['creating', 'running', 'paused'])).optional(),
-    metadata: z.record(z.string().regex(METADATA_KEY), z.string().regex(/^[^'"\\]{0,256}$/)).optional(),
+    metadata: z
+      .record(
+        z.string().regex(METADATA_KEY, 'metadata keys are 1-64 letters, digits, _ . : or -'),
+        z.string().regex(METADATA_FILTER_VALUE, 'metadata filter values are at most 256 characters without quotes, backslashes or control characters'),
+      )
+      .optional(),
   })
   .strict();
 

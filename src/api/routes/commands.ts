@@ -12,6 +12,7 @@ import { callerOf } from '../auth.js';
 import { registerOperations } from '../openapi.js';
 import type { SandboxService } from '../sandbox-service.js';
 import { parseOr400 } from '../validate.js';
+import { commandListSchema, commandLogsSchema, commandResultSchema, commandStatusSchema, signalResultSchema } from '../response-schemas.js';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -22,7 +23,12 @@ export const runCommandSchema = z
       .union([z.string().min(1), z.array(z.string()).min(1)])
       .describe('Shell string (run with /bin/sh -c) or argv array (run as is).'),
     envs: z.record(z.string().regex(ENV_NAME, 'env names are letters, digits and _'), z.string()).default({}),
-    cwd: z.string().optional().describe('Absolute working directory; must exist.'),
+    cwd: z
+      .string()
+      // eslint-disable-next-line no-control-regex -- NUL is refused
+      .regex(/^[/][^\n\r\x00]*$/, 'must be absolute (start with /) without line breaks or NUL bytes')
+      .optional()
+      .describe('Absolute working directory; must exist.'),
     user: z.string().regex(/^[a-zA-Z0-9_][a-zA-Z0-9_.:-]{0,63}$/).optional().describe('User name, uid or uid:gid; image default (root) when omitted.'),
     timeout: z.number().positive().max(7 * 24 * 3600).optional().describe('Seconds; the command is killed (SIGKILL) after it.'),
     stdin: z.string().optional().describe('Data written to stdin, then stdin is closed.'),
@@ -34,38 +40,70 @@ export const runCommandSchema = z
   .strict();
 
 /** Body of `POST /sandboxes/{id}/commands/{cmdID}/signal`. */
-export const signalSchema = z.object({ signal: z.string().default('TERM').describe(`One of ${SIGNALS.join(', ')} (SIG prefix optional).`) }).strict();
+export const signalSchema = z
+  .object({
+    signal: z
+      .string()
+      .regex(new RegExp(`^(SIG)?(${SIGNALS.join('|')})$`, 'i'), `signal must be one of ${SIGNALS.join(', ')} (SIG prefix optional)`)
+      .default('TERM')
+      .describe(`One of ${SIGNALS.join(', ')} (SIG prefix optional).`),
+  })
+  .strict();
 
 const logsQuerySchema = z.object({
-  cursor: z.string().optional(),
-  encoding: z.enum(['utf8', 'base64']).default('utf8'),
-  follow: z.enum(['true', 'false']).default('false'),
+  cursor: z.string().optional().describe('The cursor returned by the previous call; empty or omitted = from the start.'),
+  encoding: z.enum(['utf8', 'base64']).default('utf8').describe('utf8 (default) or base64 (exact bytes).'),
+  follow: z.enum(['true', 'false']).default('false').describe('true: server-sent events (stdout, stderr, end) until the command exits.'),
 });
 
 const id = '/sandboxes/{sandboxID}';
-const err = { '400': 'Invalid request', '404': 'Sandbox or command not found', '409': 'Sandbox paused (resume it, or create it with autoResume)' };
+const cmdParams = { cmdID: z.string().regex(COMMAND_ID_PATTERN).describe('Command ID as returned by a background run.') };
+const chunk = z.object({ data: z.string() }).strict();
+const runEvents = {
+  start: z.object({ cmdID: z.string(), pid: z.number().int() }).strict(),
+  stdout: chunk,
+  stderr: chunk,
+  end: z.object({ exitCode: z.number().int(), timedOut: z.boolean() }).strict(),
+};
+const logChunk = z.object({ data: z.string(), cursor: z.string() }).strict();
+const followEvents = {
+  stdout: logChunk,
+  stderr: logChunk,
+  end: z.object({ exitCode: z.number().int().nullable(), state: z.enum(['running', 'exited', 'lost']), timedOut: z.boolean(), cursor: z.string() }).strict(),
+};
+const paused: [409, string] = [409, 'Sandbox paused (resume it, or create it with autoResume)'];
 registerOperations(`${id}/commands`, {
   post: {
     summary: 'Run a command: foreground JSON {exitCode, stdout, stderr}, SSE stream (stream:true), or background (background:true)',
     body: runCommandSchema,
-    responses: { '200': 'Foreground result, or text/event-stream (start, stdout, stderr, end)', '201': 'Background command status', ...err },
+    responses: {
+      '200': { description: 'Foreground result, or text/event-stream (start, stdout, stderr, end) with stream:true', json: commandResultSchema, sse: runEvents },
+      '201': { description: 'Background command status', json: commandStatusSchema },
+    },
+    errors: [404, paused],
   },
-  get: { summary: 'List background commands', responses: { '200': '{commands}', ...err } },
+  get: { summary: 'List background commands', responses: { '200': { description: 'Background commands', json: commandListSchema } }, errors: [404, paused] },
 });
-registerOperations(`${id}/commands/{cmdID}`, { get: { summary: 'Background command status', responses: { '200': 'CommandStatus', ...err } } });
+registerOperations(`${id}/commands/{cmdID}`, {
+  get: { summary: 'Background command status', params: cmdParams, responses: { '200': { description: 'Command status', json: commandStatusSchema } }, errors: [[404, 'Sandbox or command not found'], paused] },
+});
 registerOperations(`${id}/commands/{cmdID}/logs`, {
   get: {
     summary: 'Incremental background output from a cursor',
-    query: [
-      ['cursor', 'value returned by the previous call; empty = from the start'],
-      ['encoding', 'utf8 (default) or base64'],
-      ['follow', 'true: server-sent events (stdout, stderr, end) until the command exits'],
-    ],
-    responses: { '200': '{stdout, stderr, cursor, more, status}, or text/event-stream with follow=true', ...err },
+    params: cmdParams,
+    query: logsQuerySchema,
+    responses: { '200': { description: 'Output since the cursor, or text/event-stream with follow=true', json: commandLogsSchema, sse: followEvents } },
+    errors: [[404, 'Sandbox or command not found'], paused],
   },
 });
 registerOperations(`${id}/commands/{cmdID}/signal`, {
-  post: { summary: 'Signal (interrupt) a background command', body: signalSchema, responses: { ...err, '200': '{signalled, status}', '409': 'Not running, or sandbox paused' } },
+  post: {
+    summary: 'Signal (interrupt) a background command',
+    params: cmdParams,
+    body: signalSchema,
+    responses: { '200': { description: 'Processes signalled and the status after', json: signalResultSchema } },
+    errors: [[404, 'Sandbox or command not found'], [409, 'Not running, or sandbox paused']],
+  },
 });
 
 function cmdIDOf(req: Request): string {

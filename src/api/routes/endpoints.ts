@@ -9,17 +9,28 @@ import type { Logger } from 'pino';
 import { BerthError, NotFoundError } from '../../errors.js';
 import { parsePort, type PortProxy } from '../../dataplane/proxy.js';
 import { apiKeyAuth, callerOf } from '../auth.js';
+import { z } from 'zod';
 import { registerOperations } from '../openapi.js';
+import { endpointSchema } from '../response-schemas.js';
 import type { SandboxService } from '../sandbox-service.js';
 import { sandboxIDOfUrl } from '../metrics.js';
 
+const portParam = z.number().int().min(1).max(65535).describe('TCP port inside the sandbox.');
 registerOperations('/sandboxes/{sandboxID}/endpoints/{port}', {
-  get: { summary: 'How to reach a port of the sandbox (proxy URL through this API)', responses: { '200': 'Endpoint', '400': 'Invalid port', '404': 'Sandbox not found' } },
+  get: {
+    summary: 'How to reach a port of the sandbox (proxy URL through this API)',
+    params: { port: portParam },
+    responses: { '200': { description: 'Endpoint', json: endpointSchema } },
+    errors: [404, [409, 'Sandbox paused (resume it, or create it with autoResume)']],
+  },
 });
 registerOperations('/sandboxes/{sandboxID}/proxy/{port}/{path}', {
   get: {
     summary: 'Proxy any method (and WebSocket upgrades) to the port inside the sandbox; the API key is not forwarded',
-    responses: { '200': 'Whatever the server answers', '502': 'Nothing listens on the port', '404': 'Sandbox not found' },
+    params: { port: portParam, path: z.string().describe('Path on the server inside the sandbox (may contain further / segments).') },
+    responses: { '200': { description: 'Whatever the server in the sandbox answers (any status and media type)', other: { '*/*': {} } } },
+    passThrough: true,
+    errors: [404, [409, 'Sandbox paused (resume it, or create it with autoResume)'], [502, 'Nothing listens on the port (code upstream_unavailable)']],
   },
 });
 

@@ -5,16 +5,29 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { InvalidArgumentError } from '../../errors.js';
 import type { FileAttributes, FileOps } from '../../dataplane/files.js';
-import { parseByteRange, parseMode, parseOwner, sandboxPath } from '../../dataplane/paths.js';
+import { MAX_PATH_BYTES, parseByteRange, parseMode, parseOwner, sandboxPath } from '../../dataplane/paths.js';
 import { callerOf } from '../auth.js';
-import { registerOperations } from '../openapi.js';
+import { registerOperations, type Op } from '../openapi.js';
+import { entriesSchema, entryInfoSchema, replaceResultSchema, statEntriesSchema, writtenFilesSchema } from '../response-schemas.js';
 import type { SandboxService } from '../sandbox-service.js';
 import { parseOr400 } from '../validate.js';
 
+const MODE = /^0?[0-7]{3,4}$/;
+const OWNER = /^[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,31}$/;
+/** An absolute path inside the sandbox (sandboxPath() normalizes it and checks its byte lengths). */
+const pathField = z
+  .string()
+  // eslint-disable-next-line no-control-regex -- NUL is refused
+  .regex(/^[/][^\n\r\x00]*$/, 'must be absolute (start with /) without line breaks or NUL bytes')
+  .max(MAX_PATH_BYTES)
+  .describe('Absolute path inside the sandbox.');
 const attrs = {
-  mode: z.union([z.string(), z.number()]).optional().describe('Octal permissions, e.g. "644".'),
-  owner: z.string().optional().describe('User name or uid.'),
-  group: z.string().optional().describe('Group name or gid.'),
+  mode: z
+    .union([z.string().regex(MODE, 'mode must be octal like "644" or "0755"'), z.number().int().min(0).max(7777)])
+    .optional()
+    .describe('Octal permissions, e.g. "644" (a number is read as octal digits).'),
+  owner: z.string().regex(OWNER, 'must be a user name or numeric ID').optional().describe('User name or uid.'),
+  group: z.string().regex(OWNER, 'must be a group name or numeric ID').optional().describe('Group name or gid.'),
 };
 
 /** Body of `POST /files/batch`. */
@@ -23,7 +36,7 @@ export const writeBatchSchema = z
     files: z
       .array(
         z
-          .object({ path: z.string(), content: z.string().default(''), encoding: z.enum(['utf8', 'base64']).default('utf8'), ...attrs })
+          .object({ path: pathField, content: z.string().default(''), encoding: z.enum(['utf8', 'base64']).default('utf8'), ...attrs })
           .strict(),
       )
       .min(1)
@@ -32,60 +45,75 @@ export const writeBatchSchema = z
   .strict();
 
 /** Body of `POST /files/mkdir`. */
-export const mkdirSchema = z.object({ path: z.string(), ...attrs }).strict();
+export const mkdirSchema = z.object({ path: pathField, ...attrs }).strict();
 /** Body of `POST /files/move`. */
-export const moveSchema = z.object({ source: z.string(), destination: z.string(), overwrite: z.boolean().default(false) }).strict();
+export const moveSchema = z.object({ source: pathField, destination: pathField, overwrite: z.boolean().default(false) }).strict();
 /** Body of `POST /files/chmod`. */
-export const chmodSchema = z.object({ path: z.string(), recursive: z.boolean().default(false), ...attrs }).strict();
+export const chmodSchema = z.object({ path: pathField, recursive: z.boolean().default(false), ...attrs }).strict();
 /** Body of `POST /files/replace`. */
 export const replaceSchema = z
   .object({
-    path: z.string(),
+    path: pathField,
     old: z.string().min(1).describe('Literal text to find (not a regex).'),
     new: z.string().describe('Replacement text.'),
     all: z.boolean().default(true).describe('Replace every occurrence (default) or only the first.'),
   })
   .strict();
 /** Body of `POST /files/stat`. */
-export const statSchema = z.object({ paths: z.array(z.string()).min(1).max(1000) }).strict();
+export const statSchema = z.object({ paths: z.array(pathField).min(1).max(1000) }).strict();
 
 const depthSchema = z.coerce.number().int().min(1).max(64);
-const readQuery = z.object({ path: z.string(), encoding: z.string().optional() });
-const writeQuery = z.object({ path: z.string(), ...attrs, mode: z.string().optional() });
-const listQuery = z.object({ path: z.string(), depth: depthSchema.default(1) });
-const searchQuery = z.object({ path: z.string(), pattern: z.string().min(1), depth: depthSchema.default(32) });
-const deleteQuery = z.object({ path: z.string(), recursive: z.enum(['true', 'false']).default('false') });
+const readQuery = z.object({ path: pathField, encoding: z.string().min(1).optional().describe('Answer as text/plain in UTF-8, decoding the file from this encoding (e.g. utf-8, latin1).') });
+const writeQuery = z.object({ path: pathField, ...attrs, mode: z.string().regex(MODE, 'mode must be octal like "644" or "0755"').optional().describe('Octal permissions, e.g. 644.') });
+const statQuery = z.object({ path: pathField });
+const listQuery = z.object({ path: pathField, depth: depthSchema.default(1).describe('1 (default) to 64.') });
+const searchQuery = z.object({ path: pathField, pattern: z.string().min(1).describe('Name glob, e.g. *.py.'), depth: depthSchema.default(32).describe('1 to 64, default 32.') });
+const deleteQuery = z.object({ path: pathField, recursive: z.enum(['true', 'false']).default('false').describe('true to delete a non-empty folder.') });
 
 const id = '/sandboxes/{sandboxID}/files';
-const err = { '400': 'Invalid request or path (must be absolute)', '404': 'Sandbox or path not found', '409': 'Sandbox paused, or conflicting state' };
+const err: Op['errors'] = [
+  [404, 'Sandbox or path not found'],
+  [409, 'Sandbox paused, or conflicting state (e.g. destination exists)'],
+];
+const entry = (description: string) => ({ description, json: entryInfoSchema });
 registerOperations(id, {
   get: {
     summary: 'Read a file (raw bytes, streamed; Range supported; ?encoding=utf-8|latin1|… for text)',
-    query: [['path', 'absolute path'], ['encoding', 'answer as text/plain in UTF-8, decoding the file from this encoding']],
-    responses: { '200': 'File content', '206': 'Partial content', '416': 'Range not satisfiable', ...err },
+    query: readQuery,
+    responses: {
+      '200': { description: 'File content', other: { 'application/octet-stream': { type: 'string', format: 'binary' }, 'text/plain': { type: 'string' } } },
+      '206': { description: 'Partial content (Range)', other: { 'application/octet-stream': { type: 'string', format: 'binary' } } },
+    },
+    errors: [...err, 416],
   },
   put: {
-    summary: 'Write a file from the raw request body (streamed; parents created; use Content-Type application/octet-stream)',
-    query: [['path', 'absolute path'], ['mode', 'octal, e.g. 644'], ['owner', 'user'], ['group', 'group']],
-    responses: { '201': 'EntryInfo', ...err },
+    summary: 'Write a file from the raw request body (streamed; parents created)',
+    query: writeQuery,
+    rawBody: { contentType: 'application/octet-stream', description: 'The file content (any media type but application/json).' },
+    responses: { '201': entry('The written file') },
+    errors: err,
   },
-  delete: { summary: 'Delete a file or folder', query: [['path', 'absolute path'], ['recursive', 'true to delete a non-empty folder']], responses: { '204': 'Deleted', ...err } },
+  delete: { summary: 'Delete a file or folder', query: deleteQuery, responses: { '204': { description: 'Deleted' } }, errors: err },
 });
-registerOperations(`${id}/batch`, { post: { summary: 'Write many small files (JSON, 1 MB total)', body: writeBatchSchema, responses: { '201': '{files}', ...err } } });
+registerOperations(`${id}/batch`, {
+  post: { summary: 'Write many small files (JSON, 1 MB total)', body: writeBatchSchema, responses: { '201': { description: 'The written files', json: writtenFilesSchema } }, errors: err },
+});
 registerOperations(`${id}/stat`, {
-  get: { summary: 'Info for one path', query: [['path', 'absolute path']], responses: { '200': 'EntryInfo', ...err } },
-  post: { summary: 'Info for many paths (null for missing ones)', body: statSchema, responses: { '200': '{entries}', ...err } },
+  get: { summary: 'Info for one path', query: statQuery, responses: { '200': entry('The entry') }, errors: err },
+  post: { summary: 'Info for many paths (null for missing ones)', body: statSchema, responses: { '200': { description: 'Entries by path', json: statEntriesSchema } }, errors: err },
 });
 registerOperations(`${id}/list`, {
-  get: { summary: 'List a folder', query: [['path', 'absolute folder'], ['depth', '1 (default) to 64']], responses: { '200': '{entries, truncated}', ...err } },
+  get: { summary: 'List a folder', query: listQuery, responses: { '200': { description: 'Entries', json: entriesSchema } }, errors: err },
 });
 registerOperations(`${id}/search`, {
-  get: { summary: 'Find entries by name glob', query: [['path', 'folder'], ['pattern', 'glob, e.g. *.py'], ['depth', 'default 32']], responses: { '200': '{entries, truncated}', ...err } },
+  get: { summary: 'Find entries by name glob', query: searchQuery, responses: { '200': { description: 'Matching entries', json: entriesSchema } }, errors: err },
 });
-registerOperations(`${id}/mkdir`, { post: { summary: 'Create a folder and its parents', body: mkdirSchema, responses: { '201': 'EntryInfo', ...err } } });
-registerOperations(`${id}/move`, { post: { summary: 'Move or rename', body: moveSchema, responses: { '200': 'EntryInfo', ...err } } });
-registerOperations(`${id}/chmod`, { post: { summary: 'Set mode and/or owner', body: chmodSchema, responses: { '200': 'EntryInfo', ...err } } });
-registerOperations(`${id}/replace`, { post: { summary: 'Replace literal text in a file', body: replaceSchema, responses: { '200': '{replacements, entry}', ...err } } });
+registerOperations(`${id}/mkdir`, { post: { summary: 'Create a folder and its parents', body: mkdirSchema, responses: { '201': entry('The folder') }, errors: err } });
+registerOperations(`${id}/move`, { post: { summary: 'Move or rename', body: moveSchema, responses: { '200': entry('The entry at its destination') }, errors: err } });
+registerOperations(`${id}/chmod`, { post: { summary: 'Set mode and/or owner', body: chmodSchema, responses: { '200': entry('The entry') }, errors: err } });
+registerOperations(`${id}/replace`, {
+  post: { summary: 'Replace literal text in a file', body: replaceSchema, responses: { '200': { description: 'How many replacements, and the entry', json: replaceResultSchema } }, errors: err },
+});
 
 function attributes(raw: { mode?: string | number; owner?: string; group?: string }): FileAttributes {
   return {
@@ -185,7 +213,7 @@ export function fileRoutes(service: SandboxService, files: FileOps): Router {
   });
 
   router.get('/sandboxes/:id/files/stat', async (req, res) => {
-    const path = sandboxPath(parseOr400(z.object({ path: z.string() }), req.query, 'query').path);
+    const path = sandboxPath(parseOr400(statQuery, req.query, 'query').path);
     res.json(await files.info(await begin(req), path));
   });
 

@@ -5,20 +5,24 @@ import { InvalidArgumentError } from '../../errors.js';
 import type { MetricsSampler } from '../../dataplane/metrics.js';
 import { callerOf } from '../auth.js';
 import { registerOperations } from '../openapi.js';
+import { metricsSchema } from '../response-schemas.js';
 import type { SandboxService } from '../sandbox-service.js';
 import { parseOr400 } from '../validate.js';
 
 /** How stale the disk figure of a `current` sample may be (measuring it walks the container's writable layer). */
 const CURRENT_DISK_MAX_AGE_MS = 5000;
 
+const metricsQuery = z.object({
+  start: z.string().optional().describe('ISO time or epoch milliseconds; series from then on.'),
+  end: z.string().optional().describe('ISO time or epoch milliseconds; series up to then.'),
+});
+
 registerOperations('/sandboxes/{sandboxID}/metrics', {
   get: {
     summary: 'Resource use: current sample and the time series kept by this API process',
-    query: [
-      ['start', 'ISO time or epoch milliseconds; series from then on'],
-      ['end', 'ISO time or epoch milliseconds; series up to then'],
-    ],
-    responses: { '200': '{sandboxID, current, series, intervalMs}', '400': 'Invalid time', '404': 'Sandbox not found', '409': 'Sandbox paused' },
+    query: metricsQuery,
+    responses: { '200': { description: 'Current sample and series', json: metricsSchema } },
+    errors: [404, [409, 'Sandbox paused']],
   },
 });
 
@@ -34,7 +38,7 @@ export function parseTime(raw: string | undefined, what: string): number | undef
 export function metricsRoutes(service: SandboxService, sampler: MetricsSampler, intervalMs: number): Router {
   const router = Router();
   router.get('/sandboxes/:id/metrics', async (req, res) => {
-    const q = parseOr400(z.object({ start: z.string().optional(), end: z.string().optional() }), req.query, 'query');
+    const q = parseOr400(metricsQuery, req.query, 'query');
     const start = parseTime(q.start, 'start');
     const end = parseTime(q.end, 'end');
     if (start !== undefined && end !== undefined && end < start) throw new InvalidArgumentError('end is before start');
