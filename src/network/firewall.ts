@@ -90,6 +90,14 @@ export function createFirewall(config: FirewallConfig, logger: Logger, iptables:
 
   return {
     prepare: () => serialized(async () => {
+      try {
+        await iptables.run(['-S', 'INPUT']);
+      } catch (err) {
+        throw new Error(
+          `network enforcement needs iptables and root (CAP_NET_ADMIN in the host's network namespace) on the worker: ${(err as Error).message}. ` +
+            'Run the worker on the Docker host as root, or set BERTH_NETWORK_ENFORCE=false to run without network policy (see docs/security.md).',
+        );
+      }
       await ensureBridgeNetfilter();
       for (const chain of Object.values(CHAINS)) await iptables.attempt(['-N', chain]);
       await iptables.restore(fixedChainsScript());
