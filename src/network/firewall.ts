@@ -104,7 +104,11 @@ export function createFirewall(config: FirewallConfig, logger: Logger, iptables:
       const egress = (await iptables.run(['-S', CHAINS.egress])).trim().split('\n');
       if (egress.at(-1) !== ['-A', CHAINS.egress, ...EGRESS_DEFAULT].join(' ')) await iptables.run(['-A', CHAINS.egress, ...EGRESS_DEFAULT]);
       for (const hook of hooks(config.bridge)) {
-        if (!(await iptables.attempt(['-C', hook.chain, ...hook.rule]))) await iptables.run(['-I', hook.chain, '1', ...hook.rule]);
+        const line = ['-A', hook.chain, ...hook.rule].join(' ');
+        const count = (await iptables.run(['-S', hook.chain])).split('\n').filter((l) => l.trim() === line).length;
+        if (count === 0) await iptables.run(['-I', hook.chain, '1', ...hook.rule]);
+        // Two workers starting at the same moment may both have inserted it: keep one.
+        for (let extra = count; extra > 1; extra--) await iptables.run(['-D', hook.chain, ...hook.rule]);
       }
     }),
 

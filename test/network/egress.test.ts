@@ -101,6 +101,9 @@ describe('egress policy', () => {
     expect(rulesOf(id)).toEqual(before);
     expect(await reaches('default', standIn.internetIp)).toBe(true);
     expect(await reaches('offline', standIn.internetIp)).toBe(false);
+    // Start-up made sure of the hooks without adding a second copy.
+    const hooksNow = iptables('-S', 'DOCKER-USER').split('\n').filter((l) => l === '-A DOCKER-USER -i berth0 -j BERTH-EGRESS');
+    expect(hooksNow).toHaveLength(1);
   });
 
   it("removes a sandbox's rules when it is killed", async () => {
