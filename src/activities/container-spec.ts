@@ -29,6 +29,8 @@ export interface ContainerSpecOptions {
   networkName: string;
   /** Ranges blocked for every sandbox on this host when it was created (kept on the container). */
   blockedCidrs: string[];
+  /** DNS servers configured when it was created (BERTH_NETWORK_DNS_SERVERS; none: the host's resolv.conf). */
+  dnsServers?: string[];
 }
 
 /** The hardened `docker create` body for a sandbox. The container name is the sandbox ID. */
@@ -48,6 +50,7 @@ export function containerSpec(req: ProvisionRequest, options: ContainerSpecOptio
       // The egress policy lives on the container, so the worker can rebuild rules from Docker alone.
       [NETWORK_LABELS.policy]: JSON.stringify(req.network ?? DEFAULT_NETWORK_POLICY),
       [NETWORK_LABELS.blocked]: options.blockedCidrs.join(','),
+      [NETWORK_LABELS.dns]: (options.dnsServers ?? []).join(','),
     },
     AttachStdin: false,
     AttachStdout: false,

@@ -54,7 +54,10 @@ export function createActivities({ docker, logger, config, network: givenNetwork
       let containerID: string | undefined;
       let running = false;
       await network.prepare();
-      const spec = containerSpec(req, { pidsLimit: config.limits.pidsLimit, envs, networkName: network.name, blockedCidrs: config.network.blockedCidrs });
+      const spec = containerSpec(req, { pidsLimit: config.limits.pidsLimit, envs, networkName: network.name,
+        blockedCidrs: config.network.blockedCidrs,
+        dnsServers: config.network.dnsServers,
+      });
       try {
         // Fast path: create straight away (no inspect first); a 409 means an earlier attempt made it.
         containerID = (await docker.createContainer(spec)).id;

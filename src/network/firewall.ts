@@ -33,8 +33,11 @@ export interface FirewallConfig {
 export interface Firewall {
   /** Shared chains and hooks; checks that bridged traffic passes iptables (br_netfilter). */
   prepare(): Promise<void>;
-  /** Installs (or replaces) a sandbox's chain and its jump from BERTH-EGRESS. */
-  install(sandboxID: string, ip: string, policy: NetworkPolicy, extraBlocked: string[]): Promise<void>;
+  /**
+   * Installs (or replaces) a sandbox's chain and its jump from BERTH-EGRESS. `recorded`: the
+   * blocked ranges and DNS servers recorded on its container, added to this worker's own.
+   */
+  install(sandboxID: string, ip: string, policy: NetworkPolicy, recorded: { blocked: string[]; dnsServers: string[] }): Promise<void>;
   /** Removes a sandbox's jump and chain; succeeds when they are already gone. */
   remove(sandboxID: string): Promise<void>;
   /** Sandbox IDs that have a chain on this host. */
@@ -112,13 +115,13 @@ export function createFirewall(config: FirewallConfig, logger: Logger, iptables:
       }
     }),
 
-    install: (sandboxID, ip, policy, extraBlocked) => serialized(async () => {
+    install: (sandboxID, ip, policy, recorded) => serialized(async () => {
       dnsServers ??= readDnsServers();
       const rules = sandboxRules({
         policy,
         subnet: config.subnet,
-        blockedCidrs: [...config.blockedCidrs, ...extraBlocked],
-        dnsServers: await dnsServers,
+        blockedCidrs: [...config.blockedCidrs, ...recorded.blocked],
+        dnsServers: [...(await dnsServers), ...recorded.dnsServers],
       });
       const chain = sandboxChain(sandboxID);
       const source = `${ip}/32`;

@@ -28,10 +28,15 @@ export const PRIVATE_CIDRS = [
   '240.0.0.0/4',
 ];
 
-/** Container labels carrying the policy (JSON) and the always-blocked ranges at creation. */
+/**
+ * Container labels carrying the policy (JSON), and the host settings in force at creation
+ * (always-blocked ranges, configured DNS servers), so rules rebuilt later by any worker on
+ * the host are the ones the sandbox was created with.
+ */
 export const NETWORK_LABELS = {
   policy: 'berth.network',
   blocked: 'berth.network.blocked',
+  dns: 'berth.network.dns',
 } as const;
 
 /** Reads a policy back from its label; anything unreadable gives the most restrictive policy. */
@@ -49,8 +54,8 @@ export function policyFromLabel(value: string | undefined): NetworkPolicy {
   }
 }
 
-/** Reads the comma-separated always-blocked ranges recorded on a container. */
-export function blockedFromLabel(value: string | undefined): string[] {
+/** Reads a comma-separated list of CIDRs recorded on a container (blocked ranges, DNS servers). */
+export function cidrsFromLabel(value: string | undefined): string[] {
   return cidrList((value ?? '').split(','));
 }
 

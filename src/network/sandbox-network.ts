@@ -7,7 +7,7 @@ import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { dockerMessage, dockerStatus } from '../activities/docker-errors.js';
 import { createFirewall, NO_FIREWALL, type Firewall } from './firewall.js';
-import { blockedFromLabel, NETWORK_LABELS, policyFromLabel } from './policy.js';
+import { cidrsFromLabel, NETWORK_LABELS, policyFromLabel } from './policy.js';
 
 export interface NetworkConfig {
   /** Docker network name, also the name of its Linux bridge (at most 15 characters). */
@@ -108,7 +108,10 @@ export function createSandboxNetwork({ docker, config, logger, firewall: given }
     if (!container.ip) throw new Error(`sandbox ${sandboxID} has no address on network ${config.name}`);
     await prepare();
     const labels = container.labels ?? {};
-    await firewall.install(sandboxID, container.ip, policyFromLabel(labels[NETWORK_LABELS.policy]), blockedFromLabel(labels[NETWORK_LABELS.blocked]));
+    await firewall.install(sandboxID, container.ip, policyFromLabel(labels[NETWORK_LABELS.policy]), {
+      blocked: cidrsFromLabel(labels[NETWORK_LABELS.blocked]),
+      dnsServers: cidrsFromLabel(labels[NETWORK_LABELS.dns]),
+    });
   }
 
   return {

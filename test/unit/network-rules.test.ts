@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { normalizeCidr } from '../../src/network/cidr.js';
-import { blockedFromLabel, DEFAULT_NETWORK_POLICY, policyFromLabel, PRIVATE_CIDRS } from '../../src/network/policy.js';
+import { cidrsFromLabel, DEFAULT_NETWORK_POLICY, policyFromLabel, PRIVATE_CIDRS } from '../../src/network/policy.js';
 import { fixedChainsScript, hooks, parseEgressJumps, parseSandboxChains, sandboxChain, sandboxRestoreScript, sandboxRules } from '../../src/network/rules.js';
 import { openApiDocument } from '../../src/api/openapi.js';
 import { createSandboxSchema } from '../../src/api/schemas.js';
@@ -75,7 +75,7 @@ describe('policy labels', () => {
     expect(policyFromLabel(JSON.stringify(policy))).toEqual(policy);
     expect(policyFromLabel(undefined)).toEqual(DEFAULT_NETWORK_POLICY);
     expect(policyFromLabel('{not json')).toEqual({ allowInternet: false, allowOut: [], denyOut: [] });
-    expect(blockedFromLabel('198.51.100.0/24,bogus,')).toEqual(['198.51.100.0/24']);
+    expect(cidrsFromLabel('198.51.100.0/24,bogus,')).toEqual(['198.51.100.0/24']);
   });
 });
 
