@@ -43,6 +43,26 @@ ensure_node_deps() {
   step_done
 }
 
+# Network isolation (docs/security.md) is enforced by the worker with the host's iptables:
+# it needs root and iptables/iptables-restore, and br_netfilter for traffic between
+# sandboxes on one bridge. Only checked here (nothing installed); the worker refuses to
+# start without them unless BERTH_NETWORK_ENFORCE=false.
+check_network_enforcement() {
+  step_start "network enforcement (root, iptables, br_netfilter)"
+  local missing=()
+  [[ "$(id -u)" == 0 ]] || missing+=("root")
+  command -v iptables >/dev/null 2>&1 || missing+=("iptables")
+  command -v iptables-restore >/dev/null 2>&1 || missing+=("iptables-restore")
+  [[ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]] || modprobe br_netfilter 2>/dev/null || true
+  [[ -e /proc/sys/net/bridge/bridge-nf-call-iptables ]] || missing+=("br_netfilter")
+  if ((${#missing[@]})); then
+    berth_warn "missing for network isolation: ${missing[*]}; the worker will refuse to start unless BERTH_NETWORK_ENFORCE=false"
+    step_skip "not available"
+  else
+    step_done
+  fi
+}
+
 write_setup_env() {
   step_start "write $BERTH_DATA_DIR/setup.env"
   local env_file="$BERTH_DATA_DIR/setup.env" tmp
@@ -79,5 +99,6 @@ ensure_temporal_cli
 ensure_images
 ensure_python_sdk
 ensure_schemathesis
+check_network_enforcement
 write_setup_env
 berth_log "setup complete in $(_berth_elapsed "$_SETUP_T0") (source $BERTH_DATA_DIR/setup.env)"

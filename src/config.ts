@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { cidrProblem, normalizeCidr } from './network/cidr.js';
+import type { NetworkConfig } from './network/sandbox-network.js';
 import { buildTemplateCatalog, type Template } from './templates.js';
 
 const HOUR_MS = 3_600_000;
@@ -38,6 +40,20 @@ const jsonRecord = z
     }
   });
 
+/** A comma-separated list of IPv4 CIDRs (or single addresses), normalised as iptables writes them. */
+const cidrList = z.string().transform((raw, ctx) => {
+  const cidrs: string[] = [];
+  for (const item of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const cidr = normalizeCidr(item);
+    if (!cidr) {
+      ctx.addIssue({ code: 'custom', message: cidrProblem(item) });
+      return z.NEVER;
+    }
+    cidrs.push(cidr);
+  }
+  return cidrs;
+});
+
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 const envSchema = z.object({
@@ -74,6 +90,17 @@ const envSchema = z.object({
   BERTH_LIST_ENTRIES_CAP: z.coerce.number().int().positive().default(10_000),
   BERTH_METRICS_INTERVAL_MS: z.coerce.number().int().min(0).default(5000),
   BERTH_METRICS_RETENTION: z.coerce.number().int().positive().default(720),
+  BERTH_NETWORK_NAME: z
+    .string()
+    .regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,14}$/, 'BERTH_NETWORK_NAME names a Linux bridge: 1-15 letters, digits, _ or -')
+    .default('berth0'),
+  BERTH_NETWORK_SUBNET: z
+    .string()
+    .refine((v) => normalizeCidr(v) === v && Number(v.split('/')[1]) <= 28, 'BERTH_NETWORK_SUBNET must be an IPv4 network such as 10.213.0.0/16 (host bits zero, /28 or larger)')
+    .default('10.213.0.0/16'),
+  BERTH_NETWORK_BLOCKED_CIDRS: cidrList.default([]),
+  BERTH_NETWORK_DNS_SERVERS: cidrList.optional(),
+  BERTH_NETWORK_ENFORCE: bool.default(true),
 });
 
 /** berth's whole configuration; built only by {@link loadConfig}. */
@@ -114,6 +141,8 @@ export interface BerthConfig {
   };
   allowCustomImages: boolean;
   templates: Map<string, Template>;
+  /** The network sandboxes join and how their traffic is filtered (see docs/security.md). */
+  network: NetworkConfig;
 }
 
 /**
@@ -165,5 +194,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     workerMetrics: { bindAddress: e.BERTH_WORKER_METRICS_ADDRESS, scrapeUrl: e.BERTH_WORKER_METRICS_URL },
     allowCustomImages: e.BERTH_ALLOW_CUSTOM_IMAGES,
     templates: buildTemplateCatalog(e.BERTH_TEMPLATE_IMAGES),
+    network: {
+      name: e.BERTH_NETWORK_NAME,
+      subnet: e.BERTH_NETWORK_SUBNET,
+      blockedCidrs: e.BERTH_NETWORK_BLOCKED_CIDRS,
+      enforce: e.BERTH_NETWORK_ENFORCE,
+      dnsServers: e.BERTH_NETWORK_DNS_SERVERS,
+    },
   };
 }

@@ -10,6 +10,7 @@ import { createActivities } from './activities/index.js';
 import { loadConfig, type BerthConfig } from './config.js';
 import { createDockerClient } from './docker.js';
 import { createLogger } from './logger.js';
+import { createSandboxNetwork } from './network/sandbox-network.js';
 
 /** Path of the workflow bundle's entry point. */
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
@@ -24,15 +25,22 @@ export interface CreateWorkerOptions {
   taskQueue?: string;
 }
 
-/** Creates (does not run) a worker for berth's task queue. */
+/**
+ * Creates (does not run) a worker for berth's task queue. First it makes sure the sandbox
+ * network exists and rebuilds the packet-filter rules of every live sandbox on this host
+ * from Docker (labels and addresses), so a restart or a flushed ruleset never leaves a
+ * sandbox unfiltered for longer than the start-up takes.
+ */
 export async function createBerthWorker(options: CreateWorkerOptions): Promise<Worker> {
   const { config, docker, logger, connection } = options;
+  const network = createSandboxNetwork({ docker, config: config.network, logger });
+  await network.restore();
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue: options.taskQueue ?? config.temporal.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities({ docker, logger, config }),
+    activities: createActivities({ docker, logger, config, network }),
   });
 }
 

@@ -27,7 +27,8 @@ export class RawDocker {
     const name = `bench-raw-${randomBytes(8).toString('hex')}`;
     const spec = containerSpec(
       { sandboxID: name, owner: this.owner, templateID: BENCH_TEMPLATE, image: BENCH_IMAGE, resources: { cpu: 0.5, memoryMB: 64 } },
-      { pidsLimit: 512, envs: {} },
+      // The raw floor: Docker's default bridge, no packet-filter rules to install.
+      { pidsLimit: 512, envs: {}, networkName: 'bridge', blockedCidrs: [] },
     );
     spec.Labels = { ...spec.Labels, [BENCH_LABEL]: this.runId };
     const container = await this.docker.createContainer(spec);

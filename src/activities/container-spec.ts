@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { DEFAULT_NETWORK_POLICY, NETWORK_LABELS } from '../network/policy.js';
 import type { ProvisionRequest } from '../workflows/definitions.js';
 
 /** Label keys that mark a container as berth's. */
@@ -24,6 +25,12 @@ export const KEEPALIVE_COMMAND = ['/bin/sh', '-c', 'trap "exit 0" TERM INT; whil
 export interface ContainerSpecOptions {
   pidsLimit: number;
   envs: Record<string, string>;
+  /** berth's sandbox network (never Docker's default bridge). */
+  networkName: string;
+  /** Ranges blocked for every sandbox on this host when it was created (kept on the container). */
+  blockedCidrs: string[];
+  /** DNS servers configured when it was created (BERTH_NETWORK_DNS_SERVERS; none: the host's resolv.conf). */
+  dnsServers?: string[];
 }
 
 /** The hardened `docker create` body for a sandbox. The container name is the sandbox ID. */
@@ -40,6 +47,10 @@ export function containerSpec(req: ProvisionRequest, options: ContainerSpecOptio
       [LABELS.sandbox]: req.sandboxID,
       [LABELS.owner]: req.owner,
       [LABELS.template]: req.templateID,
+      // The egress policy lives on the container, so the worker can rebuild rules from Docker alone.
+      [NETWORK_LABELS.policy]: JSON.stringify(req.network ?? DEFAULT_NETWORK_POLICY),
+      [NETWORK_LABELS.blocked]: options.blockedCidrs.join(','),
+      [NETWORK_LABELS.dns]: (options.dnsServers ?? []).join(','),
     },
     AttachStdin: false,
     AttachStdout: false,
@@ -54,7 +65,7 @@ export function containerSpec(req: ProvisionRequest, options: ContainerSpecOptio
       MemorySwap: memoryBytes,
       NanoCpus: Math.round(req.resources.cpu * 1e9),
       Init: true,
-      NetworkMode: 'bridge',
+      NetworkMode: options.networkName,
       RestartPolicy: { Name: 'no' },
       Binds: [],
       Privileged: false,

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
+import { createSandboxNetwork, type NetworkConfig, type SandboxNetwork } from '../network/sandbox-network.js';
 import { openJson } from '../secrets.js';
 import {
   FailureType,
@@ -16,14 +17,18 @@ import { dockerMessage, dockerStatus } from './docker-errors.js';
 export interface ActivityDeps {
   docker: Docker;
   logger: Logger;
-  config: { hostName: string; secretKeyHex: string; limits: { pidsLimit: number } };
+  config: { hostName: string; secretKeyHex: string; limits: { pidsLimit: number }; network: NetworkConfig };
+  /** berth's sandbox network on this host; built from config.network when not given. */
+  network?: SandboxNetwork;
 }
 
 /**
  * Builds the sandbox activities. Each is idempotent (the container name is the sandbox ID),
  * so Temporal's retries and worker crashes never make two containers or lose one.
  */
-export function createActivities({ docker, logger, config }: ActivityDeps) {
+export function createActivities({ docker, logger, config, network: givenNetwork }: ActivityDeps) {
+  const network = givenNetwork ?? createSandboxNetwork({ docker, config: config.network, logger });
+
   async function inspectOrNull(sandboxID: string): Promise<Docker.ContainerInspectInfo | null> {
     try {
       return await docker.getContainer(sandboxID).inspect();
@@ -48,9 +53,14 @@ export function createActivities({ docker, logger, config }: ActivityDeps) {
       const envs = req.sealedEnvs ? openJson<Record<string, string>>(req.sealedEnvs, config.secretKeyHex) : {};
       let containerID: string | undefined;
       let running = false;
+      await network.prepare();
+      const spec = containerSpec(req, { pidsLimit: config.limits.pidsLimit, envs, networkName: network.name,
+        blockedCidrs: config.network.blockedCidrs,
+        dnsServers: config.network.dnsServers,
+      });
       try {
         // Fast path: create straight away (no inspect first); a 409 means an earlier attempt made it.
-        containerID = (await docker.createContainer(containerSpec(req, { pidsLimit: config.limits.pidsLimit, envs }))).id;
+        containerID = (await docker.createContainer(spec)).id;
         log.info({ image: req.image }, 'container created');
       } catch (err) {
         const status = dockerStatus(err);
@@ -84,6 +94,10 @@ export function createActivities({ docker, logger, config }: ActivityDeps) {
         }
         log.info('container started');
       }
+      // Its traffic is denied (no chain yet) until its rules are in; only then does it answer as running.
+      const started = await docker.getContainer(containerID).inspect();
+      await network.attach(req.sandboxID, { labels: started.Config.Labels, ip: started.NetworkSettings.Networks?.[network.name]?.IPAddress });
+      log.info('network rules installed');
       return { containerID, host: config.hostName };
     },
 
@@ -125,10 +139,11 @@ export function createActivities({ docker, logger, config }: ActivityDeps) {
         logger.info({ sandboxID: ref.sandboxID }, 'container removed');
       } catch (err) {
         const status = dockerStatus(err);
-        if (status === 404) return;
         if (status === 409 && /already in progress/i.test(dockerMessage(err))) return;
-        throw err;
+        if (status !== 404) throw err;
       }
+      // After the container: its address is gone before its rules are.
+      await network.detach(ref.sandboxID);
     },
   };
 }

@@ -40,6 +40,11 @@ export const sandboxViewSchema = z
     metadata: z.record(z.string(), z.string()),
     lifecycle: z.object({ onTimeout: z.enum(['kill', 'pause']), autoResume: z.boolean() }).strict(),
     resources: z.object({ cpu: z.number(), memoryMB: z.number() }).strict(),
+    network: z
+      .object({ allowInternet: z.boolean(), allowOut: z.array(z.string()), denyOut: z.array(z.string()) })
+      .strict()
+      .nullable()
+      .describe('Egress policy enforced by the host packet filter (docs/security.md); null for sandboxes created before policies existed.'),
     host: z.string().nullable(),
     runningTimeMs: z.number(),
     stoppedAt: isoTime.nullable(),

@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { BerthConfig } from '../config.js';
 import { ConflictError, InvalidArgumentError, NotFoundError, ProvisionFailedError, QuotaExceededError } from '../errors.js';
 import { newSandboxID, SANDBOX_ID_PATTERN, workflowIdFor } from '../ids.js';
+import { DEFAULT_NETWORK_POLICY } from '../network/policy.js';
 import { sealJson } from '../secrets.js';
 import {
   bulkActionSignal,
@@ -421,6 +422,11 @@ export class SandboxService {
       metadata: body.metadata,
       resources: { cpu, memoryMB },
       lifecycle: { onTimeout: body.lifecycle?.onTimeout ?? 'kill', autoResume: body.lifecycle?.autoResume ?? false },
+      network: {
+        allowInternet: body.network?.allowInternet ?? DEFAULT_NETWORK_POLICY.allowInternet,
+        allowOut: body.network?.allowOut ?? [],
+        denyOut: body.network?.denyOut ?? [],
+      },
       idleTimeoutMs: timeoutS * 1000,
       maxLifetimeMs: config.lifecycle.maxLifetimeMs,
       pausedRetentionMs: config.lifecycle.pausedRetentionMs,
@@ -474,6 +480,7 @@ function pendingInfo(spec: SandboxSpec): SandboxInfo {
     metadata: spec.metadata,
     lifecycle: spec.lifecycle,
     resources: spec.resources,
+    network: spec.network ?? null,
     host: null,
     runningTimeMs: 0,
     stoppedAt: null,

@@ -1,5 +1,6 @@
 /** zod schemas of every request body and query; the OpenAPI document is generated from them. */
 import { z } from 'zod';
+import { cidrProblem, normalizeCidr } from '../network/cidr.js';
 
 /** Total size of a sandbox's metadata (it is stored in one search attribute, 2 KB at most). */
 export const METADATA_MAX_BYTES = 1900;
@@ -15,6 +16,32 @@ export const lifecycleSchema = z
     autoResume: z.boolean().default(false).describe('Resume a paused sandbox when something interacts with it.'),
   })
   .strict();
+
+/** Most entries in one of a policy's lists (each is one packet-filter rule). */
+export const NETWORK_LIST_MAX = 64;
+
+const cidr = z
+  .string()
+  .transform((value, ctx) => {
+    const normalized = normalizeCidr(value);
+    if (!normalized) {
+      ctx.addIssue({ code: 'custom', message: cidrProblem(value) });
+      return z.NEVER;
+    }
+    return normalized;
+  })
+  .describe('An IPv4 address or CIDR, e.g. 203.0.113.7 or 203.0.113.0/24');
+
+export const networkPolicySchema = z
+  .object({
+    allowInternet: z.boolean().default(true).describe('false denies 0.0.0.0/0: only allowOut ranges are reachable (and DNS stops working).'),
+    allowOut: z.array(cidr).max(NETWORK_LIST_MAX).default([]).describe('Reachable even when allowInternet is false or a denyOut / private range covers them (allow beats deny).'),
+    denyOut: z.array(cidr).max(NETWORK_LIST_MAX).default([]).describe('Unreachable unless also covered by allowOut.'),
+  })
+  .strict()
+  .describe(
+    'Egress policy. Private ranges (10/8, 172.16/12, 192.168/16, 100.64/10, …) are denied unless in allowOut; other sandboxes, the host and link-local (169.254/16) are never reachable.',
+  );
 
 export const createSandboxSchema = z
   .object({
@@ -36,6 +63,7 @@ export const createSandboxSchema = z
       .strict()
       .optional(),
     lifecycle: lifecycleSchema.optional(),
+    network: networkPolicySchema.optional(),
   })
   .strict();
 export type CreateSandboxBody = z.infer<typeof createSandboxSchema>;

@@ -34,6 +34,19 @@ export interface Resources {
   memoryMB: number;
 }
 
+/**
+ * Where a sandbox may open connections (IPv4 CIDRs or single addresses, normalised to
+ * CIDRs). Allow beats deny; private ranges are denied unless allowed; other sandboxes,
+ * the host and link-local addresses are never reachable. Enforced by the host's packet
+ * filter (src/network), see docs/security.md.
+ */
+export interface NetworkPolicy {
+  /** false denies 0.0.0.0/0 (everything not in allowOut). */
+  allowInternet: boolean;
+  allowOut: string[];
+  denyOut: string[];
+}
+
 /** Everything fixed at creation. Durations are milliseconds so tests can use tiny ones. */
 export interface SandboxSpec {
   sandboxID: string;
@@ -43,6 +56,8 @@ export interface SandboxSpec {
   metadata: Record<string, string>;
   resources: Resources;
   lifecycle: LifecyclePolicy;
+  /** Egress policy; absent in sandboxes created before policies existed (they were on Docker's default bridge). */
+  network?: NetworkPolicy;
   /** Env vars sealed with the API's secret key (see src/secrets.ts); never clear text in history. */
   sealedEnvs?: string;
   idleTimeoutMs: number;
@@ -98,6 +113,8 @@ export interface SandboxInfo {
   metadata: Record<string, string>;
   lifecycle: LifecyclePolicy;
   resources: Resources;
+  /** The egress policy; null for sandboxes created before policies existed. */
+  network: NetworkPolicy | null;
   host: string | null;
   runningTimeMs: number;
   stoppedAt: string | null;
@@ -193,6 +210,8 @@ export interface ProvisionRequest {
   templateID: string;
   image: string;
   resources: Resources;
+  /** Absent for runs started before policies existed: the activity applies the default. */
+  network?: NetworkPolicy;
   sealedEnvs?: string;
 }
 export interface ProvisionResult {

@@ -168,6 +168,7 @@ export class SandboxState {
       metadata: spec.metadata,
       lifecycle: spec.lifecycle,
       resources: spec.resources,
+      network: spec.network ?? null,
       host: this.s.host,
       runningTimeMs: this.runningTimeMs(nowMs),
       stoppedAt: this.s.stoppedAtMs === null ? null : iso(this.s.stoppedAtMs),

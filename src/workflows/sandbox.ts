@@ -200,6 +200,8 @@ export async function sandboxWorkflow(input: SandboxWorkflowInput): Promise<Sand
         templateID: state.spec.templateID,
         image: state.spec.image,
         resources: state.spec.resources,
+        // Only the activity's input grows (no new command): older histories replay unchanged.
+        ...(state.spec.network ? { network: state.spec.network } : {}),
         sealedEnvs: state.spec.sealedEnvs,
       });
       state.markRunning(now(), result.host);

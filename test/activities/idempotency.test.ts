@@ -1,7 +1,9 @@
 /** The Docker activities against the real engine: retries and duplicates are harmless. */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, expect, it } from 'vitest';
 import { createActivities } from '../../src/activities/index.js';
+import { loadConfig } from '../../src/config.js';
 import { createDockerClient } from '../../src/docker.js';
 import { newSandboxID } from '../../src/ids.js';
 import { createLogger } from '../../src/logger.js';
@@ -12,13 +14,19 @@ const owner = `test-act-${randomBytes(3).toString('hex')}`;
 const acts = createActivities({
   docker,
   logger: createLogger('silent', 'act-test'),
-  config: { hostName: 'act-host', secretKeyHex: randomBytes(32).toString('hex'), limits: { pidsLimit: 64 } },
+  config: {
+    hostName: 'act-host',
+    secretKeyHex: randomBytes(32).toString('hex'),
+    limits: { pidsLimit: 64 },
+    network: loadConfig({ BERTH_API_KEYS: 'act-test-key:act', BERTH_SECRET_KEY: '0'.repeat(64) }).network,
+  },
 });
 const request = (sandboxID: string) => ({ sandboxID, owner, templateID: 'tiny', image: LOCAL_IMAGES.busybox, resources: { cpu: 0.5, memoryMB: 32 } });
 
 afterAll(async () => {
   const containers = await docker.listContainers({ all: true, filters: { label: [`berth.owner=${owner}`] } });
-  await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true })));
+  // Through the activity, so the packet-filter chains go too.
+  await Promise.all(containers.map((c) => acts.destroySandbox({ sandboxID: c.Labels['berth.sandbox'] ?? c.Id })));
 });
 
 it('never makes two containers for one sandbox, even when provisioning runs twice at once', async () => {
@@ -30,6 +38,11 @@ it('never makes two containers for one sandbox, even when provisioning runs twic
   const containers = await docker.listContainers({ all: true, filters: { label: [`berth.sandbox=${sandboxID}`] } });
   expect(containers).toHaveLength(1);
   expect(containers[0]?.State).toBe('running');
+  // Three provisions, one jump to the sandbox's chain and one copy of each of its rules.
+  const egress = execFileSync('iptables', ['-w', '-S', 'BERTH-EGRESS'], { encoding: 'utf8' });
+  expect(egress.split('\n').filter((line) => line.includes(`BERTH-${sandboxID}`))).toHaveLength(1);
+  const rules = execFileSync('iptables', ['-w', '-S', `BERTH-${sandboxID}`], { encoding: 'utf8' }).trim().split('\n');
+  expect(new Set(rules).size).toBe(rules.length);
 });
 
 it('pause, resume and destroy are idempotent', async () => {
@@ -44,6 +57,7 @@ it('pause, resume and destroy are idempotent', async () => {
   await acts.destroySandbox({ sandboxID });
   await acts.destroySandbox({ sandboxID });
   await expect(docker.getContainer(sandboxID).inspect()).rejects.toMatchObject({ statusCode: 404 });
+  expect(execFileSync('iptables', ['-w', '-S'], { encoding: 'utf8' })).not.toContain(`BERTH-${sandboxID}`);
   await expect(acts.pauseSandbox({ sandboxID, mode: 'freeze' })).rejects.toMatchObject({ type: 'ContainerGone' });
 });
 

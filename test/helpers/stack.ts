@@ -13,6 +13,7 @@ import { createApp, type BerthApp } from '../../src/api/app.js';
 import { loadConfig, type BerthConfig } from '../../src/config.js';
 import { createDockerClient } from '../../src/docker.js';
 import { createLogger } from '../../src/logger.js';
+import { createSandboxNetwork } from '../../src/network/sandbox-network.js';
 import { connectTemporalClient } from '../../src/temporal/client.js';
 import { freePort } from '../../src/dev/temporal-dev-server.js';
 import { createBerthWorker } from '../../src/worker.js';
@@ -144,8 +145,14 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       await client.connection.close();
       const containers = await docker.listContainers({ all: true, filters: { label: ['berth.managed=true'] } });
       const mine = new Set(Object.values(owners));
+      const network = createSandboxNetwork({ docker, config: config.network, logger });
       await Promise.all(
-        containers.filter((c) => mine.has(c.Labels['berth.owner'] ?? '')).map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)),
+        containers
+          .filter((c) => mine.has(c.Labels['berth.owner'] ?? ''))
+          .map(async (c) => {
+            await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+            await network.detach(c.Labels['berth.sandbox'] ?? '').catch(() => undefined);
+          }),
       );
     },
   };

@@ -106,7 +106,7 @@ describe('container spec', () => {
   it('is hardened and named after the sandbox', () => {
     const spec = containerSpec(
       { sandboxID: 'abc', owner: 'o', templateID: 't', image: 'img', resources: { cpu: 2, memoryMB: 128 } },
-      { pidsLimit: 100, envs: { A: '1' } },
+      { pidsLimit: 100, envs: { A: '1' }, networkName: 'berth0', blockedCidrs: [] },
     );
     expect(spec.name).toBe('abc');
     expect(spec.Env).toEqual(['A=1']);

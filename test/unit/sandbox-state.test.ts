@@ -13,6 +13,12 @@ function running(over: Partial<SandboxSpec> = {}, at = 0): SandboxState {
 }
 
 describe('SandboxState', () => {
+  it('shows the egress policy from the spec, and null for sandboxes created before policies existed', () => {
+    const policy = { allowInternet: false, allowOut: ['203.0.113.0/24'], denyOut: [] };
+    expect(running({ network: policy }).info(0).network).toEqual(policy);
+    expect(running().info(0).network).toBeNull();
+  });
+
   it('idles out timeout after the last touch, never earlier', () => {
     const s = running();
     expect(s.nextDeadline()).toEqual({ atMs: 1000, action: 'stop', reason: 'idle_timeout' });
