@@ -3,6 +3,7 @@ import { loadConfig } from '../../src/config.js';
 import { normalizeCidr } from '../../src/network/cidr.js';
 import { cidrsFromLabel, DEFAULT_NETWORK_POLICY, policyFromLabel, PRIVATE_CIDRS } from '../../src/network/policy.js';
 import { fixedChainsScript, hooks, parseEgressJumps, parseSandboxChains, sandboxChain, sandboxRestoreScript, sandboxRules } from '../../src/network/rules.js';
+import '../../src/api/app.js'; // registers every route module's operations
 import { openApiDocument } from '../../src/api/openapi.js';
 import { createSandboxSchema } from '../../src/api/schemas.js';
 
