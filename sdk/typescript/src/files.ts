@@ -72,11 +72,18 @@ export class Files {
 
   /**
    * Writes a file (parents created; replaced only once complete). A stream is sent as it is
-   * read, never buffered, and not retried.
+   * read, never buffered, not retried, and has no request timeout unless `requestTimeoutMs` is given.
    */
   async write(path: string, data: FileData, opts: FileAttributes & RequestOptions = {}): Promise<EntryInfo> {
     const raw = data instanceof ArrayBuffer ? new Uint8Array(data) : data;
-    return this.transport.json<EntryInfo>('PUT', this.path(), { ...reqOpts(opts), query: { path, ...attrs(opts) }, raw });
+    // A stream takes as long as its source: no request timeout unless one is asked for.
+    const requestTimeoutMs = opts.requestTimeoutMs ?? (raw instanceof ReadableStream ? 0 : undefined);
+    return this.transport.json<EntryInfo>('PUT', this.path(), {
+      ...reqOpts(opts),
+      ...(requestTimeoutMs !== undefined ? { requestTimeoutMs } : {}),
+      query: { path, ...attrs(opts) },
+      raw,
+    });
   }
 
   /** Writes many small files in one call (JSON, 1 MB in total). */
