@@ -123,6 +123,34 @@ describe('berth CLI', () => {
     expect((await berth(['kill', id, '--json'])).stdout).toContain('"killed": true');
   });
 
+  it('on a terminal: a spinner while creating and a progress line for cp', async () => {
+    // util-linux `script` gives the CLI a pseudo-terminal (stdout and stderr both land in it).
+    const inPty = (command: string) =>
+      new Promise<Ran>((resolve, reject) => {
+        const child = spawn('script', ['-qefc', command, '/dev/null'], {
+          cwd: repo,
+          env: { ...process.env, BERTH_API_URL: stack.baseUrl, BERTH_API_KEY: stack.keys.alice },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, stdout, stderr: '' }));
+      });
+    const created = await inPty('npx --no-install berth create tiny --memory-mb 128 -q');
+    expect(created.code).toBe(0);
+    expect(created.stdout).toMatch(/⠋ creating sandbox \(tiny\)/);
+    // The spinner line is cleared (\r ESC[K) before the ID; npx may draw its own spinner after it.
+    const id = new RegExp(`\r${String.fromCharCode(27)}\\[K([A-Za-z0-9]+)\r?\n`).exec(created.stdout)?.[1] ?? '';
+    expect(id).not.toBe('');
+    const local = path.join(dir, 'tty.bin');
+    writeFileSync(local, randomBytes(2 * 1024 * 1024));
+    const copied = await inPty(`npx --no-install berth cp ${local} ${id}:/tmp/tty.bin`);
+    expect(copied.code).toBe(0);
+    expect(copied.stdout).toMatch(/2\.0 MiB \/ 2\.0 MiB {2}100%/);
+    expect((await berth(['kill', id])).code).toBe(0);
+  });
+
   it('defaults to the dev key in .berth/dev-api-key when BERTH_API_KEY is unset', async () => {
     const project = path.join(dir, 'project');
     mkdirSync(path.join(project, '.berth', 'sub'), { recursive: true });
