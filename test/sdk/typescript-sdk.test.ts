@@ -19,7 +19,13 @@ import {
   TimeoutError,
   UnauthorizedError,
   UnavailableError,
+  type CommandStatus,
   type ConnectionOptions,
+  type EntryInfo,
+  type MetricSample,
+  type SandboxEndpoint,
+  type SandboxInfo,
+  type SandboxListItem,
 } from '../../sdk/typescript/src/index.js';
 import { eventually, startStack, type TestStack } from '../helpers/stack.js';
 
@@ -115,6 +121,39 @@ describe('lifecycle', () => {
     const endpoint = await sbx.getEndpoint(8080);
     expect(endpoint.url).toBe(sbx.getHost(8080));
     expect(endpoint.port).toBe(8080);
+  });
+});
+
+describe('wire types', () => {
+  // Every field of the SDK's types, checked by tsc to be exhaustive, against what the API really answers.
+  const keys = <T>(fields: Record<keyof T, true>) => Object.keys(fields).sort();
+  it('match the fields of the API\'s answers exactly', async () => {
+    const info = await sbx.getInfo();
+    expect(Object.keys(info).sort()).toEqual(
+      keys<SandboxInfo>({
+        sandboxID: true, templateID: true, status: true, createdAt: true, startedAt: true, endAt: true, timeout: true, metadata: true,
+        lifecycle: true, resources: true, host: true, runningTimeMs: true, stoppedAt: true, stopReason: true, stopDetail: true, historyURL: true,
+      }),
+    );
+    const [item] = await Sandbox.list({ ...conn, metadata: { suite, role: 'main' } }).nextItems();
+    expect(Object.keys(item ?? {}).sort()).toEqual(
+      keys<SandboxListItem>({ sandboxID: true, templateID: true, status: true, createdAt: true, stoppedAt: true, stopReason: true, metadata: true, host: true, historyURL: true }),
+    );
+    const entry = await sbx.files.write('/tmp/keys.txt', 'k');
+    expect(Object.keys(entry).sort()).toEqual(
+      keys<EntryInfo>({ path: true, name: true, type: true, size: true, mode: true, uid: true, gid: true, owner: true, group: true, modifiedAt: true }),
+    );
+    const h = await sbx.commands.run('true', { background: true });
+    expect(Object.keys(await h.status()).sort()).toEqual(
+      keys<CommandStatus>({ cmdID: true, cmd: true, user: true, cwd: true, startedAt: true, pid: true, state: true, running: true, exitCode: true, timedOut: true }),
+    );
+    const metrics = await sbx.getMetrics();
+    expect(Object.keys(metrics.current).sort()).toEqual(
+      keys<MetricSample>({ at: true, cpuPercent: true, cpuLimit: true, memoryUsedBytes: true, memoryLimitBytes: true, diskUsedBytes: true }),
+    );
+    expect(Object.keys(await sbx.getEndpoint(80)).sort()).toEqual(
+      keys<SandboxEndpoint>({ sandboxID: true, port: true, url: true, websocketUrl: true, auth: true, internal: true }),
+    );
   });
 });
 
