@@ -1,4 +1,4 @@
-/** The `berth` CLI as a child process (`npx berth …` from the repo root) against a live stack. */
+/** The `berth` CLI as a child process (`npx berth …` from the repo root, or its bin with node) against a live stack. */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,12 +18,15 @@ interface Ran {
   stderr: string;
 }
 
-/** Runs `npx berth ARGS` in the repo, or the bin script itself when `cwd` is elsewhere (npx finds the bin only inside the repo). */
-function berth(args: string[], opts: { input?: string; env?: Record<string, string | undefined>; cwd?: string } = {}): Promise<Ran> {
+/**
+ * Runs the CLI: `npx berth ARGS` in the repo with `npx: true` (proves the clone's bin works), else the
+ * bin script with node directly (the same code, without npm's start-up cost).
+ */
+function berth(args: string[], opts: { input?: string; env?: Record<string, string | undefined>; cwd?: string; npx?: boolean } = {}): Promise<Ran> {
   const env: Record<string, string | undefined> = { ...process.env, BERTH_API_URL: stack.baseUrl, BERTH_API_KEY: stack.keys.alice, ...opts.env };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
   return new Promise((resolve, reject) => {
-    const [bin, binArgs] = opts.cwd ? [process.execPath, [path.join(repo, 'sdk/typescript/bin/berth.js')]] : ['npx', ['--no-install', 'berth']];
+    const [bin, binArgs] = opts.npx ? ['npx', ['--no-install', 'berth']] : [process.execPath, [path.join(repo, 'sdk/typescript/bin/berth.js')]];
     const child = spawn(bin, [...binArgs, ...args], { cwd: opts.cwd ?? repo, env: env as NodeJS.ProcessEnv, stdio: 'pipe' });
     let stdout = '';
     let stderr = '';
@@ -46,13 +49,13 @@ afterAll(async () => {
 
 describe('berth CLI', () => {
   it('create → exec (exit code passes through) → cp both ways → ls --json → kill', async () => {
-    const created = await berth(['create', 'tiny', '--memory-mb', '128', '--timeout', '5m', '--metadata', `suite=${suite}`, '--env', 'WHO=cli', '-q']);
+    const created = await berth(['create', 'tiny', '--memory-mb', '128', '--timeout', '5m', '--metadata', `suite=${suite}`, '--env', 'WHO=cli', '-q'], { npx: true });
     expect(created.stderr).toBe(''); // no spinner when stderr is not a TTY
     expect(created.code).toBe(0);
     const id = created.stdout.trim();
     expect(id).toMatch(/^[A-Za-z0-9]+$/);
 
-    const hi = await berth(['exec', id, 'echo hi $WHO; echo warn >&2; exit 7']);
+    const hi = await berth(['exec', id, 'echo hi $WHO; echo warn >&2; exit 7'], { npx: true });
     expect(hi).toMatchObject({ code: 7, stdout: 'hi cli\n', stderr: 'warn\n' });
     const argv = await berth(['exec', '--cwd', '/tmp', '--env', 'X=1', id, 'sh', '-c', 'echo $X $(pwd) "$0"', 'arg zero']);
     expect(argv).toMatchObject({ code: 0, stdout: '1 /tmp arg zero\n' });

@@ -48,8 +48,10 @@ describe('lifecycle', () => {
   it('creates a running sandbox, connects to it by ID, and reads its info', async () => {
     expect(sbx.lastInfo).toMatchObject({ status: 'running', templateID: 'tiny', timeout: 300, metadata: { suite, role: 'main' } });
     expect(await sbx.isRunning()).toBe(true);
-    const again = await Sandbox.connect(sbx.sandboxID, conn);
+    const before = Date.now();
+    const again = await Sandbox.connect(sbx.sandboxID, { ...conn, timeoutMs: 900_000 });
     expect(again.lastInfo?.sandboxID).toBe(sbx.sandboxID);
+    expect(Date.parse(again.lastInfo?.endAt ?? '')).toBeGreaterThanOrEqual(before + 899_000); // connect keeps it alive that long
     const info = await again.getInfo();
     expect(info.status).toBe('running');
     expect(info.historyURL).toContain(sbx.sandboxID);
