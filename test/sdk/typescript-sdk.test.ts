@@ -403,6 +403,26 @@ describe('transport rules against a local HTTP server', () => {
     }
   });
 
+  it('a streamed answer read to its end stops listening to the caller\'s signal (no listener leak on a reused signal)', async () => {
+    const s = await serve((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.end('bytes');
+    });
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => void warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const shared = new AbortController();
+      const files = Sandbox.ref('abc', { apiUrl: s.url }).files;
+      for (let i = 0; i < 15; i++) expect(await new Response(await files.read('/x', { format: 'stream', signal: shared.signal })).text()).toBe('bytes');
+      await new Promise((r) => setTimeout(r, 50)); // warnings are emitted on the next tick
+      expect(warnings.filter((w) => /abort/i.test(w))).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+      await s.close();
+    }
+  });
+
   it('sends the key from BERTH_API_KEY to BERTH_API_URL', async () => {
     let auth: string | undefined;
     const s = await serve((req, res) => {

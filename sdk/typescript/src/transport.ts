@@ -147,7 +147,10 @@ export class Transport {
       }
     }
     attempt.stopTimer();
-    return response;
+    if (!response.body || !opts.signal) return response;
+    // Stop listening to the caller's signal once the body has been read to its end.
+    const body = response.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ flush: () => attempt.release() }));
+    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
   }
 
   private async open(method: string, path: string, opts: SendOptions): Promise<{ response: Response; attempt: Attempt }> {
