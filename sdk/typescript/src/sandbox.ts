@@ -1,0 +1,189 @@
+/** `Sandbox`: create, connect, list and drive one berth sandbox. */
+import { Commands } from './commands.js';
+import { ConnectionConfig, type ConnectionOptions, type RequestOptions } from './connection.js';
+import { NotFoundError } from './errors.js';
+import { Files } from './files.js';
+import { SandboxPaginator, type SandboxListQuery } from './paginator.js';
+import { Transport } from './transport.js';
+import type { CreateSandboxBody, SandboxEndpoint, SandboxEvents, SandboxInfo, SandboxLifecycle, SandboxMetrics, SandboxResources } from './types.js';
+
+/** Options of {@link Sandbox.create}. */
+export interface SandboxCreateOpts extends ConnectionOptions, RequestOptions {
+  /** Template to boot; default `base`. */
+  template?: string;
+  /** A Docker image instead of a template (only when the server allows it). */
+  image?: string;
+  /** Idle timeout (rounded up to whole seconds); per-template default when omitted. */
+  timeoutMs?: number;
+  metadata?: Record<string, string>;
+  /** Environment variables of every command (sealed; never stored in clear text). */
+  envs?: Record<string, string>;
+  resources?: Partial<SandboxResources>;
+  lifecycle?: Partial<SandboxLifecycle>;
+  /** `false`: return while the sandbox is still `creating` (default: wait until running). */
+  wait?: boolean;
+}
+
+/** Options of {@link Sandbox.connect}. */
+export interface SandboxConnectOpts extends ConnectionOptions, RequestOptions {
+  /** Keep the sandbox alive at least this long from now (never shortens). */
+  timeoutMs?: number;
+}
+
+function requestOpts(opts: RequestOptions): RequestOptions {
+  return { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.requestTimeoutMs !== undefined ? { requestTimeoutMs: opts.requestTimeoutMs } : {}) };
+}
+
+const seconds = (ms: number) => ms / 1000;
+
+/** One sandbox. Get one with {@link Sandbox.create}, {@link Sandbox.connect} or {@link Sandbox.ref}. */
+export class Sandbox {
+  readonly sandboxID: string;
+  readonly commands: Commands;
+  readonly files: Files;
+  /** The connection settings this sandbox uses. */
+  readonly connection: ConnectionConfig;
+  private readonly transport: Transport;
+
+  protected constructor(sandboxID: string, connection: ConnectionConfig) {
+    this.sandboxID = sandboxID;
+    this.connection = connection;
+    this.transport = new Transport(connection);
+    this.commands = new Commands(sandboxID, this.transport);
+    this.files = new Files(sandboxID, this.transport);
+  }
+
+  private path(suffix = ''): string {
+    return `/sandboxes/${encodeURIComponent(this.sandboxID)}${suffix}`;
+  }
+
+  /** Creates a sandbox (waits until it runs unless `wait: false`). */
+  static async create(opts?: SandboxCreateOpts): Promise<Sandbox>;
+  static async create(template: string, opts?: SandboxCreateOpts): Promise<Sandbox>;
+  static async create(templateOrOpts?: string | SandboxCreateOpts, maybeOpts: SandboxCreateOpts = {}): Promise<Sandbox> {
+    const opts = typeof templateOrOpts === 'string' ? { ...maybeOpts, template: templateOrOpts } : (templateOrOpts ?? {});
+    const connection = new ConnectionConfig(opts);
+    const body: CreateSandboxBody = {
+      ...(opts.template !== undefined ? { templateID: opts.template } : {}),
+      ...(opts.image !== undefined ? { image: opts.image } : {}),
+      ...(opts.timeoutMs !== undefined ? { timeout: Math.max(1, Math.ceil(seconds(opts.timeoutMs))) } : {}),
+      ...(opts.metadata ? { metadata: opts.metadata } : {}),
+      ...(opts.envs ? { envs: opts.envs } : {}),
+      ...(opts.resources ? { resources: opts.resources } : {}),
+      ...(opts.lifecycle ? { lifecycle: opts.lifecycle } : {}),
+    };
+    const info = await new Transport(connection).json<SandboxInfo>('POST', '/sandboxes', {
+      ...requestOpts(opts),
+      query: { wait: opts.wait === false ? 'false' : undefined },
+      json: body,
+    });
+    const sbx = new Sandbox(info.sandboxID, connection);
+    sbx.lastInfo = info;
+    return sbx;
+  }
+
+  /** Connects to a sandbox: resumes it if paused, keeps it alive at least `timeoutMs`. */
+  static async connect(sandboxID: string, opts: SandboxConnectOpts = {}): Promise<Sandbox> {
+    const sbx = new Sandbox(sandboxID, new ConnectionConfig(opts));
+    sbx.lastInfo = await sbx.transport.json<SandboxInfo>('POST', sbx.path('/connect'), {
+      ...requestOpts(opts),
+      json: opts.timeoutMs !== undefined ? { timeout: seconds(opts.timeoutMs) } : {},
+    });
+    return sbx;
+  }
+
+  /** A handle on a sandbox without calling the API (no connect, no resume). */
+  static ref(sandboxID: string, opts: ConnectionOptions = {}): Sandbox {
+    return new Sandbox(sandboxID, new ConnectionConfig(opts));
+  }
+
+  /** Lists sandboxes page by page: `for await (const page of Sandbox.list())`, or `.items()`. */
+  static list(query: SandboxListQuery = {}): SandboxPaginator {
+    return new SandboxPaginator(new Transport(new ConnectionConfig(query)), query);
+  }
+
+  /** Kills a sandbox by ID; false when it was already gone. */
+  static kill(sandboxID: string, opts: ConnectionOptions & RequestOptions = {}): Promise<boolean> {
+    return Sandbox.ref(sandboxID, opts).kill(opts);
+  }
+
+  /** Info of a sandbox by ID (does not resume it). */
+  static getInfo(sandboxID: string, opts: ConnectionOptions & RequestOptions = {}): Promise<SandboxInfo> {
+    return Sandbox.ref(sandboxID, opts).getInfo(opts);
+  }
+
+  /** The info of the last lifecycle answer (create, connect, or any call returning info). */
+  lastInfo: SandboxInfo | undefined;
+
+  private async info(promise: Promise<SandboxInfo>): Promise<SandboxInfo> {
+    this.lastInfo = await promise;
+    return this.lastInfo;
+  }
+
+  /** Current info (status, endAt, timeout, metadata, …). */
+  getInfo(opts: RequestOptions = {}): Promise<SandboxInfo> {
+    return this.info(this.transport.json<SandboxInfo>('GET', this.path(), requestOpts(opts)));
+  }
+
+  /** True while the sandbox is running (false when paused, stopped or unknown). */
+  async isRunning(opts: RequestOptions = {}): Promise<boolean> {
+    try {
+      return (await this.getInfo(opts)).status === 'running';
+    } catch (err) {
+      if (err instanceof NotFoundError) return false;
+      throw err;
+    }
+  }
+
+  /** Kills the sandbox (container and data destroyed); false when it was already gone. */
+  async kill(opts: RequestOptions = {}): Promise<boolean> {
+    try {
+      await this.transport.json<undefined>('DELETE', this.path(), requestOpts(opts));
+      return true;
+    } catch (err) {
+      if (err instanceof NotFoundError) return false;
+      throw err;
+    }
+  }
+
+  /** Sets the idle timeout: the sandbox ends `timeoutMs` from now (may shorten). */
+  setTimeout(timeoutMs: number, opts: RequestOptions = {}): Promise<SandboxInfo> {
+    return this.info(this.transport.json<SandboxInfo>('POST', this.path('/timeout'), { ...requestOpts(opts), json: { timeout: seconds(timeoutMs) } }));
+  }
+
+  /** Keeps the sandbox alive at least `durationMs` from now (never shortens). */
+  refresh(durationMs: number, opts: RequestOptions = {}): Promise<SandboxInfo> {
+    return this.info(this.transport.json<SandboxInfo>('POST', this.path('/refreshes'), { ...requestOpts(opts), json: { duration: seconds(durationMs) } }));
+  }
+
+  /** Freezes the sandbox; {@link ConflictError} when already paused. */
+  pause(opts: RequestOptions = {}): Promise<SandboxInfo> {
+    return this.info(this.transport.json<SandboxInfo>('POST', this.path('/pause'), requestOpts(opts)));
+  }
+
+  /** Thaws a paused sandbox; {@link ConflictError} when running. */
+  resume(opts: RequestOptions = {}): Promise<SandboxInfo> {
+    return this.info(this.transport.json<SandboxInfo>('POST', this.path('/resume'), requestOpts(opts)));
+  }
+
+  /** Transitions with reasons; also answers after the sandbox stopped. */
+  events(opts: RequestOptions = {}): Promise<SandboxEvents> {
+    return this.transport.json<SandboxEvents>('GET', this.path('/events'), requestOpts(opts));
+  }
+
+  /** CPU, memory and disk use: the current sample and the series kept by the API. */
+  getMetrics(opts: RequestOptions & { start?: Date | number; end?: Date | number } = {}): Promise<SandboxMetrics> {
+    const time = (t: Date | number | undefined) => (t === undefined ? undefined : String(t instanceof Date ? t.getTime() : t));
+    return this.transport.json<SandboxMetrics>('GET', this.path('/metrics'), { ...requestOpts(opts), query: { start: time(opts.start), end: time(opts.end) } });
+  }
+
+  /** How to reach `port` inside the sandbox (proxy URL through the API; send your API key). */
+  getEndpoint(port: number, opts: RequestOptions = {}): Promise<SandboxEndpoint> {
+    return this.transport.json<SandboxEndpoint>('GET', this.path(`/endpoints/${port}`), requestOpts(opts));
+  }
+
+  /** The proxy URL of `port` (built locally, no call): requests to it need the API key. */
+  getHost(port: number): string {
+    return `${this.connection.apiUrl}${this.path(`/proxy/${port}/`)}`;
+  }
+}
