@@ -5,7 +5,7 @@ import { NotFoundError } from './errors.js';
 import { Files } from './files.js';
 import { SandboxPaginator, type SandboxListQuery } from './paginator.js';
 import { Transport } from './transport.js';
-import type { CreateSandboxBody, SandboxEndpoint, SandboxEvents, SandboxInfo, SandboxLifecycle, SandboxMetrics, SandboxResources } from './types.js';
+import type { CreateSandboxBody, SandboxEndpoint, SandboxEvents, SandboxInfo, SandboxLifecycle, SandboxMetrics, SandboxNetworkPolicy, SandboxResources } from './types.js';
 
 /** Options of {@link Sandbox.create}. */
 export interface SandboxCreateOpts extends ConnectionOptions, RequestOptions {
@@ -20,6 +20,8 @@ export interface SandboxCreateOpts extends ConnectionOptions, RequestOptions {
   envs?: Record<string, string>;
   resources?: Partial<SandboxResources>;
   lifecycle?: Partial<SandboxLifecycle>;
+  /** Egress policy; default: internet allowed, private ranges and link-local denied. */
+  network?: Partial<SandboxNetworkPolicy>;
   /** `false`: return while the sandbox is still `creating` (default: wait until running). */
   wait?: boolean;
 }
@@ -71,6 +73,7 @@ export class Sandbox {
       ...(opts.envs ? { envs: opts.envs } : {}),
       ...(opts.resources ? { resources: opts.resources } : {}),
       ...(opts.lifecycle ? { lifecycle: opts.lifecycle } : {}),
+      ...(opts.network ? { network: opts.network } : {}),
     };
     const info = await new Transport(connection).json<SandboxInfo>('POST', '/sandboxes', {
       ...requestOpts(opts),

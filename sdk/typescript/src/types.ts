@@ -31,6 +31,16 @@ export interface SandboxResources {
   memoryMB: number;
 }
 
+/** Egress policy, enforced by the host's packet filter (docs/security.md). CIDRs or single IPv4 addresses. */
+export interface SandboxNetworkPolicy {
+  /** `false` denies everything not in `allowOut`. Default true. */
+  allowInternet: boolean;
+  /** Always reachable (allow beats deny; private ranges only when listed here). */
+  allowOut: string[];
+  /** Never reachable unless also in `allowOut`. */
+  denyOut: string[];
+}
+
 /** `GET /sandboxes/{id}` and the answer of every lifecycle call. */
 export interface SandboxInfo {
   sandboxID: string;
@@ -45,6 +55,8 @@ export interface SandboxInfo {
   metadata: Record<string, string>;
   lifecycle: SandboxLifecycle;
   resources: SandboxResources;
+  /** null for sandboxes created before egress policies existed. */
+  network: SandboxNetworkPolicy | null;
   host: string | null;
   runningTimeMs: number;
   stoppedAt: string | null;
@@ -98,6 +110,7 @@ export interface CreateSandboxBody {
   envs?: Record<string, string>;
   resources?: Partial<SandboxResources>;
   lifecycle?: Partial<SandboxLifecycle>;
+  network?: Partial<SandboxNetworkPolicy>;
 }
 
 /** `POST /sandboxes/bulk/{kill|pause}`. */
