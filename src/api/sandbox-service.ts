@@ -34,7 +34,7 @@ import {
   type TransitionReason,
 } from '../workflows/definitions.js';
 import type { sandboxWorkflow } from '../workflows/sandbox.js';
-import type { ListQuery, CreateSandboxBody } from './schemas.js';
+import { MIN_CPU, MIN_MEMORY_MB, type ListQuery, type CreateSandboxBody } from './schemas.js';
 import { toBerthError } from './temporal-errors.js';
 import { TouchCoalescer } from './touch-coalescer.js';
 import { sandboxVisibilityQuery } from './visibility-query.js';
@@ -403,11 +403,8 @@ export class SandboxService {
     }
     const cpu = body.resources?.cpu ?? template?.cpu ?? 1;
     const memoryMB = body.resources?.memoryMB ?? template?.memoryMB ?? 512;
-    if (cpu > config.limits.maxCpu) throw new InvalidArgumentError(`resources.cpu ${cpu} exceeds this server's limit of ${config.limits.maxCpu}`);
-    if (memoryMB > config.limits.maxMemoryMB) {
-      throw new InvalidArgumentError(`resources.memoryMB ${memoryMB} exceeds this server's limit of ${config.limits.maxMemoryMB}`);
-    }
-    if (memoryMB < 6) throw new InvalidArgumentError('resources.memoryMB must be at least 6 (Docker minimum)');
+    checkRange('resources.cpu', cpu, MIN_CPU, config.limits.maxCpu, 'CPUs');
+    checkRange('resources.memoryMB', memoryMB, MIN_MEMORY_MB, config.limits.maxMemoryMB, 'MB');
     const timeoutS = body.timeout ?? template?.defaultIdleTimeoutS ?? 300;
     const spec: SandboxSpec = {
       sandboxID: newSandboxID(),
@@ -455,6 +452,16 @@ export class SandboxService {
     creating?.delete(sandboxID);
     if (creating?.size === 0) this.creatingByOwner.delete(owner);
   }
+}
+
+/**
+ * Refuses a resource outside [min, max] (400 naming the field and the range). Below Docker's
+ * minimum a CPU share rounds to NanoCpus 0, which Docker reads as "no limit".
+ */
+function checkRange(field: string, value: number, min: number, max: number, unit: string): void {
+  if (value >= min && value <= max) return;
+  const limit = value > max ? "this server's limit" : 'the minimum';
+  throw new InvalidArgumentError(`${field} must be between ${min} and ${max} ${unit} (got ${value}, beyond ${limit})`);
 }
 
 function pendingInfo(spec: SandboxSpec): SandboxInfo {
