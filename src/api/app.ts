@@ -100,7 +100,7 @@ export function createApp(deps: AppDeps): BerthApp {
   app.use(express.json({ limit: '1mb' }));
   app.use(sandboxRoutes(service));
   app.use(commandRoutes(service, new CommandRunner(docker, config.dataPlane), config.dataPlane));
-  app.use(fileRoutes(service, new FileOps(docker, config.dataPlane)));
+  app.use(fileRoutes(service, new FileOps(docker, config.dataPlane), config.dataPlane));
   const sampler = new MetricsSampler(docker, { intervalMs: config.dataPlane.metricsIntervalMs, retention: config.dataPlane.metricsRetention }, logger);
   sampler.start();
   app.use(metricsRoutes(service, sampler, config.dataPlane.metricsIntervalMs));

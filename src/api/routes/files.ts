@@ -5,6 +5,7 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { InvalidArgumentError } from '../../errors.js';
 import type { FileAttributes, FileOps } from '../../dataplane/files.js';
+import { replaceLiteral } from '../../dataplane/replace.js';
 import { parseByteRange, parseMode, parseOwner, sandboxPath } from '../../dataplane/paths.js';
 import { callerOf } from '../auth.js';
 import { registerOperations } from '../openapi.js';
@@ -85,7 +86,7 @@ registerOperations(`${id}/search`, {
 registerOperations(`${id}/mkdir`, { post: { summary: 'Create a folder and its parents', body: mkdirSchema, responses: { '201': 'EntryInfo', ...err } } });
 registerOperations(`${id}/move`, { post: { summary: 'Move or rename', body: moveSchema, responses: { '200': 'EntryInfo', ...err } } });
 registerOperations(`${id}/chmod`, { post: { summary: 'Set mode and/or owner', body: chmodSchema, responses: { '200': 'EntryInfo', ...err } } });
-registerOperations(`${id}/replace`, { post: { summary: 'Replace literal text in a file', body: replaceSchema, responses: { '200': '{replacements, entry}', ...err } } });
+registerOperations(`${id}/replace`, { post: { summary: 'Replace literal text in a file', body: replaceSchema, responses: { '200': '{replacements, entry}', '413': 'File, or the result, larger than BERTH_FILE_EDIT_CAP_BYTES', ...err } } });
 
 function attributes(raw: { mode?: string | number; owner?: string; group?: string }): FileAttributes {
   return {
@@ -108,8 +109,9 @@ function bodyWasParsed(req: Request): boolean {
 }
 
 /** The files router. */
-export function fileRoutes(service: SandboxService, files: FileOps): Router {
+export function fileRoutes(service: SandboxService, files: FileOps, limits: { fileEditCapBytes: number }): Router {
   const router = Router();
+  const editCapBytes = limits.fileEditCapBytes;
   const beginInfo = (req: Request) => service.beginInteraction(callerOf(req).owner, String(req.params.id));
   const begin = async (req: Request) => (await beginInfo(req)).sandboxID;
 
@@ -239,13 +241,11 @@ export function fileRoutes(service: SandboxService, files: FileOps): Router {
     const path = sandboxPath(body.path);
     const sandboxID = await begin(req);
     const text = (await files.readSmall(sandboxID, path)).toString('utf8');
-    const parts = text.split(body.old);
-    const replacements = body.all ? parts.length - 1 : Math.min(1, parts.length - 1);
+    const { replacements, updated } = replaceLiteral(text, body.old, body.new, body.all, editCapBytes);
     if (replacements === 0) {
       res.json({ replacements: 0, entry: await files.info(sandboxID, path) });
       return;
     }
-    const updated = body.all ? parts.join(body.new) : text.replace(body.old, () => body.new);
     res.json({ replacements, entry: await files.write(sandboxID, path, Buffer.from(updated, 'utf8')) });
   });
 
