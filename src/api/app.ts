@@ -13,6 +13,7 @@ import { CommandRunner } from '../dataplane/commands.js';
 import { FileOps } from '../dataplane/files.js';
 import { MetricsSampler } from '../dataplane/metrics.js';
 import { PortProxy } from '../dataplane/proxy.js';
+import { Spooler } from '../dataplane/spool.js';
 import { endpointRoutes, proxyUpgradeHandler } from './routes/endpoints.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { fileRoutes } from './routes/files.js';
@@ -60,6 +61,8 @@ export function createApp(deps: AppDeps): BerthApp {
       else metrics.creates.inc({ template: event.templateID, outcome: event.kind === 'create' ? 'ok' : 'failed' });
     },
   });
+  // Removes spool files left by a crashed API process, then spools under the data folder.
+  const spooler = new Spooler({ dataDir: config.dataDir, budgetBytes: config.dataPlane.spoolBudgetBytes });
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
@@ -100,7 +103,7 @@ export function createApp(deps: AppDeps): BerthApp {
   app.use(express.json({ limit: '1mb' }));
   app.use(sandboxRoutes(service));
   app.use(commandRoutes(service, new CommandRunner(docker, config.dataPlane), config.dataPlane));
-  app.use(fileRoutes(service, new FileOps(docker, config.dataPlane), config.dataPlane));
+  app.use(fileRoutes(service, new FileOps(docker, config.dataPlane, spooler), config.dataPlane));
   const sampler = new MetricsSampler(docker, { intervalMs: config.dataPlane.metricsIntervalMs, retention: config.dataPlane.metricsRetention }, logger);
   sampler.start();
   app.use(metricsRoutes(service, sampler, config.dataPlane.metricsIntervalMs));
@@ -119,6 +122,7 @@ export function createApp(deps: AppDeps): BerthApp {
     close: async () => {
       sampler.close();
       await service.close();
+      spooler.close();
     },
   };
 }

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { TextDecoder } from 'node:util';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { InvalidArgumentError } from '../../errors.js';
+import { InvalidArgumentError, PayloadTooLargeError } from '../../errors.js';
 import type { FileAttributes, FileOps } from '../../dataplane/files.js';
 import { replaceLiteral } from '../../dataplane/replace.js';
 import { parseByteRange, parseMode, parseOwner, sandboxPath } from '../../dataplane/paths.js';
@@ -63,12 +63,12 @@ registerOperations(id, {
   get: {
     summary: 'Read a file (raw bytes, streamed; Range supported; ?encoding=utf-8|latin1|… for text)',
     query: [['path', 'absolute path'], ['encoding', 'answer as text/plain in UTF-8, decoding the file from this encoding']],
-    responses: { '200': 'File content', '206': 'Partial content', '416': 'Range not satisfiable', ...err },
+    responses: { '200': 'File content', '206': 'Partial content', '416': 'Range not satisfiable', '503': 'Transfer spool full (Retry-After)', ...err },
   },
   put: {
     summary: 'Write a file from the raw request body (streamed; parents created; use Content-Type application/octet-stream)',
     query: [['path', 'absolute path'], ['mode', 'octal, e.g. 644'], ['owner', 'user'], ['group', 'group']],
-    responses: { '201': 'EntryInfo', ...err },
+    responses: { '201': 'EntryInfo', '413': 'Larger than BERTH_MAX_UPLOAD_BYTES', '503': 'Transfer spool full (Retry-After)', ...err },
   },
   delete: { summary: 'Delete a file or folder', query: [['path', 'absolute path'], ['recursive', 'true to delete a non-empty folder']], responses: { '204': 'Deleted', ...err } },
 });
@@ -109,7 +109,7 @@ function bodyWasParsed(req: Request): boolean {
 }
 
 /** The files router. */
-export function fileRoutes(service: SandboxService, files: FileOps, limits: { fileEditCapBytes: number }): Router {
+export function fileRoutes(service: SandboxService, files: FileOps, limits: { fileEditCapBytes: number; maxUploadBytes: number }): Router {
   const router = Router();
   const editCapBytes = limits.fileEditCapBytes;
   const beginInfo = (req: Request) => service.beginInteraction(callerOf(req).owner, String(req.params.id));
@@ -144,13 +144,14 @@ export function fileRoutes(service: SandboxService, files: FileOps, limits: { fi
       }
       const offset = range?.start ?? 0;
       const length = range ? range.end - range.start + 1 : file.size;
+      const body = file.content(offset, length); // may refuse (spool full) before anything is sent
       res.status(range ? 206 : 200);
       res.setHeader('content-type', 'application/octet-stream');
       res.setHeader('accept-ranges', 'bytes');
       res.setHeader('content-length', String(length));
       res.setHeader('last-modified', new Date(file.modifiedAt).toUTCString());
       if (range) res.setHeader('content-range', `bytes ${range.start}-${range.end}/${file.size}`);
-      await pipeline(file.content(offset, length), res);
+      await pipeline(body, res);
     } finally {
       file.cancel();
       stop();
@@ -164,12 +165,22 @@ export function fileRoutes(service: SandboxService, files: FileOps, limits: { fi
     if (bodyWasParsed(req)) {
       throw new InvalidArgumentError('send the file as the raw body with Content-Type application/octet-stream (JSON bodies are parsed by the API)', 'unsupported_media_type');
     }
-    const info = await beginInfo(req);
-    const stop = service.keepAlive(info.sandboxID, info.timeout);
+    const size = contentLength(req);
     try {
-      res.status(201).json(await files.write(info.sandboxID, path, req, a, contentLength(req)));
-    } finally {
-      stop();
+      if (size !== undefined && size > limits.maxUploadBytes) {
+        throw new PayloadTooLargeError(`the upload is ${size} bytes; this server accepts at most ${limits.maxUploadBytes} (BERTH_MAX_UPLOAD_BYTES); nothing was written`);
+      }
+      const info = await beginInfo(req);
+      const stop = service.keepAlive(info.sandboxID, info.timeout);
+      try {
+        res.status(201).json(await files.write(info.sandboxID, path, req, a, size));
+      } finally {
+        stop();
+      }
+    } catch (e) {
+      // A refused body is not read: close the connection after the answer instead of draining it.
+      if (!req.readableEnded) res.setHeader('connection', 'close');
+      throw e;
     }
   });
 
