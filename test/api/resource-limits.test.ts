@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type TestStack } from '../helpers/stack.js';
+import { eventually, startStack, type TestStack } from '../helpers/stack.js';
 
 let stack: TestStack;
 
 beforeAll(async () => {
-  stack = await startStack();
+  stack = await startStack({ env: { BERTH_MAX_CPU_PER_OWNER: '1', BERTH_MAX_MEMORY_MB_PER_OWNER: '256' } });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -33,5 +33,44 @@ describe('per-sandbox resource bounds', () => {
     expect(inspect.HostConfig.NanoCpus).toBe(10_000_000);
     expect(inspect.HostConfig.Memory).toBe(32 * 1024 * 1024);
     await stack.api('DELETE', `/sandboxes/${res.body.sandboxID}`);
+  });
+});
+
+describe('per-owner CPU and memory totals', () => {
+  const create = (cpu: number, memoryMB: number, as = 'alice') =>
+    stack.api('POST', '/sandboxes', { as, body: { templateID: 'tiny', resources: { cpu, memoryMB } } });
+  const kill = (id: string, as = 'alice') => stack.api('DELETE', `/sandboxes/${id}`, { as });
+
+  it('refuses a create that would take the owner past its CPU or memory total (429 naming use and limit)', async () => {
+    const a = await create(0.5, 64);
+    const b = await create(0.5, 64);
+    expect([a.status, b.status]).toEqual([201, 201]);
+    const overCpu = await create(0.25, 32);
+    expect(overCpu.status).toBe(429);
+    expect(overCpu.body.code).toBe('quota_exceeded');
+    expect(overCpu.body.message).toMatch(/has 1 CPUs in live sandboxes; 0\.25 more would exceed the limit of 1 \(BERTH_MAX_CPU_PER_OWNER\)/);
+    // Another owner has its own totals.
+    const bob = await create(1, 64, 'bob');
+    expect(bob.status).toBe(201);
+
+    // Once a sandbox stops, its share is free again; memory is counted the same way.
+    await kill(b.body.sandboxID);
+    const overMemory = await eventually(async () => {
+      const r = await create(0.25, 200);
+      return r.status === 429 && /memory/.test(r.body.message) ? r : undefined;
+    });
+    expect(overMemory.body.message).toMatch(/has 64 MB of memory in live sandboxes; 200 MB more would exceed the limit of 256 MB \(BERTH_MAX_MEMORY_MB_PER_OWNER\)/);
+    const fits = await create(0.5, 192);
+    expect(fits.status).toBe(201);
+    await Promise.all([kill(a.body.sandboxID), kill(fits.body.sandboxID), kill(bob.body.sandboxID, 'bob')]);
+  });
+
+  it('counts creates in flight, so parallel creates cannot all pass on the same total', async () => {
+    await eventually(async () => (await stack.api('GET', '/sandboxes')).body.sandboxes.length === 0);
+    const results = await Promise.all([1, 2, 3, 4].map(() => create(0.4, 32)));
+    const created = results.filter((r) => r.status === 201);
+    expect(created).toHaveLength(2);
+    expect(results.filter((r) => r.status === 429)).toHaveLength(2);
+    await Promise.all(created.map((r) => kill(r.body.sandboxID)));
   });
 });
