@@ -20,6 +20,7 @@ import { fileRoutes } from './routes/files.js';
 import { commandRoutes } from './routes/commands.js';
 import { sandboxRoutes } from './routes/sandboxes.js';
 import { SandboxService } from './sandbox-service.js';
+import { StreamSlots } from './stream-slots.js';
 import type { TransitionReason } from '../workflows/definitions.js';
 
 /** Reasons a sandbox stops or fails (the stop-reason metric has one series each). */
@@ -99,11 +100,12 @@ export function createApp(deps: AppDeps): BerthApp {
 
   app.use(apiKeyAuth(config.apiKeys));
   const proxy = new PortProxy(docker);
-  app.use(endpointRoutes(service, proxy, config.api.publicUrl)); // before the JSON parser: proxied bodies pass untouched
+  const slots = new StreamSlots(config.dataPlane.maxStreamsPerOwner);
+  app.use(endpointRoutes(service, proxy, config.api.publicUrl, slots)); // before the JSON parser: proxied bodies pass untouched
   app.use(express.json({ limit: '1mb' }));
   app.use(sandboxRoutes(service));
-  app.use(commandRoutes(service, new CommandRunner(docker, config.dataPlane), config.dataPlane));
-  app.use(fileRoutes(service, new FileOps(docker, config.dataPlane, spooler), config.dataPlane));
+  app.use(commandRoutes(service, new CommandRunner(docker, config.dataPlane), config.dataPlane, slots));
+  app.use(fileRoutes(service, new FileOps(docker, config.dataPlane, spooler), config.dataPlane, slots));
   const sampler = new MetricsSampler(docker, { intervalMs: config.dataPlane.metricsIntervalMs, retention: config.dataPlane.metricsRetention }, logger);
   sampler.start();
   app.use(metricsRoutes(service, sampler, config.dataPlane.metricsIntervalMs));
@@ -111,7 +113,7 @@ export function createApp(deps: AppDeps): BerthApp {
     res.status(404).json({ code: 'not_found', message: `no route ${req.method} ${req.path}; see /docs` });
   });
   app.use(errorMiddleware(logger));
-  const upgrade = proxyUpgradeHandler({ service, proxy, apiKeys: config.apiKeys, logger });
+  const upgrade = proxyUpgradeHandler({ service, proxy, apiKeys: config.apiKeys, logger, slots });
   const listen = app.listen.bind(app) as (...args: unknown[]) => Server;
   app.listen = ((...args: unknown[]) => listen(...args).on('upgrade', upgrade)) as typeof app.listen;
   return {

@@ -11,6 +11,7 @@ import { openSse } from '../../dataplane/sse.js';
 import { callerOf } from '../auth.js';
 import { registerOperations } from '../openapi.js';
 import type { SandboxService } from '../sandbox-service.js';
+import type { StreamSlots } from '../stream-slots.js';
 import { parseOr400 } from '../validate.js';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -87,7 +88,7 @@ function toRequest(body: z.infer<typeof runCommandSchema>): CommandRequest {
 }
 
 /** The commands router. */
-export function commandRoutes(service: SandboxService, runner: CommandRunner, limits: { execOutputCapBytes: number }): Router {
+export function commandRoutes(service: SandboxService, runner: CommandRunner, limits: { execOutputCapBytes: number }, slots: StreamSlots): Router {
   const router = Router();
 
   router.post('/sandboxes/:id/commands', async (req, res) => {
@@ -101,6 +102,7 @@ export function commandRoutes(service: SandboxService, runner: CommandRunner, li
       return;
     }
     const stream = body.stream || (req.get('accept') ?? '').includes('text/event-stream');
+    const releaseSlot = stream ? slots.hold(owner, 'command stream', res) : undefined;
     const stopKeepAlive = service.keepAlive(info.sandboxID, info.timeout);
     try {
       const cmd = await runner.startForeground(info.sandboxID, request);
@@ -134,6 +136,7 @@ export function commandRoutes(service: SandboxService, runner: CommandRunner, li
       });
     } finally {
       stopKeepAlive();
+      releaseSlot?.();
     }
   });
 
@@ -152,9 +155,15 @@ export function commandRoutes(service: SandboxService, runner: CommandRunner, li
     const cmdID = cmdIDOf(req);
     const query = parseOr400(logsQuerySchema, req.query, 'query');
     const cursor = parseLogCursor(query.cursor);
-    const info = await service.beginInteraction(callerOf(req).owner, req.params.id);
+    const { owner } = callerOf(req);
+    const info = await service.beginInteraction(owner, req.params.id);
     if (query.follow === 'true' || (req.get('accept') ?? '').includes('text/event-stream')) {
-      await followLogs(res, runner, info.sandboxID, cmdID, cursor, query.encoding, () => service.keepAlive(info.sandboxID, info.timeout));
+      const releaseSlot = slots.hold(owner, 'log follow', res);
+      try {
+        await followLogs(res, runner, info.sandboxID, cmdID, cursor, query.encoding, () => service.keepAlive(info.sandboxID, info.timeout));
+      } finally {
+        releaseSlot();
+      }
       return;
     }
     const { status, logs } = await readLogs(runner, info.sandboxID, cmdID, cursor, query.encoding);

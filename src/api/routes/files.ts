@@ -4,12 +4,13 @@ import { TextDecoder } from 'node:util';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { InvalidArgumentError, PayloadTooLargeError } from '../../errors.js';
-import type { FileAttributes, FileOps } from '../../dataplane/files.js';
+import type { FileAttributes, FileOps, OpenFile } from '../../dataplane/files.js';
 import { replaceLiteral } from '../../dataplane/replace.js';
 import { parseByteRange, parseMode, parseOwner, sandboxPath } from '../../dataplane/paths.js';
 import { callerOf } from '../auth.js';
 import { registerOperations } from '../openapi.js';
 import type { SandboxService } from '../sandbox-service.js';
+import type { StreamSlots } from '../stream-slots.js';
 import { parseOr400 } from '../validate.js';
 
 const attrs = {
@@ -109,7 +110,7 @@ function bodyWasParsed(req: Request): boolean {
 }
 
 /** The files router. */
-export function fileRoutes(service: SandboxService, files: FileOps, limits: { fileEditCapBytes: number; maxUploadBytes: number }): Router {
+export function fileRoutes(service: SandboxService, files: FileOps, limits: { fileEditCapBytes: number; maxUploadBytes: number }, slots: StreamSlots): Router {
   const router = Router();
   const editCapBytes = limits.fileEditCapBytes;
   const beginInfo = (req: Request) => service.beginInteraction(callerOf(req).owner, String(req.params.id));
@@ -126,11 +127,14 @@ export function fileRoutes(service: SandboxService, files: FileOps, limits: { fi
         throw new InvalidArgumentError(`unknown encoding "${q.encoding}"; use e.g. utf-8, latin1, utf-16le`);
       }
     }
-    const info = await beginInfo(req);
-    const sandboxID = info.sandboxID;
-    const file = await files.open(sandboxID, path);
-    const stop = service.keepAlive(sandboxID, info.timeout);
+    const releaseSlot = slots.hold(callerOf(req).owner, 'file download', res);
+    let file: OpenFile | undefined;
+    let stop = () => undefined as void;
     try {
+      const info = await beginInfo(req);
+      const sandboxID = info.sandboxID;
+      file = await files.open(sandboxID, path);
+      stop = service.keepAlive(sandboxID, info.timeout);
       if (decoder) {
         const data = await files.readAll(path, file);
         res.type('text/plain; charset=utf-8').send(decoder.decode(data));
@@ -153,8 +157,9 @@ export function fileRoutes(service: SandboxService, files: FileOps, limits: { fi
       if (range) res.setHeader('content-range', `bytes ${range.start}-${range.end}/${file.size}`);
       await pipeline(body, res);
     } finally {
-      file.cancel();
+      file?.cancel();
       stop();
+      releaseSlot();
     }
   });
 
@@ -170,12 +175,17 @@ export function fileRoutes(service: SandboxService, files: FileOps, limits: { fi
       if (size !== undefined && size > limits.maxUploadBytes) {
         throw new PayloadTooLargeError(`the upload is ${size} bytes; this server accepts at most ${limits.maxUploadBytes} (BERTH_MAX_UPLOAD_BYTES); nothing was written`);
       }
-      const info = await beginInfo(req);
-      const stop = service.keepAlive(info.sandboxID, info.timeout);
+      const releaseSlot = slots.hold(callerOf(req).owner, 'file upload', res);
       try {
-        res.status(201).json(await files.write(info.sandboxID, path, req, a, size));
+        const info = await beginInfo(req);
+        const stop = service.keepAlive(info.sandboxID, info.timeout);
+        try {
+          res.status(201).json(await files.write(info.sandboxID, path, req, a, size));
+        } finally {
+          stop();
+        }
       } finally {
-        stop();
+        releaseSlot();
       }
     } catch (e) {
       // A refused body is not read: close the connection after the answer instead of draining it.
