@@ -84,6 +84,23 @@ describe('replace output cap', () => {
   });
 });
 
+/** A chunked upload sent 1 MiB at a time until the API answers (or 64 MiB went, then the body ends). */
+async function chunkedUntilAnswered(target: string) {
+  const { req, response } = rawPut(target, { 'transfer-encoding': 'chunked' });
+  let sent = 0;
+  let answered = false;
+  void response.finally(() => (answered = true));
+  while (!answered && sent < 64 * MIB) {
+    const ok = req.write(Buffer.alloc(MIB, 7));
+    sent += MIB;
+    if (!ok) await Promise.race([new Promise((r) => req.once('drain', r)), response.catch(() => undefined), new Promise((r) => setTimeout(r, 200))]);
+  }
+  if (!answered) req.end(); // an API without the cap waits for the end of the body
+  const res = await response;
+  req.destroy();
+  return { res, sent };
+}
+
 describe('upload cap, spool budget and spool clean-up', () => {
   it('removed the spool files a crashed API left, and kept those of a running one', () => {
     expect(existsSync(deadLeftover)).toBe(false);
@@ -102,24 +119,20 @@ describe('upload cap, spool budget and spool clean-up', () => {
   });
 
   it('stops a chunked upload once it crosses the cap (413), leaving nothing behind', async () => {
-    const { req, response } = rawPut('/tmp/chunked.bin', { 'transfer-encoding': 'chunked' });
-    let sent = 0;
-    let answered = false;
-    void response.finally(() => (answered = true));
-    // Keep sending until the API answers (it must, after 16 MiB): 1 MiB at a time.
-    while (!answered && sent < 64 * MIB) {
-      const ok = req.write(Buffer.alloc(MIB, 7));
-      sent += MIB;
-      if (!ok) await Promise.race([new Promise((r) => req.once('drain', r)), response.catch(() => undefined), new Promise((r) => setTimeout(r, 200))]);
-    }
-    if (!answered) req.end(); // (an API without the cap would wait for the end of the body)
-    const res = await response;
-    req.destroy();
+    const { res, sent } = await chunkedUntilAnswered('/tmp/chunked.bin');
     expect(res.status).toBe(413);
     expect(res.body.message).toMatch(/BERTH_MAX_UPLOAD_BYTES/);
     expect(sent).toBeLessThan(64 * MIB);
     expect((await run('ls -a /tmp | grep -c -e chunked -e berth-upload || true')).trim()).toBe('0');
     await eventually(async () => ownSpoolFiles().length === 0);
+  });
+
+  it('applies the cap to uploads that stream through exec (/dev/shm) too', async () => {
+    const { res, sent } = await chunkedUntilAnswered('/dev/shm/chunked.bin');
+    expect(sent).toBeLessThan(64 * MIB);
+    expect(res.status).toBe(413);
+    expect(res.body.message).toMatch(/BERTH_MAX_UPLOAD_BYTES/);
+    expect((await run('ls -a /dev/shm | grep -c -e chunked -e berth-upload || true')).trim()).toBe('0');
   });
 
   it('answers 503 with Retry-After for uploads and downloads while the spool budget is used up, and frees it when the transfer ends', async () => {
