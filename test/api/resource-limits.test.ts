@@ -1,4 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { workflowIdFor } from '../../src/ids.js';
+import { SearchAttr, waitReadyUpdate } from '../../src/workflows/definitions.js';
+import type { sandboxWorkflow } from '../../src/workflows/sandbox.js';
+import { testSandboxSpec } from '../helpers/spec.js';
 import { eventually, startStack, type TestStack } from '../helpers/stack.js';
 
 let stack: TestStack;
@@ -72,5 +76,27 @@ describe('per-owner CPU and memory totals', () => {
     expect(created).toHaveLength(2);
     expect(results.filter((r) => r.status === 429)).toHaveLength(2);
     await Promise.all(created.map((r) => kill(r.body.sandboxID)));
+  });
+
+  it('counts sandboxes started without the resource search attributes (older berth) by asking them', async () => {
+    await eventually(async () => (await stack.api('GET', '/sandboxes')).body.sandboxes.length === 0);
+    const owner = stack.owners.alice ?? '';
+    const spec = testSandboxSpec(owner, { resources: { cpu: 0.5, memoryMB: 32 } });
+    const handle = await stack.client.workflow.start<typeof sandboxWorkflow>('sandboxWorkflow', {
+      workflowId: workflowIdFor(spec.sandboxID),
+      taskQueue: stack.config.temporal.taskQueue,
+      args: [{ spec }],
+      typedSearchAttributes: [
+        { key: SearchAttr.owner, value: owner },
+        { key: SearchAttr.state, value: 'creating' },
+      ],
+    });
+    await handle.executeUpdate(waitReadyUpdate, { args: [{ owner }] });
+    const over = await create(0.75, 32);
+    expect(over.status).toBe(429);
+    expect(over.body.message).toMatch(/has 0\.5 CPUs in live sandboxes/);
+    expect((await create(0.5, 32)).status).toBe(201);
+    const list = await stack.api('GET', '/sandboxes');
+    await Promise.all(list.body.sandboxes.map((sbx: { sandboxID: string }) => kill(sbx.sandboxID)));
   });
 });
