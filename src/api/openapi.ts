@@ -13,7 +13,7 @@ const operations: Record<string, Record<string, Op>> = {
       summary: 'Create a sandbox (synchronous unless ?wait=false)',
       body: createSandboxSchema,
       query: [['wait', 'true (default): answer 201 once running; false: answer 202 while creating']],
-      responses: { '201': 'Running sandbox', '202': 'Sandbox creating', '429': 'Owner quota reached', '502': 'Provisioning failed', ...errorResponses },
+      responses: { '201': 'Running sandbox', '202': 'Sandbox creating', '429': 'Owner quota reached (sandbox count, CPU or memory total)', '502': 'Provisioning failed', ...errorResponses },
     },
     get: {
       summary: 'List sandboxes (filter by status, metadata; cursor paging)',

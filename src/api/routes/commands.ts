@@ -49,7 +49,7 @@ registerOperations(`${id}/commands`, {
   post: {
     summary: 'Run a command: foreground JSON {exitCode, stdout, stderr}, SSE stream (stream:true), or background (background:true)',
     body: runCommandSchema,
-    responses: { '200': 'Foreground result, or text/event-stream (start, stdout, stderr, end)', '201': 'Background command status', ...err },
+    responses: { '200': 'Foreground result, or text/event-stream (start, stdout, stderr, end)', '201': 'Background command status', '429': 'Stream cap reached (stream:true)', ...err },
   },
   get: { summary: 'List background commands', responses: { '200': '{commands}', ...err } },
 });
@@ -62,7 +62,7 @@ registerOperations(`${id}/commands/{cmdID}/logs`, {
       ['encoding', 'utf8 (default) or base64'],
       ['follow', 'true: server-sent events (stdout, stderr, end) until the command exits'],
     ],
-    responses: { '200': '{stdout, stderr, cursor, more, status}, or text/event-stream with follow=true', ...err },
+    responses: { '200': '{stdout, stderr, cursor, more, status}, or text/event-stream with follow=true', '429': 'Stream cap reached (follow=true)', ...err },
   },
 });
 registerOperations(`${id}/commands/{cmdID}/signal`, {

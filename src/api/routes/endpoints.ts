@@ -20,7 +20,7 @@ registerOperations('/sandboxes/{sandboxID}/endpoints/{port}', {
 registerOperations('/sandboxes/{sandboxID}/proxy/{port}/{path}', {
   get: {
     summary: 'Proxy any method (and WebSocket upgrades) to the port inside the sandbox; the API key is not forwarded',
-    responses: { '200': 'Whatever the server answers', '502': 'Nothing listens on the port', '404': 'Sandbox not found' },
+    responses: { '200': 'Whatever the server answers', '502': 'Nothing listens on the port', '404': 'Sandbox not found', '429': 'Owner stream cap reached (BERTH_MAX_STREAMS_PER_OWNER)' },
   },
 });
 

@@ -64,12 +64,12 @@ registerOperations(id, {
   get: {
     summary: 'Read a file (raw bytes, streamed; Range supported; ?encoding=utf-8|latin1|… for text)',
     query: [['path', 'absolute path'], ['encoding', 'answer as text/plain in UTF-8, decoding the file from this encoding']],
-    responses: { '200': 'File content', '206': 'Partial content', '416': 'Range not satisfiable', '503': 'Transfer spool full (Retry-After)', ...err },
+    responses: { '200': 'File content', '206': 'Partial content', '416': 'Range not satisfiable', '429': 'Stream cap reached', '503': 'Transfer spool full (Retry-After)', ...err },
   },
   put: {
     summary: 'Write a file from the raw request body (streamed; parents created; use Content-Type application/octet-stream)',
     query: [['path', 'absolute path'], ['mode', 'octal, e.g. 644'], ['owner', 'user'], ['group', 'group']],
-    responses: { '201': 'EntryInfo', '413': 'Larger than BERTH_MAX_UPLOAD_BYTES', '503': 'Transfer spool full (Retry-After)', ...err },
+    responses: { '201': 'EntryInfo', '413': 'Larger than BERTH_MAX_UPLOAD_BYTES', '429': 'Stream cap reached', '503': 'Transfer spool full (Retry-After)', ...err },
   },
   delete: { summary: 'Delete a file or folder', query: [['path', 'absolute path'], ['recursive', 'true to delete a non-empty folder']], responses: { '204': 'Deleted', ...err } },
 });
