@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { StreamSlots } from '../../src/api/stream-slots.js';
 import { replaceLiteral } from '../../src/dataplane/replace.js';
 import { removeLeftoverSpools, Spooler, SpoolFullError } from '../../src/dataplane/spool.js';
+import { loadConfig } from '../../src/config.js';
 import { PayloadTooLargeError, QuotaExceededError } from '../../src/errors.js';
 
 const dirs: string[] = [];
@@ -66,5 +67,15 @@ describe('Spooler', () => {
     await big.release();
     expect(spooler.inUseBytes).toBe(0);
     spooler.close();
+  });
+});
+
+describe('limit configuration', () => {
+  const base = { BERTH_API_KEYS: 'sk-12345678:alice', BERTH_SECRET_KEY: 'a'.repeat(64) };
+  it('has sane defaults and refuses a spool budget smaller than the largest upload', () => {
+    const config = loadConfig(base);
+    expect(config.dataPlane).toMatchObject({ maxUploadBytes: 1024 ** 3, spoolBudgetBytes: 4 * 1024 ** 3, maxStreamsPerOwner: 64 });
+    expect(config.limits).toMatchObject({ maxCpuPerOwner: 32, maxMemoryMBPerOwner: 65_536 });
+    expect(() => loadConfig({ ...base, BERTH_MAX_UPLOAD_BYTES: '2000', BERTH_SPOOL_BUDGET_BYTES: '1000' })).toThrow(/BERTH_SPOOL_BUDGET_BYTES \(1000\) must be at least BERTH_MAX_UPLOAD_BYTES/);
   });
 });
