@@ -6,6 +6,7 @@ import type { NetworkConfig } from './network/sandbox-network.js';
 import { buildTemplateCatalog, type Template } from './templates.js';
 
 const HOUR_MS = 3_600_000;
+const GIB = 1024 ** 3;
 
 const apiKeysSchema = z
   .string()
@@ -77,6 +78,11 @@ const envSchema = z.object({
   BERTH_MAX_SANDBOXES_PER_OWNER: z.coerce.number().int().positive().default(100),
   BERTH_MAX_CPU: z.coerce.number().positive().default(4),
   BERTH_MAX_MEMORY_MB: z.coerce.number().int().positive().default(8192),
+  BERTH_MAX_CPU_PER_OWNER: z.coerce.number().positive().default(32),
+  BERTH_MAX_MEMORY_MB_PER_OWNER: z.coerce.number().int().positive().default(65_536),
+  BERTH_MAX_STREAMS_PER_OWNER: z.coerce.number().int().positive().default(64),
+  BERTH_MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(GIB),
+  BERTH_SPOOL_BUDGET_BYTES: z.coerce.number().int().positive().default(4 * GIB),
   BERTH_ALLOW_CUSTOM_IMAGES: bool.default(false),
   BERTH_TEMPLATE_IMAGES: jsonRecord.default({}),
   BERTH_TOUCH_COALESCE_MS: z.coerce.number().int().min(0).default(4000),
@@ -121,7 +127,16 @@ export interface BerthConfig {
     touchCoalesceMs: number;
     historyEventLimit: number;
   };
-  limits: { maxSandboxesPerOwner: number; maxCpu: number; maxMemoryMB: number; pidsLimit: number };
+  limits: {
+    maxSandboxesPerOwner: number;
+    /** Per sandbox. */
+    maxCpu: number;
+    maxMemoryMB: number;
+    /** Sum over an owner's live sandboxes. */
+    maxCpuPerOwner: number;
+    maxMemoryMBPerOwner: number;
+    pidsLimit: number;
+  };
   /** Worker: where it serves Temporal SDK metrics ('' = off). API: where it reads them for /metrics ('' = off). */
   workerMetrics: { bindAddress: string; scrapeUrl: string };
   /** Data-plane limits (commands, files, metrics). */
@@ -130,8 +145,14 @@ export interface BerthConfig {
     execOutputCapBytes: number;
     /** Largest chunk of each stream one background-logs read returns. */
     logReadCapBytes: number;
-    /** Largest file `replace` loads into memory. */
+    /** Largest file `replace` loads into memory (and largest result it writes). */
     fileEditCapBytes: number;
+    /** Largest file upload (413 above). */
+    maxUploadBytes: number;
+    /** Bytes all uploads and downloads in flight may hold in spools (memory and disk) per API process (503 above). */
+    spoolBudgetBytes: number;
+    /** Concurrent streams per owner per API process: streamed commands, followed logs, file transfers, proxy connections (429 above). */
+    maxStreamsPerOwner: number;
     /** Most entries one list or search answers with. */
     listEntriesCap: number;
     /** Metrics sampling period; 0 disables the background sampler. */
@@ -157,6 +178,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new Error(`Invalid berth configuration:\n${problems}`);
   }
   const e = parsed.data;
+  if (e.BERTH_SPOOL_BUDGET_BYTES < e.BERTH_MAX_UPLOAD_BYTES) {
+    throw new Error(
+      `Invalid berth configuration:\n  BERTH_SPOOL_BUDGET_BYTES (${e.BERTH_SPOOL_BUDGET_BYTES}) must be at least BERTH_MAX_UPLOAD_BYTES (${e.BERTH_MAX_UPLOAD_BYTES}), or the largest upload could never fit`,
+    );
+  }
   return {
     api: { host: e.BERTH_API_HOST, port: e.BERTH_API_PORT, publicUrl: e.BERTH_PUBLIC_URL },
     apiKeys: e.BERTH_API_KEYS,
@@ -181,12 +207,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxSandboxesPerOwner: e.BERTH_MAX_SANDBOXES_PER_OWNER,
       maxCpu: e.BERTH_MAX_CPU,
       maxMemoryMB: e.BERTH_MAX_MEMORY_MB,
+      maxCpuPerOwner: e.BERTH_MAX_CPU_PER_OWNER,
+      maxMemoryMBPerOwner: e.BERTH_MAX_MEMORY_MB_PER_OWNER,
       pidsLimit: e.BERTH_PIDS_LIMIT,
     },
     dataPlane: {
       execOutputCapBytes: e.BERTH_EXEC_OUTPUT_CAP_BYTES,
       logReadCapBytes: e.BERTH_LOG_READ_CAP_BYTES,
       fileEditCapBytes: e.BERTH_FILE_EDIT_CAP_BYTES,
+      maxUploadBytes: e.BERTH_MAX_UPLOAD_BYTES,
+      spoolBudgetBytes: e.BERTH_SPOOL_BUDGET_BYTES,
+      maxStreamsPerOwner: e.BERTH_MAX_STREAMS_PER_OWNER,
       listEntriesCap: e.BERTH_LIST_ENTRIES_CAP,
       metricsIntervalMs: e.BERTH_METRICS_INTERVAL_MS,
       metricsRetention: e.BERTH_METRICS_RETENTION,

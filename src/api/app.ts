@@ -13,12 +13,14 @@ import { CommandRunner } from '../dataplane/commands.js';
 import { FileOps } from '../dataplane/files.js';
 import { MetricsSampler } from '../dataplane/metrics.js';
 import { PortProxy } from '../dataplane/proxy.js';
+import { Spooler } from '../dataplane/spool.js';
 import { endpointRoutes, proxyUpgradeHandler } from './routes/endpoints.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { fileRoutes } from './routes/files.js';
 import { commandRoutes } from './routes/commands.js';
 import { sandboxRoutes } from './routes/sandboxes.js';
 import { SandboxService } from './sandbox-service.js';
+import { StreamSlots } from './stream-slots.js';
 import type { TransitionReason } from '../workflows/definitions.js';
 
 /** Reasons a sandbox stops or fails (the stop-reason metric has one series each). */
@@ -60,6 +62,8 @@ export function createApp(deps: AppDeps): BerthApp {
       else metrics.creates.inc({ template: event.templateID, outcome: event.kind === 'create' ? 'ok' : 'failed' });
     },
   });
+  // Removes spool files left by a crashed API process, then spools under the data folder.
+  const spooler = new Spooler({ dataDir: config.dataDir, budgetBytes: config.dataPlane.spoolBudgetBytes });
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
@@ -96,11 +100,12 @@ export function createApp(deps: AppDeps): BerthApp {
 
   app.use(apiKeyAuth(config.apiKeys));
   const proxy = new PortProxy(docker);
-  app.use(endpointRoutes(service, proxy, config.api.publicUrl)); // before the JSON parser: proxied bodies pass untouched
+  const slots = new StreamSlots(config.dataPlane.maxStreamsPerOwner);
+  app.use(endpointRoutes(service, proxy, config.api.publicUrl, slots)); // before the JSON parser: proxied bodies pass untouched
   app.use(express.json({ limit: '1mb' }));
   app.use(sandboxRoutes(service));
-  app.use(commandRoutes(service, new CommandRunner(docker, config.dataPlane), config.dataPlane));
-  app.use(fileRoutes(service, new FileOps(docker, config.dataPlane)));
+  app.use(commandRoutes(service, new CommandRunner(docker, config.dataPlane), config.dataPlane, slots));
+  app.use(fileRoutes(service, new FileOps(docker, config.dataPlane, spooler), config.dataPlane, slots));
   const sampler = new MetricsSampler(docker, { intervalMs: config.dataPlane.metricsIntervalMs, retention: config.dataPlane.metricsRetention }, logger);
   sampler.start();
   app.use(metricsRoutes(service, sampler, config.dataPlane.metricsIntervalMs));
@@ -108,7 +113,7 @@ export function createApp(deps: AppDeps): BerthApp {
     res.status(404).json({ code: 'not_found', message: `no route ${req.method} ${req.path}; see /docs` });
   });
   app.use(errorMiddleware(logger));
-  const upgrade = proxyUpgradeHandler({ service, proxy, apiKeys: config.apiKeys, logger });
+  const upgrade = proxyUpgradeHandler({ service, proxy, apiKeys: config.apiKeys, logger, slots });
   const listen = app.listen.bind(app) as (...args: unknown[]) => Server;
   app.listen = ((...args: unknown[]) => listen(...args).on('upgrade', upgrade)) as typeof app.listen;
   return {
@@ -119,6 +124,7 @@ export function createApp(deps: AppDeps): BerthApp {
     close: async () => {
       sampler.close();
       await service.close();
+      spooler.close();
     },
   };
 }

@@ -23,6 +23,8 @@ export function errorMiddleware(logger: Logger) {
       return;
     }
     if (err instanceof BerthError) {
+      const retryAfterS = (err as { retryAfterS?: unknown }).retryAfterS;
+      if (typeof retryAfterS === 'number') res.setHeader('retry-after', String(retryAfterS));
       res.status(err.status).json({ code: err.code, message: err.message });
       return;
     }

@@ -47,7 +47,7 @@ const ERROR_TEXT: Record<number, string> = {
   409: 'Not possible in the sandbox\'s current state (e.g. paused)',
   413: 'Request body too large',
   416: 'Range not satisfiable',
-  429: 'Owner quota reached',
+  429: 'Owner quota reached (sandbox count, CPU or memory total) or too many concurrent streams',
   502: 'Upstream failed',
   503: 'Temporal or Docker unreachable or slow; retry',
 };

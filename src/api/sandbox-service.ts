@@ -7,7 +7,7 @@ import { WithStartWorkflowOperation, type Client, type WorkflowHandle } from '@t
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes.js';
 import type { Logger } from 'pino';
 import type { BerthConfig } from '../config.js';
-import { ConflictError, InvalidArgumentError, NotFoundError, ProvisionFailedError, QuotaExceededError } from '../errors.js';
+import { ConflictError, InvalidArgumentError, NotFoundError, ProvisionFailedError } from '../errors.js';
 import { newSandboxID, SANDBOX_ID_PATTERN, workflowIdFor } from '../ids.js';
 import { DEFAULT_NETWORK_POLICY } from '../network/policy.js';
 import { sealJson } from '../secrets.js';
@@ -35,8 +35,9 @@ import {
   type TransitionReason,
 } from '../workflows/definitions.js';
 import type { sandboxWorkflow } from '../workflows/sandbox.js';
-import type { ListQuery, CreateSandboxBody } from './schemas.js';
+import { MIN_CPU, MIN_MEMORY_MB, type ListQuery, type CreateSandboxBody } from './schemas.js';
 import { toBerthError } from './temporal-errors.js';
+import { OwnerQuota } from './owner-quota.js';
 import { TouchCoalescer } from './touch-coalescer.js';
 import { decodePageToken, encodePageToken } from './page-token.js';
 import { sandboxVisibilityQuery } from './visibility-query.js';
@@ -86,8 +87,8 @@ export class SandboxService {
   private readonly config: BerthConfig;
   private readonly logger: Logger;
   private readonly touches: TouchCoalescer;
-  /** Sandboxes this process is creating, per owner (they may not be visible to a count yet). */
-  private readonly creatingByOwner = new Map<string, Set<string>>();
+  /** Per-owner count, CPU and memory quotas on creates. */
+  private readonly quota: OwnerQuota;
   /** Running sandboxes' info, reused by data-plane calls for {@link LIVE_INFO_CACHE_MS}. */
   private readonly liveCache = new Map<string, { info: SandboxInfo; atMs: number }>();
   private readonly onLifecycle: NonNullable<SandboxServiceDeps['onLifecycle']>;
@@ -97,6 +98,7 @@ export class SandboxService {
     this.config = deps.config;
     this.logger = deps.logger;
     this.onLifecycle = deps.onLifecycle ?? (() => undefined);
+    this.quota = new OwnerQuota(deps.client, deps.config.temporal.namespace, deps.config.limits);
     this.touches = new TouchCoalescer(
       deps.config.lifecycle.touchCoalesceMs,
       (id) => this.handle(id).signal(touchSignal),
@@ -107,7 +109,11 @@ export class SandboxService {
   /** Creates a sandbox; with `wait`, resolves once it runs (or throws why it failed). */
   async create(owner: string, body: CreateSandboxBody, wait: boolean): Promise<SandboxView> {
     const spec = this.buildSpec(owner, body);
-    await this.reserveQuota(owner, spec.sandboxID);
+    try {
+      await this.quota.reserve(owner, spec.sandboxID, spec.resources);
+    } catch (err) {
+      throw toBerthError(err, spec.sandboxID);
+    }
     try {
       const workflowOptions = {
         workflowId: workflowIdFor(spec.sandboxID),
@@ -118,6 +124,8 @@ export class SandboxService {
           { key: SearchAttr.template, value: spec.templateID },
           { key: SearchAttr.owner, value: owner },
           { key: SearchAttr.metadata, value: metadataKeywords(spec.metadata) },
+          { key: SearchAttr.cpu, value: spec.resources.cpu },
+          { key: SearchAttr.memoryMB, value: spec.resources.memoryMB },
         ],
         staticSummary: `sandbox ${spec.sandboxID} · template ${spec.templateID} · owner ${owner}`,
       };
@@ -143,7 +151,7 @@ export class SandboxService {
     } catch (err) {
       throw toBerthError(err, spec.sandboxID);
     } finally {
-      this.releaseQuota(owner, spec.sandboxID);
+      this.quota.release(owner, spec.sandboxID);
     }
   }
 
@@ -408,11 +416,8 @@ export class SandboxService {
     }
     const cpu = body.resources?.cpu ?? template?.cpu ?? 1;
     const memoryMB = body.resources?.memoryMB ?? template?.memoryMB ?? 512;
-    if (cpu > config.limits.maxCpu) throw new InvalidArgumentError(`resources.cpu ${cpu} exceeds this server's limit of ${config.limits.maxCpu}`);
-    if (memoryMB > config.limits.maxMemoryMB) {
-      throw new InvalidArgumentError(`resources.memoryMB ${memoryMB} exceeds this server's limit of ${config.limits.maxMemoryMB}`);
-    }
-    if (memoryMB < 6) throw new InvalidArgumentError('resources.memoryMB must be at least 6 (Docker minimum)');
+    checkRange('resources.cpu', cpu, MIN_CPU, config.limits.maxCpu, 'CPUs');
+    checkRange('resources.memoryMB', memoryMB, MIN_MEMORY_MB, config.limits.maxMemoryMB, 'MB');
     const timeoutS = body.timeout ?? template?.defaultIdleTimeoutS ?? 300;
     const spec: SandboxSpec = {
       sandboxID: newSandboxID(),
@@ -435,36 +440,16 @@ export class SandboxService {
     if (Object.keys(body.envs).length > 0) spec.sealedEnvs = sealJson(body.envs, config.secretKeyHex);
     return spec;
   }
+}
 
-  /**
-   * Refuses a create when the owner is at its cap. Counts the owner's live sandboxes in
-   * visibility plus the creates this process has in flight; those are excluded from the
-   * visibility count, so a create whose workflow is already visible is not counted twice.
-   */
-  private async reserveQuota(owner: string, sandboxID: string): Promise<void> {
-    const limit = this.config.limits.maxSandboxesPerOwner;
-    const creating = this.creatingByOwner.get(owner) ?? new Set<string>();
-    this.creatingByOwner.set(owner, creating);
-    const others = [...creating];
-    creating.add(sandboxID);
-    try {
-      const { count } = await this.client.workflow.count(sandboxVisibilityQuery({ owner, excludeSandboxIDs: others }));
-      if (count + others.length >= limit) {
-        throw new QuotaExceededError(
-          `owner ${owner} already has ${count + others.length} live sandboxes (limit ${limit}); kill or let some stop first`,
-        );
-      }
-    } catch (err) {
-      this.releaseQuota(owner, sandboxID);
-      throw toBerthError(err, sandboxID);
-    }
-  }
-
-  private releaseQuota(owner: string, sandboxID: string): void {
-    const creating = this.creatingByOwner.get(owner);
-    creating?.delete(sandboxID);
-    if (creating?.size === 0) this.creatingByOwner.delete(owner);
-  }
+/**
+ * Refuses a resource outside [min, max] (400 naming the field and the range). Below Docker's
+ * minimum a CPU share rounds to NanoCpus 0, which Docker reads as "no limit".
+ */
+function checkRange(field: string, value: number, min: number, max: number, unit: string): void {
+  if (value >= min && value <= max) return;
+  const limit = value > max ? "this server's limit" : 'the minimum';
+  throw new InvalidArgumentError(`${field} must be between ${min} and ${max} ${unit} (got ${value}, beyond ${limit})`);
 }
 
 function pendingInfo(spec: SandboxSpec): SandboxInfo {

@@ -7,6 +7,10 @@ export const METADATA_MAX_BYTES = 1900;
 
 const METADATA_KEY = /^[A-Za-z0-9_.:-]{1,64}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Smallest CPU share a sandbox may ask for (Docker's own minimum; less would round to "unlimited"). */
+export const MIN_CPU = 0.01;
+/** Smallest memory limit in MB (Docker accepts 6 MB, but no sandbox image starts reliably below this). */
+export const MIN_MEMORY_MB = 32;
 /** Longest idle timeout accepted (7 days); the lifetime cap still applies. */
 export const MAX_TIMEOUT_S = 7 * 24 * 3600;
 
@@ -59,7 +63,10 @@ export const createSandboxSchema = z
       .default({}),
     envs: z.record(z.string().regex(ENV_NAME, 'env names are letters, digits and _, not starting with a digit'), z.string()).default({}),
     resources: z
-      .object({ cpu: z.number().positive().optional(), memoryMB: z.number().int().positive().optional() })
+      .object({
+        cpu: z.number().positive().optional().describe(`CPUs, from ${MIN_CPU} to the server's BERTH_MAX_CPU.`),
+        memoryMB: z.number().int().positive().optional().describe(`Memory limit in MB, from ${MIN_MEMORY_MB} to the server's BERTH_MAX_MEMORY_MB.`),
+      })
       .strict()
       .optional(),
     lifecycle: lifecycleSchema.optional(),

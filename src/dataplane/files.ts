@@ -7,11 +7,11 @@
  * nothing on the host is reachable.
  */
 import { posix } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, Transform } from 'node:stream';
 import type Docker from 'dockerode';
-import { ConflictError, InvalidArgumentError, NotFoundError, PayloadTooLargeError } from '../errors.js';
+import { BerthError, ConflictError, InvalidArgumentError, NotFoundError, PayloadTooLargeError } from '../errors.js';
 import { collect, execCollect, mapDockerError, ROOT, startExec } from './exec.js';
-import { spooledReadable, spoolStream, type Spool } from './spool.js';
+import type { Spool, Spooler } from './spool.js';
 import { firstEntry, tarStream, type TarEntry } from './tar.js';
 
 /** One file system entry. */
@@ -143,7 +143,8 @@ exit 0`;
 export class FileOps {
   constructor(
     private readonly docker: Docker,
-    private readonly limits: { listEntriesCap: number; fileEditCapBytes: number },
+    private readonly limits: { listEntriesCap: number; fileEditCapBytes: number; maxUploadBytes: number },
+    private readonly spooler: Spooler,
   ) {}
 
   /** Info about each path; `null` for a missing one. */
@@ -225,7 +226,7 @@ export class FileOps {
         }
         // Spooled, then the archive stream is closed: Docker holds the container's lock while
         // it is open, and the client may read slowly.
-        return spooledReadable(content(offset, length), bytes, cancel);
+        return this.spooler.spooledReadable(content(offset, length), bytes, cancel);
       },
       cancel: () => {
         cancel();
@@ -328,10 +329,10 @@ export class FileOps {
    */
   async write(sandboxID: string, path: string, content: Readable | Buffer, attrs: FileAttributes = {}, size?: number): Promise<EntryInfo> {
     const tmp = posix.join(posix.dirname(path), `.berth-upload-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`);
-    if (EXEC_ONLY.test(path)) await this.uploadByExec(sandboxID, path, tmp, content);
+    if (EXEC_ONLY.test(path)) await this.uploadByExec(sandboxID, path, tmp, Buffer.isBuffer(content) ? content : capped(content, this.limits.maxUploadBytes));
     else if (Buffer.isBuffer(content)) await this.uploadByArchive(sandboxID, path, tmp, content, content.length);
     else {
-      const spool = await spoolUpload(content, size);
+      const spool = await spoolUpload(this.spooler, content, size, this.limits.maxUploadBytes);
       try {
         await this.uploadByArchive(sandboxID, path, tmp, spool.open(), spool.size);
       } finally {
@@ -379,14 +380,19 @@ export class FileOps {
   /** Streams `content` into `tmp` through exec stdin (paths under /dev, /proc, /sys). */
   private async uploadByExec(sandboxID: string, path: string, tmp: string, content: Readable | Buffer): Promise<void> {
     let aborted = false;
+    let refused: BerthError | undefined;
     if (!Buffer.isBuffer(content)) {
       content.once('aborted', () => (aborted = true));
-      content.once('error', () => (aborted = true));
+      content.once('error', (e) => {
+        aborted = true;
+        if (e instanceof BerthError) refused = e;
+      });
     }
     const upload = await this.run(sandboxID, UPLOAD, [path, tmp], content);
     const incomplete = aborted || (!Buffer.isBuffer(content) && (content as Readable & { complete?: boolean }).complete === false);
     if (upload.exitCode !== 0 || incomplete) {
       await this.run(sandboxID, DISCARD, [tmp]);
+      if (refused) throw refused;
       if (incomplete) throw new InvalidArgumentError('upload aborted before the whole body arrived; nothing was written');
       check(upload, path);
     }
@@ -422,11 +428,12 @@ export class FileOps {
 }
 
 /** Spools an upload body; a body that breaks off (or is shorter than announced) is a 400. */
-async function spoolUpload(body: Readable, size: number | undefined): Promise<Spool> {
+async function spoolUpload(spooler: Spooler, body: Readable, size: number | undefined, maxBytes: number): Promise<Spool> {
   let spool: Spool;
   try {
-    spool = await spoolStream(body, size);
-  } catch {
+    spool = await spooler.spoolStream(body, size, maxBytes);
+  } catch (err) {
+    if (err instanceof BerthError) throw err; // too large (413), spool full (503)
     throw new InvalidArgumentError('upload aborted before the whole body arrived; nothing was written');
   }
   if (size !== undefined && spool.size !== size) {
@@ -434,6 +441,27 @@ async function spoolUpload(body: Readable, size: number | undefined): Promise<Sp
     throw new InvalidArgumentError(`upload ended after ${spool.size} of ${size} bytes; nothing was written`);
   }
   return spool;
+}
+
+/**
+ * `body` passed through, failing with 413 once more than `maxBytes` went by (uploads that
+ * stream through exec and are not spooled).
+ */
+function capped(body: Readable, maxBytes: number): Readable {
+  let total = 0;
+  const out = new Transform({
+    transform(chunk: Buffer, _enc, callback) {
+      total += chunk.length;
+      if (total > maxBytes) {
+        callback(new PayloadTooLargeError(`the upload is larger than this server accepts (${maxBytes} bytes, BERTH_MAX_UPLOAD_BYTES); nothing was written`));
+        return;
+      }
+      callback(null, chunk);
+    },
+  });
+  body.once('error', (e) => out.destroy(e));
+  body.once('aborted', () => out.destroy(new Error('aborted')));
+  return body.pipe(out);
 }
 
 /** An open file (see `FileOps.open`). */

@@ -193,6 +193,9 @@ export const SearchAttr = {
   host: defineSearchAttributeKey('BerthHost', SearchAttributeType.KEYWORD),
   metadata: defineSearchAttributeKey('BerthMetadata', SearchAttributeType.KEYWORD_LIST),
   stopReason: defineSearchAttributeKey('BerthStopReason', SearchAttributeType.KEYWORD),
+  /** The sandbox's CPUs and memory limit, set at start (they never change): per-owner quotas sum them. */
+  cpu: defineSearchAttributeKey('BerthCpu', SearchAttributeType.DOUBLE),
+  memoryMB: defineSearchAttributeKey('BerthMemoryMB', SearchAttributeType.INT),
 } as const;
 
 /** All search attribute keys, for server registration. */

@@ -11,6 +11,7 @@ import { openSse } from '../../dataplane/sse.js';
 import { callerOf } from '../auth.js';
 import { registerOperations } from '../openapi.js';
 import type { SandboxService } from '../sandbox-service.js';
+import type { StreamSlots } from '../stream-slots.js';
 import { parseOr400 } from '../validate.js';
 import { commandListSchema, commandLogsSchema, commandResultSchema, commandStatusSchema, signalResultSchema } from '../response-schemas.js';
 
@@ -80,7 +81,7 @@ registerOperations(`${id}/commands`, {
       '200': { description: 'Foreground result, or text/event-stream (start, stdout, stderr, end) with stream:true', json: commandResultSchema, sse: runEvents },
       '201': { description: 'Background command status', json: commandStatusSchema },
     },
-    errors: [404, paused],
+    errors: [404, paused, [429, 'Owner stream cap reached (stream:true; BERTH_MAX_STREAMS_PER_OWNER)']],
   },
   get: { summary: 'List background commands', responses: { '200': { description: 'Background commands', json: commandListSchema } }, errors: [404, paused] },
 });
@@ -93,7 +94,7 @@ registerOperations(`${id}/commands/{cmdID}/logs`, {
     params: cmdParams,
     query: logsQuerySchema,
     responses: { '200': { description: 'Output since the cursor, or text/event-stream with follow=true', json: commandLogsSchema, sse: followEvents } },
-    errors: [[404, 'Sandbox or command not found'], paused],
+    errors: [[404, 'Sandbox or command not found'], paused, [429, 'Owner stream cap reached (follow=true; BERTH_MAX_STREAMS_PER_OWNER)']],
   },
 });
 registerOperations(`${id}/commands/{cmdID}/signal`, {
@@ -125,7 +126,7 @@ function toRequest(body: z.infer<typeof runCommandSchema>): CommandRequest {
 }
 
 /** The commands router. */
-export function commandRoutes(service: SandboxService, runner: CommandRunner, limits: { execOutputCapBytes: number }): Router {
+export function commandRoutes(service: SandboxService, runner: CommandRunner, limits: { execOutputCapBytes: number }, slots: StreamSlots): Router {
   const router = Router();
 
   router.post('/sandboxes/:id/commands', async (req, res) => {
@@ -139,6 +140,7 @@ export function commandRoutes(service: SandboxService, runner: CommandRunner, li
       return;
     }
     const stream = body.stream || (req.get('accept') ?? '').includes('text/event-stream');
+    const releaseSlot = stream ? slots.hold(owner, 'command stream', res) : undefined;
     const stopKeepAlive = service.keepAlive(info.sandboxID, info.timeout);
     try {
       const cmd = await runner.startForeground(info.sandboxID, request);
@@ -172,6 +174,7 @@ export function commandRoutes(service: SandboxService, runner: CommandRunner, li
       });
     } finally {
       stopKeepAlive();
+      releaseSlot?.();
     }
   });
 
@@ -190,9 +193,15 @@ export function commandRoutes(service: SandboxService, runner: CommandRunner, li
     const cmdID = cmdIDOf(req);
     const query = parseOr400(logsQuerySchema, req.query, 'query');
     const cursor = parseLogCursor(query.cursor);
-    const info = await service.beginInteraction(callerOf(req).owner, req.params.id);
+    const { owner } = callerOf(req);
+    const info = await service.beginInteraction(owner, req.params.id);
     if (query.follow === 'true' || (req.get('accept') ?? '').includes('text/event-stream')) {
-      await followLogs(res, runner, info.sandboxID, cmdID, cursor, query.encoding, () => service.keepAlive(info.sandboxID, info.timeout));
+      const releaseSlot = slots.hold(owner, 'log follow', res);
+      try {
+        await followLogs(res, runner, info.sandboxID, cmdID, cursor, query.encoding, () => service.keepAlive(info.sandboxID, info.timeout));
+      } finally {
+        releaseSlot();
+      }
       return;
     }
     const { status, logs } = await readLogs(runner, info.sandboxID, cmdID, cursor, query.encoding);

@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { registerOperations } from '../openapi.js';
 import { endpointSchema } from '../response-schemas.js';
 import type { SandboxService } from '../sandbox-service.js';
+import type { StreamSlots } from '../stream-slots.js';
 import { sandboxIDOfUrl } from '../metrics.js';
 
 const portParam = z.number().int().min(1).max(65535).describe('TCP port inside the sandbox.');
@@ -30,7 +31,7 @@ registerOperations('/sandboxes/{sandboxID}/proxy/{port}/{path}', {
     params: { port: portParam, path: z.string().describe('Path on the server inside the sandbox (may contain further / segments).') },
     responses: { '200': { description: 'Whatever the server in the sandbox answers (any status and media type)', other: { '*/*': {} } } },
     passThrough: true,
-    errors: [404, [409, 'Sandbox paused (resume it, or create it with autoResume)'], [502, 'Nothing listens on the port (code upstream_unavailable)']],
+    errors: [404, [409, 'Sandbox paused (resume it, or create it with autoResume)'], [502, 'Nothing listens on the port (code upstream_unavailable)'], [429, 'Owner stream cap reached (BERTH_MAX_STREAMS_PER_OWNER)']],
   },
 });
 
@@ -51,7 +52,7 @@ function baseUrl(req: Request | http.IncomingMessage, publicUrl: string | undefi
 }
 
 /** The endpoints router; mount it before the JSON body parser so proxied bodies pass untouched. */
-export function endpointRoutes(service: SandboxService, proxy: PortProxy, publicUrl: string | undefined): Router {
+export function endpointRoutes(service: SandboxService, proxy: PortProxy, publicUrl: string | undefined, slots: StreamSlots): Router {
   const router = Router();
 
   router.get('/sandboxes/:id/endpoints/:port', async (req, res) => {
@@ -71,12 +72,18 @@ export function endpointRoutes(service: SandboxService, proxy: PortProxy, public
   router.all('/sandboxes/:id/proxy/:port{/*rest}', async (req, res) => {
     const port = parsePort(req.params.port);
     const path = upstreamPath(req.originalUrl) ?? '/';
-    const info = await service.beginInteraction(callerOf(req).owner, String(req.params.id));
-    const stop = service.keepAlive(info.sandboxID, info.timeout);
+    const { owner } = callerOf(req);
+    const releaseSlot = slots.hold(owner, 'proxy connection', res);
     try {
-      await proxy.forward(info.sandboxID, port, path, req, res, `${req.baseUrl}/sandboxes/${info.sandboxID}/proxy/${port}`);
+      const info = await service.beginInteraction(owner, String(req.params.id));
+      const stop = service.keepAlive(info.sandboxID, info.timeout);
+      try {
+        await proxy.forward(info.sandboxID, port, path, req, res, `${req.baseUrl}/sandboxes/${info.sandboxID}/proxy/${port}`);
+      } finally {
+        stop();
+      }
     } finally {
-      stop();
+      releaseSlot();
     }
   });
 
@@ -87,7 +94,7 @@ export function endpointRoutes(service: SandboxService, proxy: PortProxy, public
  * The HTTP server `upgrade` listener: authenticates, checks the sandbox, and tunnels WebSocket
  * upgrades on `/sandboxes/{id}/proxy/{port}/…` to the sandbox. Other upgrades get 404.
  */
-export function proxyUpgradeHandler(deps: { service: SandboxService; proxy: PortProxy; apiKeys: Map<string, string>; logger: Logger }) {
+export function proxyUpgradeHandler(deps: { service: SandboxService; proxy: PortProxy; apiKeys: Map<string, string>; logger: Logger; slots: StreamSlots }) {
   const auth = apiKeyAuth(deps.apiKeys);
   return (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
     const fail = (status: number, code: string, message: string) => {
@@ -103,12 +110,17 @@ export function proxyUpgradeHandler(deps: { service: SandboxService; proxy: Port
         auth(shim, undefined as never, (err?: unknown) => (err ? reject(err) : resolve(callerOf(shim).owner)));
       });
       const port = parsePort(m[2]);
-      const info = await deps.service.beginInteraction(owner, m[1] ?? '') /* IDs are plain alphanumerics: anything else is a 404 */;
-      const stop = deps.service.keepAlive(info.sandboxID, info.timeout);
+      const releaseSlot = deps.slots.hold(owner, 'proxy connection', socket);
       try {
-        await deps.proxy.tunnel(info.sandboxID, port, upstreamPath(req.url ?? '') ?? '/', req, socket, head);
+        const info = await deps.service.beginInteraction(owner, m[1] ?? '') /* IDs are plain alphanumerics: anything else is a 404 */;
+        const stop = deps.service.keepAlive(info.sandboxID, info.timeout);
+        try {
+          await deps.proxy.tunnel(info.sandboxID, port, upstreamPath(req.url ?? '') ?? '/', req, socket, head);
+        } finally {
+          stop();
+        }
       } finally {
-        stop();
+        releaseSlot();
       }
     })().catch((err: unknown) => {
       if (err instanceof BerthError) fail(err.status, err.code, err.message);

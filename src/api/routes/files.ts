@@ -3,13 +3,15 @@ import { pipeline } from 'node:stream/promises';
 import { TextDecoder } from 'node:util';
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { InvalidArgumentError } from '../../errors.js';
-import type { FileAttributes, FileOps } from '../../dataplane/files.js';
+import { InvalidArgumentError, PayloadTooLargeError } from '../../errors.js';
+import type { FileAttributes, FileOps, OpenFile } from '../../dataplane/files.js';
+import { replaceLiteral } from '../../dataplane/replace.js';
 import { MAX_PATH_BYTES, parseByteRange, parseMode, parseOwner, sandboxPath } from '../../dataplane/paths.js';
 import { callerOf } from '../auth.js';
 import { registerOperations, type Op } from '../openapi.js';
 import { entriesSchema, entryInfoSchema, replaceResultSchema, statEntriesSchema, writtenFilesSchema } from '../response-schemas.js';
 import type { SandboxService } from '../sandbox-service.js';
+import type { StreamSlots } from '../stream-slots.js';
 import { parseOr400 } from '../validate.js';
 
 const MODE = /^0?[0-7]{3,4}$/;
@@ -84,14 +86,14 @@ registerOperations(id, {
       '200': { description: 'File content', other: { 'application/octet-stream': { type: 'string', format: 'binary' }, 'text/plain': { type: 'string' } } },
       '206': { description: 'Partial content (Range)', other: { 'application/octet-stream': { type: 'string', format: 'binary' } } },
     },
-    errors: [...err, 416],
+    errors: [...err, 416, [429, 'Owner stream cap reached (BERTH_MAX_STREAMS_PER_OWNER)']],
   },
   put: {
     summary: 'Write a file from the raw request body (streamed; parents created)',
     query: writeQuery,
     rawBody: { contentType: 'application/octet-stream', description: 'The file content (any media type but application/json).' },
     responses: { '201': entry('The written file') },
-    errors: err,
+    errors: [...err, [413, 'Larger than BERTH_MAX_UPLOAD_BYTES'], [429, 'Owner stream cap reached (BERTH_MAX_STREAMS_PER_OWNER)']],
   },
   delete: { summary: 'Delete a file or folder', query: deleteQuery, responses: { '204': { description: 'Deleted' } }, errors: err },
 });
@@ -112,7 +114,12 @@ registerOperations(`${id}/mkdir`, { post: { summary: 'Create a folder and its pa
 registerOperations(`${id}/move`, { post: { summary: 'Move or rename', body: moveSchema, responses: { '200': entry('The entry at its destination') }, errors: err } });
 registerOperations(`${id}/chmod`, { post: { summary: 'Set mode and/or owner', body: chmodSchema, responses: { '200': entry('The entry') }, errors: err } });
 registerOperations(`${id}/replace`, {
-  post: { summary: 'Replace literal text in a file', body: replaceSchema, responses: { '200': { description: 'How many replacements, and the entry', json: replaceResultSchema } }, errors: err },
+  post: {
+    summary: 'Replace literal text in a file',
+    body: replaceSchema,
+    responses: { '200': { description: 'How many replacements, and the entry', json: replaceResultSchema } },
+    errors: [...err, [413, 'The file, or the result, is larger than BERTH_FILE_EDIT_CAP_BYTES']],
+  },
 });
 
 function attributes(raw: { mode?: string | number; owner?: string; group?: string }): FileAttributes {
@@ -136,8 +143,9 @@ function bodyWasParsed(req: Request): boolean {
 }
 
 /** The files router. */
-export function fileRoutes(service: SandboxService, files: FileOps): Router {
+export function fileRoutes(service: SandboxService, files: FileOps, limits: { fileEditCapBytes: number; maxUploadBytes: number }, slots: StreamSlots): Router {
   const router = Router();
+  const editCapBytes = limits.fileEditCapBytes;
   const beginInfo = (req: Request) => service.beginInteraction(callerOf(req).owner, String(req.params.id));
   const begin = async (req: Request) => (await beginInfo(req)).sandboxID;
 
@@ -152,11 +160,14 @@ export function fileRoutes(service: SandboxService, files: FileOps): Router {
         throw new InvalidArgumentError(`unknown encoding "${q.encoding}"; use e.g. utf-8, latin1, utf-16le`);
       }
     }
-    const info = await beginInfo(req);
-    const sandboxID = info.sandboxID;
-    const file = await files.open(sandboxID, path);
-    const stop = service.keepAlive(sandboxID, info.timeout);
+    const releaseSlot = slots.hold(callerOf(req).owner, 'file download', res);
+    let file: OpenFile | undefined;
+    let stop = () => undefined as void;
     try {
+      const info = await beginInfo(req);
+      const sandboxID = info.sandboxID;
+      file = await files.open(sandboxID, path);
+      stop = service.keepAlive(sandboxID, info.timeout);
       if (decoder) {
         const data = await files.readAll(path, file);
         res.type('text/plain; charset=utf-8').send(decoder.decode(data));
@@ -170,16 +181,18 @@ export function fileRoutes(service: SandboxService, files: FileOps): Router {
       }
       const offset = range?.start ?? 0;
       const length = range ? range.end - range.start + 1 : file.size;
+      const body = file.content(offset, length); // may refuse (spool full) before anything is sent
       res.status(range ? 206 : 200);
       res.setHeader('content-type', 'application/octet-stream');
       res.setHeader('accept-ranges', 'bytes');
       res.setHeader('content-length', String(length));
       res.setHeader('last-modified', new Date(file.modifiedAt).toUTCString());
       if (range) res.setHeader('content-range', `bytes ${range.start}-${range.end}/${file.size}`);
-      await pipeline(file.content(offset, length), res);
+      await pipeline(body, res);
     } finally {
-      file.cancel();
+      file?.cancel();
       stop();
+      releaseSlot();
     }
   });
 
@@ -190,12 +203,27 @@ export function fileRoutes(service: SandboxService, files: FileOps): Router {
     if (bodyWasParsed(req)) {
       throw new InvalidArgumentError('send the file as the raw body with Content-Type application/octet-stream (JSON bodies are parsed by the API)', 'unsupported_media_type');
     }
-    const info = await beginInfo(req);
-    const stop = service.keepAlive(info.sandboxID, info.timeout);
+    const size = contentLength(req);
     try {
-      res.status(201).json(await files.write(info.sandboxID, path, req, a, contentLength(req)));
-    } finally {
-      stop();
+      if (size !== undefined && size > limits.maxUploadBytes) {
+        throw new PayloadTooLargeError(`the upload is ${size} bytes; this server accepts at most ${limits.maxUploadBytes} (BERTH_MAX_UPLOAD_BYTES); nothing was written`);
+      }
+      const releaseSlot = slots.hold(callerOf(req).owner, 'file upload', res);
+      try {
+        const info = await beginInfo(req);
+        const stop = service.keepAlive(info.sandboxID, info.timeout);
+        try {
+          res.status(201).json(await files.write(info.sandboxID, path, req, a, size));
+        } finally {
+          stop();
+        }
+      } finally {
+        releaseSlot();
+      }
+    } catch (e) {
+      // A refused body is not read: close the connection after the answer instead of draining it.
+      if (!req.readableEnded) res.setHeader('connection', 'close');
+      throw e;
     }
   });
 
@@ -267,13 +295,11 @@ export function fileRoutes(service: SandboxService, files: FileOps): Router {
     const path = sandboxPath(body.path);
     const sandboxID = await begin(req);
     const text = (await files.readSmall(sandboxID, path)).toString('utf8');
-    const parts = text.split(body.old);
-    const replacements = body.all ? parts.length - 1 : Math.min(1, parts.length - 1);
+    const { replacements, updated } = replaceLiteral(text, body.old, body.new, body.all, editCapBytes);
     if (replacements === 0) {
       res.json({ replacements: 0, entry: await files.info(sandboxID, path) });
       return;
     }
-    const updated = body.all ? parts.join(body.new) : text.replace(body.old, () => body.new);
     res.json({ replacements, entry: await files.write(sandboxID, path, Buffer.from(updated, 'utf8')) });
   });
 
