@@ -65,6 +65,9 @@ const envSchema = z.object({
   BERTH_TEMPLATE_IMAGES: jsonRecord.default({}),
   BERTH_TOUCH_COALESCE_MS: z.coerce.number().int().min(0).default(4000),
   BERTH_HISTORY_EVENT_LIMIT: z.coerce.number().int().min(100).default(10_000),
+  BERTH_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(15_000),
+  BERTH_ORPHAN_GRACE_MS: z.coerce.number().int().min(0).default(60_000),
+  BERTH_LEASE_RENEW_MS: z.coerce.number().int().min(100).default(10_000),
   BERTH_PIDS_LIMIT: z.coerce.number().int().positive().default(512),
   BERTH_WORKER_METRICS_ADDRESS: z.string().default('127.0.0.1:9464'),
   BERTH_WORKER_METRICS_URL: z.string().default('http://127.0.0.1:9464/metrics'),
@@ -93,7 +96,11 @@ export interface BerthConfig {
     pausedRetentionMs: number;
     touchCoalesceMs: number;
     historyEventLimit: number;
+    /** An attached client renews its lease this often; each lease lasts 3 periods. */
+    leaseRenewMs: number;
   };
+  /** The reconciler schedule of this worker's host: sweep period (0 = off) and orphan grace. */
+  reconciler: { intervalMs: number; orphanGraceMs: number };
   limits: { maxSandboxesPerOwner: number; maxCpu: number; maxMemoryMB: number; pidsLimit: number };
   /** Worker: where it serves Temporal SDK metrics ('' = off). API: where it reads them for /metrics ('' = off). */
   workerMetrics: { bindAddress: string; scrapeUrl: string };
@@ -147,7 +154,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pausedRetentionMs: e.BERTH_PAUSED_RETENTION_MS,
       touchCoalesceMs: e.BERTH_TOUCH_COALESCE_MS,
       historyEventLimit: e.BERTH_HISTORY_EVENT_LIMIT,
+      leaseRenewMs: e.BERTH_LEASE_RENEW_MS,
     },
+    reconciler: { intervalMs: e.BERTH_RECONCILE_INTERVAL_MS, orphanGraceMs: e.BERTH_ORPHAN_GRACE_MS },
     limits: {
       maxSandboxesPerOwner: e.BERTH_MAX_SANDBOXES_PER_OWNER,
       maxCpu: e.BERTH_MAX_CPU,

@@ -7,6 +7,9 @@ export const LABELS = {
   sandbox: 'berth.sandbox',
   owner: 'berth.owner',
   template: 'berth.template',
+  /** The Docker host (BERTH_HOST_NAME) and task queue of the worker that made it: the reconciler's scope. */
+  host: 'berth.host',
+  queue: 'berth.queue',
 } as const;
 
 /**
@@ -24,6 +27,8 @@ export const KEEPALIVE_COMMAND = ['/bin/sh', '-c', 'trap "exit 0" TERM INT; whil
 export interface ContainerSpecOptions {
   pidsLimit: number;
   envs: Record<string, string>;
+  host?: string;
+  taskQueue?: string;
 }
 
 /** The hardened `docker create` body for a sandbox. The container name is the sandbox ID. */
@@ -40,6 +45,8 @@ export function containerSpec(req: ProvisionRequest, options: ContainerSpecOptio
       [LABELS.sandbox]: req.sandboxID,
       [LABELS.owner]: req.owner,
       [LABELS.template]: req.templateID,
+      ...(options.host ? { [LABELS.host]: options.host } : {}),
+      ...(options.taskQueue ? { [LABELS.queue]: options.taskQueue } : {}),
     },
     AttachStdin: false,
     AttachStdout: false,

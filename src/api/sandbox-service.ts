@@ -12,10 +12,12 @@ import { newSandboxID, SANDBOX_ID_PATTERN, workflowIdFor } from '../ids.js';
 import { sealJson } from '../secrets.js';
 import {
   bulkActionSignal,
+  checkContainerSignal,
   connectUpdate,
   eventsQuery,
   infoQuery,
   killUpdate,
+  leaseSignal,
   metadataKeywords,
   pauseUpdate,
   refreshUpdate,
@@ -235,11 +237,43 @@ export class SandboxService {
 
   /**
    * Keeps a sandbox alive while a client stays attached (long command, stream, proxy
-   * connection): touches it every quarter of its idle timeout, each touch coalesced within
-   * that same quarter. Returns the stop function (which touches once more).
+   * connection), whatever its timeout becomes meanwhile: holds a lease on it (renewed every
+   * `BERTH_LEASE_RENEW_MS`, each lasting three periods) so it is not stopped or paused for
+   * idleness, and touches it every quarter of the idle timeout it had when the client attached
+   * (what workflows started before leases existed go by). The returned stop function releases
+   * the lease and touches once more: the ordinary idle deadline applies from then on.
    */
   keepAlive(sandboxID: string, idleTimeoutS: number): () => void {
-    return keepAlive(() => this.touch(sandboxID, idleTimeoutS * 1000), idleTimeoutS);
+    const leaseID = randomUUID();
+    const renewMs = this.config.lifecycle.leaseRenewMs;
+    const lease = (durationMs: number) => {
+      this.handle(sandboxID)
+        .signal(leaseSignal, { leaseID, durationMs })
+        .catch((err: unknown) => this.logger.debug({ sandboxID, err }, 'lease signal failed'));
+    };
+    lease(3 * renewMs);
+    const renew = setInterval(() => lease(3 * renewMs), renewMs);
+    renew.unref();
+    const stopTouches = keepAlive(() => this.touch(sandboxID, idleTimeoutS * 1000), idleTimeoutS);
+    return () => {
+      clearInterval(renew);
+      lease(0);
+      stopTouches();
+    };
+  }
+
+  /**
+   * A data-plane call found no container (Docker 404, or exited): tells the sandbox's workflow
+   * to check it (it stops with `container_lost` if it really is gone) and drops pending touches,
+   * so the failed call does not push the sandbox's deadline.
+   */
+  reportContainerMissing(sandboxID: string): void {
+    this.liveCache.delete(sandboxID);
+    this.touches.forget(sandboxID);
+    this.handle(sandboxID)
+      .signal(checkContainerSignal, { source: 'dataplane' })
+      .catch((err: unknown) => this.logger.debug({ sandboxID, err }, 'checkContainer signal failed'));
+    this.logger.warn({ sandboxID }, 'data-plane call found no container; asked the sandbox to check it');
   }
 
   /** Lifecycle transitions, also after the sandbox stopped (while Temporal retains it). */
