@@ -67,6 +67,7 @@ const envSchema = z.object({
   BERTH_HISTORY_EVENT_LIMIT: z.coerce.number().int().min(100).default(10_000),
   BERTH_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(15_000),
   BERTH_ORPHAN_GRACE_MS: z.coerce.number().int().min(0).default(60_000),
+  BERTH_DISK_LIMIT_MB: z.coerce.number().int().min(0).default(0),
   BERTH_LEASE_RENEW_MS: z.coerce.number().int().min(100).default(10_000),
   BERTH_PIDS_LIMIT: z.coerce.number().int().positive().default(512),
   BERTH_WORKER_METRICS_ADDRESS: z.string().default('127.0.0.1:9464'),
@@ -100,7 +101,7 @@ export interface BerthConfig {
     leaseRenewMs: number;
   };
   /** The reconciler schedule of this worker's host: sweep period (0 = off) and orphan grace. */
-  reconciler: { intervalMs: number; orphanGraceMs: number };
+  reconciler: { intervalMs: number; orphanGraceMs: number; diskLimitMB: number };
   limits: { maxSandboxesPerOwner: number; maxCpu: number; maxMemoryMB: number; pidsLimit: number };
   /** Worker: where it serves Temporal SDK metrics ('' = off). API: where it reads them for /metrics ('' = off). */
   workerMetrics: { bindAddress: string; scrapeUrl: string };
@@ -156,7 +157,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       historyEventLimit: e.BERTH_HISTORY_EVENT_LIMIT,
       leaseRenewMs: e.BERTH_LEASE_RENEW_MS,
     },
-    reconciler: { intervalMs: e.BERTH_RECONCILE_INTERVAL_MS, orphanGraceMs: e.BERTH_ORPHAN_GRACE_MS },
+    reconciler: { intervalMs: e.BERTH_RECONCILE_INTERVAL_MS, orphanGraceMs: e.BERTH_ORPHAN_GRACE_MS, diskLimitMB: e.BERTH_DISK_LIMIT_MB },
     limits: {
       maxSandboxesPerOwner: e.BERTH_MAX_SANDBOXES_PER_OWNER,
       maxCpu: e.BERTH_MAX_CPU,

@@ -28,9 +28,10 @@ export interface ActivityDeps {
  * so Temporal's retries and worker crashes never make two containers or lose one.
  */
 export function createActivities({ docker, logger, config, taskQueue }: ActivityDeps) {
-  async function inspectOrNull(sandboxID: string): Promise<Docker.ContainerInspectInfo | null> {
+  async function inspectOrNull(sandboxID: string, size = false): Promise<Docker.ContainerInspectInfo | null> {
     try {
-      return await docker.getContainer(sandboxID).inspect();
+      // `size` is a query parameter of Docker's inspect (SizeRw, SizeRootFs) that dockerode's types omit.
+      return await docker.getContainer(sandboxID).inspect((size ? { size: true } : {}) as Docker.ContainerInspectOptions);
     } catch (err) {
       if (dockerStatus(err) === 404) return null;
       throw err;
@@ -53,11 +54,13 @@ export function createActivities({ docker, logger, config, taskQueue }: Activity
     destroySandbox: (ref: ContainerRef) => withHeartbeat(() => destroy(ref)),
 
     /** What the sandbox's container is doing now: the workflow's check before it declares it lost. */
-    async inspectSandbox(ref: ContainerRef): Promise<ContainerCheck> {
-      const current = await inspectOrNull(ref.sandboxID);
+    async inspectSandbox(ref: ContainerRef & { measureDisk?: boolean }): Promise<ContainerCheck> {
+      const current = await inspectOrNull(ref.sandboxID, ref.measureDisk);
       if (!current) return { state: 'missing', detail: `container no longer exists on host ${config.hostName}` };
-      if (current.State.Paused) return { state: 'paused', detail: 'container is paused' };
-      if (current.State.Running) return { state: 'running', detail: 'container is running' };
+      const { SizeRw } = current as { SizeRw?: unknown };
+      const size = typeof SizeRw === 'number' ? { sizeRwBytes: SizeRw } : {};
+      if (current.State.Paused) return { state: 'paused', detail: 'container is paused', ...size };
+      if (current.State.Running) return { state: 'running', detail: 'container is running', ...size };
       const oom = current.State.OOMKilled ? ', killed for memory' : '';
       return { state: 'exited', detail: `container has exited on host ${config.hostName} (${current.State.Status}, exit code ${current.State.ExitCode}${oom})` };
     },

@@ -11,7 +11,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { workflowIdFor } from '../ids.js';
-import { checkContainerSignal, SearchAttr } from '../workflows/definitions.js';
+import { checkContainerSignal, SearchAttr, type CheckContainerRequest } from '../workflows/definitions.js';
 import type { SweepRequest, SweepResult } from '../workflows/reconcile-types.js';
 import { LABELS } from './container-spec.js';
 import { dockerStatus } from './docker-errors.js';
@@ -27,6 +27,12 @@ export interface ReconcileDeps {
 }
 
 const HEALTHY = new Set(['running', 'paused']);
+
+/** `SizeRw` of a listed container (present with `size: true`; dockerode's types omit it). */
+function sizeRwOf(container: Docker.ContainerInfo): number {
+  const { SizeRw } = container as { SizeRw?: unknown };
+  return typeof SizeRw === 'number' ? SizeRw : 0;
+}
 
 function quoted(value: string): string {
   if (/['"\\]/.test(value)) throw new Error(`${value} contains a quote or backslash; it cannot be used in a visibility query`);
@@ -62,12 +68,26 @@ export function createReconcileActivities({ docker, logger, hostName, taskQueue,
     }
   }
 
+  /** Signals a check; false when the workflow has closed meanwhile. */
+  async function signalCheck(temporal: Client, sandboxID: string, request: CheckContainerRequest): Promise<boolean> {
+    try {
+      await temporal.workflow.getHandle(workflowIdFor(sandboxID)).signal(checkContainerSignal, request);
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
+  }
+
   return {
     async sweepContainers(request: SweepRequest): Promise<SweepResult> {
       return withHeartbeat(async () => {
         const temporal = client();
+        const diskLimitBytes = request.diskLimitBytes ?? 0;
         const containers = await docker.listContainers({
           all: true,
+          // The engine measures every writable layer for this: only when a disk limit is set.
+          ...(diskLimitBytes > 0 ? { size: true } : {}),
           filters: { label: [`${LABELS.managed}=true`, `${LABELS.host}=${hostName}`, `${LABELS.queue}=${taskQueue}`] },
         });
         const live = await liveSandboxes(temporal);
@@ -80,17 +100,23 @@ export function createReconcileActivities({ docker, logger, hostName, taskQueue,
           lostReported: [],
           orphansRemoved: [],
           orphansWaiting: [],
+          diskOverLimit: [],
         };
 
         for (const sandboxID of live) {
           const container = bySandbox.get(sandboxID);
-          if (container && HEALTHY.has(container.State)) continue;
-          try {
-            await temporal.workflow.getHandle(workflowIdFor(sandboxID)).signal(checkContainerSignal, { source: 'reconciler' });
+          if (container && HEALTHY.has(container.State)) {
+            const sizeRw = sizeRwOf(container);
+            if (diskLimitBytes > 0 && sizeRw > diskLimitBytes) {
+              const reported = await signalCheck(temporal, sandboxID, { source: 'reconciler', diskLimitBytes });
+              if (reported) result.diskOverLimit.push(sandboxID);
+              if (reported) log.warn({ sandboxID, sizeRwBytes: sizeRw, diskLimitBytes }, 'writable layer above the disk limit: asked the sandbox to check it');
+            }
+            continue;
+          }
+          if (await signalCheck(temporal, sandboxID, { source: 'reconciler' })) {
             result.lostReported.push(sandboxID);
             log.warn({ sandboxID, container: container?.State ?? 'missing' }, 'container lost: asked the sandbox to check it');
-          } catch (err) {
-            if (!(err instanceof WorkflowNotFoundError)) throw err; // it stopped meanwhile
           }
         }
 

@@ -13,6 +13,8 @@ export interface ReconcileScheduleOptions {
   /** Sweep period; 0 removes the schedule (reconciler off). */
   intervalMs: number;
   orphanGraceMs: number;
+  /** Writable-layer limit per sandbox in MB (0 = not measured). */
+  diskLimitMB?: number;
 }
 
 /** The schedule's ID: one per host and task queue. */
@@ -27,7 +29,7 @@ export async function ensureReconcileSchedule(client: Client, options: Reconcile
     await deleteReconcileSchedule(client, options);
     return;
   }
-  const request: SweepRequest = { orphanGraceMs: options.orphanGraceMs };
+  const request: SweepRequest = { orphanGraceMs: options.orphanGraceMs, diskLimitBytes: (options.diskLimitMB ?? 0) * 1024 * 1024 };
   const spec = { intervals: [{ every: options.intervalMs }] };
   const action = {
     type: 'startWorkflow' as const,

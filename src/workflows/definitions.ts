@@ -19,6 +19,7 @@ export type TransitionReason =
   | 'paused_retention'
   | 'host_lost'
   | 'container_lost'
+  | 'disk_quota'
   | 'provision_failed';
 
 /** What happens when the idle timeout expires. */
@@ -179,6 +180,11 @@ export const checkContainerSignal = defineSignal<[CheckContainerRequest]>('check
 export interface CheckContainerRequest {
   /** Who reported it (shown in the event's detail). */
   source: 'reconciler' | 'dataplane';
+  /**
+   * The host's writable-layer limit when the report is about disk use: the check then also
+   * measures the container's writable layer and stops with `disk_quota` above it.
+   */
+  diskLimitBytes?: number;
 }
 
 /**
@@ -234,6 +240,8 @@ export interface ContainerRef {
 export interface ContainerCheck {
   state: 'running' | 'paused' | 'missing' | 'exited';
   detail: string;
+  /** Size of the container's writable layer, when measured. */
+  sizeRwBytes?: number;
 }
 /** How a pause keeps the sandbox: `freeze` (cgroup freezer) today; `checkpoint` later. */
 export type PauseMode = 'freeze';

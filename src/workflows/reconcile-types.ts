@@ -2,6 +2,8 @@
 export interface SweepRequest {
   /** An orphan container is removed once its workflow has been closed (or absent) this long. */
   orphanGraceMs: number;
+  /** Writable-layer limit per sandbox (0 or absent: not measured). */
+  diskLimitBytes?: number;
 }
 
 /** What one sweep saw and did; the reconcile workflow's result, readable in the Temporal UI. */
@@ -18,4 +20,6 @@ export interface SweepResult {
   orphansRemoved: string[];
   /** Orphan containers still inside their grace period. */
   orphansWaiting: string[];
+  /** Sandboxes whose writable layer was above the disk limit: told to check (→ `disk_quota`). */
+  diskOverLimit: string[];
 }

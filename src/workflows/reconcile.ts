@@ -17,8 +17,8 @@ export async function reconcileWorkflow(request: SweepRequest): Promise<SweepRes
   const result = await sweepContainers(request);
   const summary =
     `${result.containers} containers, ${result.liveSandboxes} live sandboxes; ` +
-    `lost reported ${result.lostReported.length}, orphans removed ${result.orphansRemoved.length}, waiting ${result.orphansWaiting.length}`;
+    `lost reported ${result.lostReported.length}, over disk limit ${result.diskOverLimit.length}, orphans removed ${result.orphansRemoved.length}, waiting ${result.orphansWaiting.length}`;
   setCurrentDetails(summary);
-  if (result.lostReported.length || result.orphansRemoved.length) log.info('reconciler fixed drift', { ...result });
+  if (result.lostReported.length || result.orphansRemoved.length || result.diskOverLimit.length) log.info('reconciler fixed drift', { ...result });
   return result;
 }

@@ -257,6 +257,13 @@ export function lostContainerDetail(check: ContainerCheck, source: CheckContaine
   return `${check.detail} (reported by ${source === 'reconciler' ? 'the reconciler' : 'a data-plane call'})`;
 }
 
+/** The detail of a `disk_quota` stop when a measured writable layer is above the limit; else null. */
+export function diskQuotaDetail(check: ContainerCheck, diskLimitBytes: number | undefined): string | null {
+  if (!diskLimitBytes || check.sizeRwBytes === undefined || check.sizeRwBytes <= diskLimitBytes) return null;
+  const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
+  return `writable layer uses ${mb(check.sizeRwBytes)}, above the limit of ${mb(diskLimitBytes)}`;
+}
+
 function iso(ms: number): string {
   return new Date(ms).toISOString();
 }

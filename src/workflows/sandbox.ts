@@ -41,7 +41,7 @@ import {
   type SandboxWorkflowInput,
   type TransitionReason,
 } from './definitions.js';
-import { lostContainerDetail, SandboxState, type Deadline } from './sandbox-state.js';
+import { diskQuotaDetail, lostContainerDetail, SandboxState, type Deadline } from './sandbox-state.js';
 
 /**
  * How long work nobody waits on keeps retrying one Docker call before it lets go of the
@@ -261,8 +261,12 @@ export async function sandboxWorkflow(input: SandboxWorkflowInput): Promise<Sand
       await exclusive(async () => {
         if (state.status !== 'running' && state.status !== 'paused') return;
         await unattended('checking the container', async () => {
-          const lost = lostContainerDetail(await dockerUntilDone.inspectSandbox({ sandboxID }), request.source);
+          const measureDisk = request.diskLimitBytes ? { measureDisk: true } : {};
+          const check = await dockerUntilDone.inspectSandbox({ sandboxID, ...measureDisk });
+          const lost = lostContainerDetail(check, request.source);
+          const overDisk = diskQuotaDetail(check, request.diskLimitBytes);
           if (lost) await stop('container_lost', lost, dockerUntilDone);
+          else if (overDisk) await stop('disk_quota', overDisk, dockerUntilDone);
         });
       });
     } finally {

@@ -149,3 +149,24 @@ describe('with the reconciler schedule', () => {
     }
   });
 });
+
+describe('disk limit measured by the reconciler (the engine here has no storage-opt size)', () => {
+  let stack: TestStack;
+  beforeAll(async () => {
+    stack = await startStack({ reconcile: true, env: { BERTH_RECONCILE_INTERVAL_MS: '1000', BERTH_DISK_LIMIT_MB: '5' } });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('stops a sandbox whose writable layer grows above the limit (disk_quota) and leaves one below it running', async () => {
+    const big = await create(stack);
+    const small = await create(stack);
+    expect((await stack.api('POST', `/sandboxes/${small.sandboxID}/commands`, { body: { cmd: 'dd if=/dev/zero of=/tmp/f bs=1024 count=512' } })).body.exitCode).toBe(0);
+    expect((await stack.api('POST', `/sandboxes/${big.sandboxID}/commands`, { body: { cmd: 'dd if=/dev/zero of=/tmp/f bs=1048576 count=8' } })).body.exitCode).toBe(0);
+    const stop = await stopEvent(stack, big.sandboxID);
+    expect(stop).toMatchObject({ status: 'stopped', reason: 'disk_quota' });
+    expect(stop.detail).toMatch(/writable layer uses \d+ MB, above the limit of 5 MB/);
+    expect((await stack.api('GET', `/sandboxes/${small.sandboxID}`)).body.status).toBe('running');
+  });
+});

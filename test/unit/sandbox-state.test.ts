@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lostContainerDetail, SandboxState } from '../../src/workflows/sandbox-state.js';
+import { diskQuotaDetail, lostContainerDetail, SandboxState } from '../../src/workflows/sandbox-state.js';
 import type { SandboxSpec } from '../../src/workflows/definitions.js';
 import { testSandboxSpec } from '../helpers/spec.js';
 
@@ -137,5 +137,13 @@ describe('SandboxState', () => {
     expect(lostContainerDetail({ state: 'paused', detail: 'x' }, 'dataplane')).toBeNull();
     expect(lostContainerDetail({ state: 'missing', detail: 'container no longer exists' }, 'reconciler')).toMatch(/no longer exists.*reconciler/);
     expect(lostContainerDetail({ state: 'exited', detail: 'container has exited' }, 'dataplane')).toMatch(/exited.*data-plane/);
+  });
+
+  it('calls a sandbox over its disk quota only when a measured writable layer is above the limit', () => {
+    const MB = 1024 * 1024;
+    expect(diskQuotaDetail({ state: 'running', detail: '', sizeRwBytes: 8 * MB }, 5 * MB)).toBe('writable layer uses 8 MB, above the limit of 5 MB');
+    expect(diskQuotaDetail({ state: 'running', detail: '', sizeRwBytes: 4 * MB }, 5 * MB)).toBeNull();
+    expect(diskQuotaDetail({ state: 'running', detail: '' }, 5 * MB)).toBeNull(); // not measured
+    expect(diskQuotaDetail({ state: 'running', detail: '', sizeRwBytes: 8 * MB }, undefined)).toBeNull(); // no limit
   });
 });
