@@ -38,6 +38,7 @@ import {
 import type { sandboxWorkflow } from '../workflows/sandbox.js';
 import type { ListQuery, CreateSandboxBody } from './schemas.js';
 import { toBerthError } from './temporal-errors.js';
+import { LeaseKeeper } from './lease-keeper.js';
 import { TouchCoalescer } from './touch-coalescer.js';
 import { sandboxVisibilityQuery } from './visibility-query.js';
 import { keepAlive } from '../dataplane/sse.js';
@@ -86,6 +87,7 @@ export class SandboxService {
   private readonly config: BerthConfig;
   private readonly logger: Logger;
   private readonly touches: TouchCoalescer;
+  private readonly leases: LeaseKeeper;
   /** Sandboxes this process is creating, per owner (they may not be visible to a count yet). */
   private readonly creatingByOwner = new Map<string, Set<string>>();
   /** Running sandboxes' info, reused by data-plane calls for {@link LIVE_INFO_CACHE_MS}. */
@@ -101,6 +103,11 @@ export class SandboxService {
       deps.config.lifecycle.touchCoalesceMs,
       (id) => this.handle(id).signal(touchSignal),
       (id, err) => this.logger.warn({ sandboxID: id, err }, 'touch signal failed'),
+    );
+    this.leases = new LeaseKeeper(
+      deps.config.lifecycle.leaseRenewMs,
+      (id, leaseID, durationMs) => this.handle(id).signal(leaseSignal, { leaseID, durationMs }),
+      (id, err) => this.logger.debug({ sandboxID: id, err }, 'lease signal failed'),
     );
   }
 
@@ -237,27 +244,17 @@ export class SandboxService {
 
   /**
    * Keeps a sandbox alive while a client stays attached (long command, stream, proxy
-   * connection), whatever its timeout becomes meanwhile: holds a lease on it (renewed every
-   * `BERTH_LEASE_RENEW_MS`, each lasting three periods) so it is not stopped or paused for
-   * idleness, and touches it every quarter of the idle timeout it had when the client attached
-   * (what workflows started before leases existed go by). The returned stop function releases
-   * the lease and touches once more: the ordinary idle deadline applies from then on.
+   * connection), whatever its timeout becomes meanwhile: holds a lease on it (see
+   * {@link LeaseKeeper}) so it is not stopped or paused for idleness, and touches it every
+   * quarter of the idle timeout it had when the client attached (what workflows started before
+   * leases existed go by). The returned stop function detaches (the last detachment releases the
+   * lease) and touches once more: the ordinary idle deadline applies from then on.
    */
   keepAlive(sandboxID: string, idleTimeoutS: number): () => void {
-    const leaseID = randomUUID();
-    const renewMs = this.config.lifecycle.leaseRenewMs;
-    const lease = (durationMs: number) => {
-      this.handle(sandboxID)
-        .signal(leaseSignal, { leaseID, durationMs })
-        .catch((err: unknown) => this.logger.debug({ sandboxID, err }, 'lease signal failed'));
-    };
-    lease(3 * renewMs);
-    const renew = setInterval(() => lease(3 * renewMs), renewMs);
-    renew.unref();
+    const detach = this.leases.attach(sandboxID);
     const stopTouches = keepAlive(() => this.touch(sandboxID, idleTimeoutS * 1000), idleTimeoutS);
     return () => {
-      clearInterval(renew);
-      lease(0);
+      detach();
       stopTouches();
     };
   }
@@ -390,6 +387,7 @@ export class SandboxService {
   }
 
   async close(): Promise<void> {
+    await this.leases.close();
     await this.touches.close();
   }
 
