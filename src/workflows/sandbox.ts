@@ -254,6 +254,7 @@ export async function sandboxWorkflow(input: SandboxWorkflowInput): Promise<Sand
     if (request.durationMs <= 0) armVersion++; // a released lease may bring the idle deadline back
   });
   // Reports coalesce: one check at a time, run under the lock, trusting only Docker's answer.
+  // A few quick attempts only: an engine that does not answer must not hold the lock for long.
   setHandler(checkContainerSignal, async (request) => {
     if (!faultTolerant || checkingContainer) return;
     checkingContainer = true;
@@ -262,7 +263,7 @@ export async function sandboxWorkflow(input: SandboxWorkflowInput): Promise<Sand
         if (state.status !== 'running' && state.status !== 'paused') return;
         await unattended('checking the container', async () => {
           const measureDisk = request.diskLimitBytes ? { measureDisk: true } : {};
-          const check = await dockerUntilDone.inspectSandbox({ sandboxID, ...measureDisk });
+          const check = await docker.inspectSandbox({ sandboxID, ...measureDisk });
           const lost = lostContainerDetail(check, request.source);
           const overDisk = diskQuotaDetail(check, request.diskLimitBytes);
           if (lost) await stop('container_lost', lost, dockerUntilDone);
