@@ -56,6 +56,16 @@ describe('without the reconciler: a data-plane call finds the container gone', (
     await expect(stack.docker.getContainer(id).inspect()).rejects.toMatchObject({ statusCode: 404 });
   });
 
+  it('the port proxy and metrics find the container gone too (404, container_lost)', async () => {
+    for (const path of ['/proxy/8080/', '/metrics']) {
+      const { sandboxID: id } = await create(stack);
+      await stack.docker.getContainer(id).remove({ force: true });
+      const res = await stack.api('GET', `/sandboxes/${id}${path}`);
+      expect(res.status, path).toBe(404);
+      expect(await stopEvent(stack, id), path).toMatchObject({ reason: 'container_lost' });
+    }
+  });
+
   it('a spurious report never stops a healthy sandbox', async () => {
     const { sandboxID: id } = await create(stack);
     const handle = stack.client.workflow.getHandle(`sandbox-${id}`);
