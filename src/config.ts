@@ -87,6 +87,10 @@ const envSchema = z.object({
   BERTH_TEMPLATE_IMAGES: jsonRecord.default({}),
   BERTH_TOUCH_COALESCE_MS: z.coerce.number().int().min(0).default(4000),
   BERTH_HISTORY_EVENT_LIMIT: z.coerce.number().int().min(100).default(10_000),
+  BERTH_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(0).default(15_000),
+  BERTH_ORPHAN_GRACE_MS: z.coerce.number().int().min(0).default(60_000),
+  BERTH_DISK_LIMIT_MB: z.coerce.number().int().min(0).default(0),
+  BERTH_LEASE_RENEW_MS: z.coerce.number().int().min(100).default(10_000),
   BERTH_PIDS_LIMIT: z.coerce.number().int().positive().default(512),
   BERTH_WORKER_METRICS_ADDRESS: z.string().default('127.0.0.1:9464'),
   BERTH_WORKER_METRICS_URL: z.string().default('http://127.0.0.1:9464/metrics'),
@@ -126,7 +130,11 @@ export interface BerthConfig {
     pausedRetentionMs: number;
     touchCoalesceMs: number;
     historyEventLimit: number;
+    /** An attached client renews its lease this often; each lease lasts 3 periods. */
+    leaseRenewMs: number;
   };
+  /** The reconciler schedule of this worker's host: sweep period (0 = off) and orphan grace. */
+  reconciler: { intervalMs: number; orphanGraceMs: number; diskLimitMB: number };
   limits: {
     maxSandboxesPerOwner: number;
     /** Per sandbox. */
@@ -202,7 +210,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pausedRetentionMs: e.BERTH_PAUSED_RETENTION_MS,
       touchCoalesceMs: e.BERTH_TOUCH_COALESCE_MS,
       historyEventLimit: e.BERTH_HISTORY_EVENT_LIMIT,
+      leaseRenewMs: e.BERTH_LEASE_RENEW_MS,
     },
+    reconciler: { intervalMs: e.BERTH_RECONCILE_INTERVAL_MS, orphanGraceMs: e.BERTH_ORPHAN_GRACE_MS, diskLimitMB: e.BERTH_DISK_LIMIT_MB },
     limits: {
       maxSandboxesPerOwner: e.BERTH_MAX_SANDBOXES_PER_OWNER,
       maxCpu: e.BERTH_MAX_CPU,

@@ -37,6 +37,20 @@ export class NotFoundError extends BerthError {
   }
 }
 
+/**
+ * 404 from the data plane: Docker has no running container for a sandbox that should have one
+ * (removed by hand, exited, lost in an engine restart). The API reports it to the sandbox's
+ * workflow, which checks and stops it with `container_lost`.
+ */
+export class ContainerMissingError extends NotFoundError {
+  constructor(
+    readonly sandboxID: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** 409: the request is valid but not in the sandbox's current state. */
 export class ConflictError extends BerthError {
   constructor(message: string) {

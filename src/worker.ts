@@ -7,10 +7,13 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } 
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { createActivities } from './activities/index.js';
+import { createReconcileActivities } from './activities/reconcile.js';
 import { loadConfig, type BerthConfig } from './config.js';
 import { createDockerClient } from './docker.js';
 import { createLogger } from './logger.js';
 import { createSandboxNetwork } from './network/sandbox-network.js';
+import { connectTemporalClient } from './temporal/client.js';
+import { ensureReconcileSchedule } from './temporal/reconcile-schedule.js';
 
 /** Path of the workflow bundle's entry point. */
 export const WORKFLOWS_PATH = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
@@ -26,21 +29,25 @@ export interface CreateWorkerOptions {
 }
 
 /**
- * Creates (does not run) a worker for berth's task queue. First it makes sure the sandbox
- * network exists and rebuilds the packet-filter rules of every live sandbox on this host
- * from Docker (labels and addresses), so a restart or a flushed ruleset never leaves a
- * sandbox unfiltered for longer than the start-up takes.
+ * Creates (does not run) a worker for berth's task queue: sandbox and reconciler activities.
+ * First it makes sure the sandbox network exists and rebuilds the packet-filter rules of
+ * every live sandbox on this host from Docker (labels and addresses), so a restart or a
+ * flushed ruleset never leaves a sandbox unfiltered for longer than the start-up takes.
  */
 export async function createBerthWorker(options: CreateWorkerOptions): Promise<Worker> {
   const { config, docker, logger, connection } = options;
+  const taskQueue = options.taskQueue ?? config.temporal.taskQueue;
   const network = createSandboxNetwork({ docker, config: config.network, logger });
   await network.restore();
   return Worker.create({
     connection,
     namespace: config.temporal.namespace,
-    taskQueue: options.taskQueue ?? config.temporal.taskQueue,
+    taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities({ docker, logger, config, network }),
+    activities: {
+      ...createActivities({ docker, logger, config, taskQueue, network }),
+      ...createReconcileActivities({ docker, logger, hostName: config.hostName, taskQueue }),
+    },
   });
 }
 
@@ -69,7 +76,11 @@ async function main(): Promise<void> {
   });
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const worker = await createBerthWorker({ config, docker: createDockerClient(config.dockerSocket), logger, connection });
-  logger.info({ taskQueue: config.temporal.taskQueue, host: config.hostName }, 'worker started');
+  // The reconciler's schedule for this host (idempotent: created, or updated to this config).
+  const client = await connectTemporalClient(config);
+  await ensureReconcileSchedule(client, { hostName: config.hostName, taskQueue: config.temporal.taskQueue, ...config.reconciler });
+  await client.connection.close();
+  logger.info({ taskQueue: config.temporal.taskQueue, host: config.hostName, reconcileIntervalMs: config.reconciler.intervalMs }, 'worker started');
   await worker.run();
   await connection.close();
   logger.info('worker stopped');

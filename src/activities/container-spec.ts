@@ -8,6 +8,9 @@ export const LABELS = {
   sandbox: 'berth.sandbox',
   owner: 'berth.owner',
   template: 'berth.template',
+  /** The Docker host (BERTH_HOST_NAME) and task queue of the worker that made it: the reconciler's scope. */
+  host: 'berth.host',
+  queue: 'berth.queue',
 } as const;
 
 /**
@@ -31,6 +34,8 @@ export interface ContainerSpecOptions {
   blockedCidrs: string[];
   /** DNS servers configured when it was created (BERTH_NETWORK_DNS_SERVERS; none: the host's resolv.conf). */
   dnsServers?: string[];
+  host?: string;
+  taskQueue?: string;
 }
 
 /** The hardened `docker create` body for a sandbox. The container name is the sandbox ID. */
@@ -51,6 +56,8 @@ export function containerSpec(req: ProvisionRequest, options: ContainerSpecOptio
       [NETWORK_LABELS.policy]: JSON.stringify(req.network ?? DEFAULT_NETWORK_POLICY),
       [NETWORK_LABELS.blocked]: options.blockedCidrs.join(','),
       [NETWORK_LABELS.dns]: (options.dnsServers ?? []).join(','),
+      ...(options.host ? { [LABELS.host]: options.host } : {}),
+      ...(options.taskQueue ? { [LABELS.queue]: options.taskQueue } : {}),
     },
     AttachStdin: false,
     AttachStdout: false,

@@ -5,6 +5,7 @@ import { createSandboxNetwork, type NetworkConfig, type SandboxNetwork } from '.
 import { openJson } from '../secrets.js';
 import {
   FailureType,
+  type ContainerCheck,
   type ContainerRef,
   type PauseMode,
   type ProvisionRequest,
@@ -12,6 +13,7 @@ import {
 } from '../workflows/definitions.js';
 import { containerSpec, LABELS } from './container-spec.js';
 import { dockerMessage, dockerStatus } from './docker-errors.js';
+import { withHeartbeat } from './heartbeat.js';
 
 /** What the activities need from the outside world. */
 export interface ActivityDeps {
@@ -20,18 +22,21 @@ export interface ActivityDeps {
   config: { hostName: string; secretKeyHex: string; limits: { pidsLimit: number }; network: NetworkConfig };
   /** berth's sandbox network on this host; built from config.network when not given. */
   network?: SandboxNetwork;
+  /** The task queue this worker serves; labelled on containers so the reconciler sweeps only its own. */
+  taskQueue?: string;
 }
 
 /**
  * Builds the sandbox activities. Each is idempotent (the container name is the sandbox ID),
  * so Temporal's retries and worker crashes never make two containers or lose one.
  */
-export function createActivities({ docker, logger, config, network: givenNetwork }: ActivityDeps) {
+export function createActivities({ docker, logger, config, taskQueue, network: givenNetwork }: ActivityDeps) {
   const network = givenNetwork ?? createSandboxNetwork({ docker, config: config.network, logger });
 
-  async function inspectOrNull(sandboxID: string): Promise<Docker.ContainerInspectInfo | null> {
+  async function inspectOrNull(sandboxID: string, size = false): Promise<Docker.ContainerInspectInfo | null> {
     try {
-      return await docker.getContainer(sandboxID).inspect();
+      // `size` is a query parameter of Docker's inspect (SizeRw, SizeRootFs) that dockerode's types omit.
+      return await docker.getContainer(sandboxID).inspect((size ? { size: true } : {}) as Docker.ContainerInspectOptions);
     } catch (err) {
       if (dockerStatus(err) === 404) return null;
       throw err;
@@ -48,104 +53,127 @@ export function createActivities({ docker, logger, config, network: givenNetwork
 
   return {
     /** Creates and starts the sandbox's container (or adopts the one a previous attempt made). */
-    async provisionSandbox(req: ProvisionRequest): Promise<ProvisionResult> {
-      const log = logger.child({ sandboxID: req.sandboxID, activity: 'provisionSandbox' });
-      const envs = req.sealedEnvs ? openJson<Record<string, string>>(req.sealedEnvs, config.secretKeyHex) : {};
-      let containerID: string | undefined;
-      let running = false;
-      await network.prepare();
-      const spec = containerSpec(req, { pidsLimit: config.limits.pidsLimit, envs, networkName: network.name,
-        blockedCidrs: config.network.blockedCidrs,
-        dnsServers: config.network.dnsServers,
-      });
-      try {
-        // Fast path: create straight away (no inspect first); a 409 means an earlier attempt made it.
-        containerID = (await docker.createContainer(spec)).id;
-        log.info({ image: req.image }, 'container created');
-      } catch (err) {
-        const status = dockerStatus(err);
-        if (status === 404) {
-          throw ApplicationFailure.create({
-            type: FailureType.imageNotFound,
-            message: `image ${req.image} is not on host ${config.hostName}: ${dockerMessage(err)}. Build it (npm run setup) or map the template to an image that exists.`,
-            nonRetryable: true,
-          });
-        }
-        if (status !== 409) throw new Error(`docker create failed: ${dockerMessage(err)}`);
-        // The engine reserves the name before the concurrent create is visible: wait for it.
-        let existing = await inspectOrNull(req.sandboxID);
-        for (let attempt = 0; !existing && attempt < 40; attempt++) {
-          await new Promise((resolve) => setTimeout(resolve, 50));
-          existing = await inspectOrNull(req.sandboxID);
-        }
-        if (!existing) throw new Error(`container ${req.sandboxID} conflicted on create but does not exist; retrying`);
-        if (existing.Config.Labels?.[LABELS.sandbox] !== req.sandboxID) {
-          throw ApplicationFailure.create({ message: `a container named ${req.sandboxID} exists but is not berth's`, nonRetryable: true });
-        }
-        containerID = existing.Id;
-        running = existing.State.Running;
-        log.info('adopted the container of an earlier attempt');
-      }
-      if (!running) {
-        try {
-          await docker.getContainer(containerID).start();
-        } catch (err) {
-          if (dockerStatus(err) !== 304) throw new Error(`docker start failed: ${dockerMessage(err)}`);
-        }
-        log.info('container started');
-      }
-      // Its traffic is denied (no chain yet) until its rules are in; only then does it answer as running.
-      const started = await docker.getContainer(containerID).inspect();
-      await network.attach(req.sandboxID, { labels: started.Config.Labels, ip: started.NetworkSettings.Networks?.[network.name]?.IPAddress });
-      log.info('network rules installed');
-      return { containerID, host: config.hostName };
-    },
+    provisionSandbox: (req: ProvisionRequest) => withHeartbeat(() => provision(req)),
+    pauseSandbox: (ref: ContainerRef & { mode: PauseMode }) => withHeartbeat(() => pause(ref)),
+    resumeSandbox: (ref: ContainerRef) => withHeartbeat(() => resume(ref)),
+    destroySandbox: (ref: ContainerRef) => withHeartbeat(() => destroy(ref)),
 
-    /** Freezes every process of the sandbox; its filesystem and memory are kept. */
-    async pauseSandbox(ref: ContainerRef & { mode: PauseMode }): Promise<void> {
-      const current = await inspectOrNull(ref.sandboxID);
-      if (!current) throw containerGone(ref.sandboxID);
-      if (current.State.Paused) return;
-      // Its processes ended (killed from outside, OOM, the engine restarted): nothing to keep.
-      if (!current.State.Running) throw containerGone(ref.sandboxID, `has exited (${current.State.Status})`);
-      try {
-        await docker.getContainer(ref.sandboxID).pause();
-      } catch (err) {
-        if (dockerStatus(err) === 404) throw containerGone(ref.sandboxID);
-        if (!/already paused/i.test(dockerMessage(err))) throw err;
-      }
-      logger.info({ sandboxID: ref.sandboxID, mode: ref.mode }, 'container paused');
-    },
-
-    /** Thaws a paused sandbox. */
-    async resumeSandbox(ref: ContainerRef): Promise<void> {
-      const current = await inspectOrNull(ref.sandboxID);
-      if (!current) throw containerGone(ref.sandboxID);
-      if (!current.State.Running) throw containerGone(ref.sandboxID, `has exited (${current.State.Status})`);
-      if (!current.State.Paused) return;
-      try {
-        await docker.getContainer(ref.sandboxID).unpause();
-      } catch (err) {
-        if (dockerStatus(err) === 404) throw containerGone(ref.sandboxID);
-        if (!/not paused/i.test(dockerMessage(err))) throw err;
-      }
-      logger.info({ sandboxID: ref.sandboxID }, 'container resumed');
-    },
-
-    /** Removes the container and its data. Succeeds when it is already gone. */
-    async destroySandbox(ref: ContainerRef): Promise<void> {
-      try {
-        await docker.getContainer(ref.sandboxID).remove({ force: true, v: true });
-        logger.info({ sandboxID: ref.sandboxID }, 'container removed');
-      } catch (err) {
-        const status = dockerStatus(err);
-        if (status === 409 && /already in progress/i.test(dockerMessage(err))) return;
-        if (status !== 404) throw err;
-      }
-      // After the container: its address is gone before its rules are.
-      await network.detach(ref.sandboxID);
+    /** What the sandbox's container is doing now: the workflow's check before it declares it lost. */
+    async inspectSandbox(ref: ContainerRef & { measureDisk?: boolean }): Promise<ContainerCheck> {
+      const current = await inspectOrNull(ref.sandboxID, ref.measureDisk);
+      if (!current) return { state: 'missing', detail: `container no longer exists on host ${config.hostName}` };
+      const { SizeRw } = current as { SizeRw?: unknown };
+      const size = typeof SizeRw === 'number' ? { sizeRwBytes: SizeRw } : {};
+      if (current.State.Paused) return { state: 'paused', detail: 'container is paused', ...size };
+      if (current.State.Running) return { state: 'running', detail: 'container is running', ...size };
+      const oom = current.State.OOMKilled ? ', killed for memory' : '';
+      return { state: 'exited', detail: `container has exited on host ${config.hostName} (${current.State.Status}, exit code ${current.State.ExitCode}${oom})` };
     },
   };
+
+  /** Creates and starts the sandbox's container (or adopts the one a previous attempt made). */
+  async function provision(req: ProvisionRequest): Promise<ProvisionResult> {
+    const log = logger.child({ sandboxID: req.sandboxID, activity: 'provisionSandbox' });
+    const envs = req.sealedEnvs ? openJson<Record<string, string>>(req.sealedEnvs, config.secretKeyHex) : {};
+    let containerID: string | undefined;
+    let running = false;
+    await network.prepare();
+    const spec = containerSpec(req, {
+      pidsLimit: config.limits.pidsLimit,
+      envs,
+      networkName: network.name,
+      blockedCidrs: config.network.blockedCidrs,
+      dnsServers: config.network.dnsServers,
+      host: config.hostName,
+      taskQueue,
+    });
+    try {
+      // Fast path: create straight away (no inspect first); a 409 means an earlier attempt made it.
+      containerID = (await docker.createContainer(spec)).id;
+      log.info({ image: req.image }, 'container created');
+    } catch (err) {
+      const status = dockerStatus(err);
+      if (status === 404) {
+        throw ApplicationFailure.create({
+          type: FailureType.imageNotFound,
+          message: `image ${req.image} is not on host ${config.hostName}: ${dockerMessage(err)}. Build it (npm run setup) or map the template to an image that exists.`,
+          nonRetryable: true,
+        });
+      }
+      if (status !== 409) throw new Error(`docker create failed: ${dockerMessage(err)}`);
+      // The engine reserves the name before the concurrent create is visible: wait for it.
+      let existing = await inspectOrNull(req.sandboxID);
+      for (let attempt = 0; !existing && attempt < 40; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        existing = await inspectOrNull(req.sandboxID);
+      }
+      if (!existing) throw new Error(`container ${req.sandboxID} conflicted on create but does not exist; retrying`);
+      if (existing.Config.Labels?.[LABELS.sandbox] !== req.sandboxID) {
+        throw ApplicationFailure.create({ message: `a container named ${req.sandboxID} exists but is not berth's`, nonRetryable: true });
+      }
+      containerID = existing.Id;
+      running = existing.State.Running;
+      log.info('adopted the container of an earlier attempt');
+    }
+    if (!running) {
+      try {
+        await docker.getContainer(containerID).start();
+      } catch (err) {
+        if (dockerStatus(err) !== 304) throw new Error(`docker start failed: ${dockerMessage(err)}`);
+      }
+      log.info('container started');
+    }
+    // Its traffic is denied (no chain yet) until its rules are in; only then does it answer as running.
+    const started = await docker.getContainer(containerID).inspect();
+    await network.attach(req.sandboxID, { labels: started.Config.Labels, ip: started.NetworkSettings.Networks?.[network.name]?.IPAddress });
+    log.info('network rules installed');
+    return { containerID, host: config.hostName };
+  }
+
+  /** Freezes every process of the sandbox; its filesystem and memory are kept. */
+  async function pause(ref: ContainerRef & { mode: PauseMode }): Promise<void> {
+    const current = await inspectOrNull(ref.sandboxID);
+    if (!current) throw containerGone(ref.sandboxID);
+    if (current.State.Paused) return;
+    // Its processes ended (killed from outside, OOM, the engine restarted): nothing to keep.
+    if (!current.State.Running) throw containerGone(ref.sandboxID, `has exited (${current.State.Status})`);
+    try {
+      await docker.getContainer(ref.sandboxID).pause();
+    } catch (err) {
+      if (dockerStatus(err) === 404) throw containerGone(ref.sandboxID);
+      if (!/already paused/i.test(dockerMessage(err))) throw err;
+    }
+    logger.info({ sandboxID: ref.sandboxID, mode: ref.mode }, 'container paused');
+  }
+
+  /** Thaws a paused sandbox. */
+  async function resume(ref: ContainerRef): Promise<void> {
+    const current = await inspectOrNull(ref.sandboxID);
+    if (!current) throw containerGone(ref.sandboxID);
+    if (!current.State.Running) throw containerGone(ref.sandboxID, `has exited (${current.State.Status})`);
+    if (!current.State.Paused) return;
+    try {
+      await docker.getContainer(ref.sandboxID).unpause();
+    } catch (err) {
+      if (dockerStatus(err) === 404) throw containerGone(ref.sandboxID);
+      if (!/not paused/i.test(dockerMessage(err))) throw err;
+    }
+    logger.info({ sandboxID: ref.sandboxID }, 'container resumed');
+  }
+
+  /** Removes the container and its data. Succeeds when it is already gone. */
+  async function destroy(ref: ContainerRef): Promise<void> {
+    try {
+      await docker.getContainer(ref.sandboxID).remove({ force: true, v: true });
+      logger.info({ sandboxID: ref.sandboxID }, 'container removed');
+    } catch (err) {
+      const status = dockerStatus(err);
+      if (status === 409 && /already in progress/i.test(dockerMessage(err))) return;
+      if (status !== 404) throw err;
+    }
+    // After the container: its address is gone before its rules are.
+    await network.detach(ref.sandboxID);
+  }
 }
 
 /** The activity surface the workflow proxies. */

@@ -24,7 +24,7 @@ import { StreamSlots } from './stream-slots.js';
 import type { TransitionReason } from '../workflows/definitions.js';
 
 /** Reasons a sandbox stops or fails (the stop-reason metric has one series each). */
-const STOP_REASONS: TransitionReason[] = ['user', 'idle_timeout', 'max_lifetime', 'paused_retention', 'host_lost', 'provision_failed'];
+const STOP_REASONS: TransitionReason[] = ['user', 'idle_timeout', 'max_lifetime', 'paused_retention', 'host_lost', 'container_lost', 'disk_quota', 'provision_failed'];
 
 export interface AppDeps {
   config: BerthConfig;
@@ -112,7 +112,7 @@ export function createApp(deps: AppDeps): BerthApp {
   app.use((req, res) => {
     res.status(404).json({ code: 'not_found', message: `no route ${req.method} ${req.path}; see /docs` });
   });
-  app.use(errorMiddleware(logger));
+  app.use(errorMiddleware(logger, (sandboxID) => service.reportContainerMissing(sandboxID)));
   const upgrade = proxyUpgradeHandler({ service, proxy, apiKeys: config.apiKeys, logger, slots });
   const listen = app.listen.bind(app) as (...args: unknown[]) => Server;
   app.listen = ((...args: unknown[]) => listen(...args).on('upgrade', upgrade)) as typeof app.listen;

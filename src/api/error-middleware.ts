@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { BerthError } from '../errors.js';
+import { BerthError, ContainerMissingError } from '../errors.js';
 import { sandboxIDOfUrl } from './metrics.js';
 
 /** Formats zod issues as one readable sentence: `timeout: Expected number, received string`. */
@@ -13,10 +13,12 @@ export function describeZodError(error: z.ZodError): string {
 
 /**
  * The one error middleware: BerthError → its status; zod → 400; malformed JSON or URL → 400;
- * anything else → 500 with a generic message (the cause is logged, never sent).
+ * anything else → 500 with a generic message (the cause is logged, never sent). A data-plane
+ * call that found no container is reported through `onContainerMissing` (then answered 404).
  */
-export function errorMiddleware(logger: Logger) {
+export function errorMiddleware(logger: Logger, onContainerMissing: (sandboxID: string) => void = () => undefined) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    if (err instanceof ContainerMissingError) onContainerMissing(err.sandboxID);
     if (res.headersSent) {
       logger.warn({ err, path: req.path, sandboxID: sandboxIDOfUrl(req.originalUrl) }, 'error after response started');
       res.end();

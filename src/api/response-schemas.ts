@@ -20,6 +20,8 @@ const reasonSchema = z.enum([
   'max_lifetime',
   'paused_retention',
   'host_lost',
+  'container_lost',
+  'disk_quota',
   'provision_failed',
 ]);
 const isoTime = z.string().describe('ISO 8601 time');

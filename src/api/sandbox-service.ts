@@ -13,10 +13,12 @@ import { DEFAULT_NETWORK_POLICY } from '../network/policy.js';
 import { sealJson } from '../secrets.js';
 import {
   bulkActionSignal,
+  checkContainerSignal,
   connectUpdate,
   eventsQuery,
   infoQuery,
   killUpdate,
+  leaseSignal,
   metadataKeywords,
   pauseUpdate,
   refreshUpdate,
@@ -38,6 +40,7 @@ import type { sandboxWorkflow } from '../workflows/sandbox.js';
 import { MIN_CPU, MIN_MEMORY_MB, type ListQuery, type CreateSandboxBody } from './schemas.js';
 import { toBerthError } from './temporal-errors.js';
 import { OwnerQuota } from './owner-quota.js';
+import { LeaseKeeper } from './lease-keeper.js';
 import { TouchCoalescer } from './touch-coalescer.js';
 import { decodePageToken, encodePageToken } from './page-token.js';
 import { sandboxVisibilityQuery } from './visibility-query.js';
@@ -89,6 +92,7 @@ export class SandboxService {
   private readonly touches: TouchCoalescer;
   /** Per-owner count, CPU and memory quotas on creates. */
   private readonly quota: OwnerQuota;
+  private readonly leases: LeaseKeeper;
   /** Running sandboxes' info, reused by data-plane calls for {@link LIVE_INFO_CACHE_MS}. */
   private readonly liveCache = new Map<string, { info: SandboxInfo; atMs: number }>();
   private readonly onLifecycle: NonNullable<SandboxServiceDeps['onLifecycle']>;
@@ -103,6 +107,11 @@ export class SandboxService {
       deps.config.lifecycle.touchCoalesceMs,
       (id) => this.handle(id).signal(touchSignal),
       (id, err) => this.logger.warn({ sandboxID: id, err }, 'touch signal failed'),
+    );
+    this.leases = new LeaseKeeper(
+      deps.config.lifecycle.leaseRenewMs,
+      (id, leaseID, durationMs) => this.handle(id).signal(leaseSignal, { leaseID, durationMs }),
+      (id, err) => this.logger.debug({ sandboxID: id, err }, 'lease signal failed'),
     );
   }
 
@@ -245,11 +254,33 @@ export class SandboxService {
 
   /**
    * Keeps a sandbox alive while a client stays attached (long command, stream, proxy
-   * connection): touches it every quarter of its idle timeout, each touch coalesced within
-   * that same quarter. Returns the stop function (which touches once more).
+   * connection), whatever its timeout becomes meanwhile: holds a lease on it (see
+   * {@link LeaseKeeper}) so it is not stopped or paused for idleness, and touches it every
+   * quarter of the idle timeout it had when the client attached (what workflows started before
+   * leases existed go by). The returned stop function detaches (the last detachment releases the
+   * lease) and touches once more: the ordinary idle deadline applies from then on.
    */
   keepAlive(sandboxID: string, idleTimeoutS: number): () => void {
-    return keepAlive(() => this.touch(sandboxID, idleTimeoutS * 1000), idleTimeoutS);
+    const detach = this.leases.attach(sandboxID);
+    const stopTouches = keepAlive(() => this.touch(sandboxID, idleTimeoutS * 1000), idleTimeoutS);
+    return () => {
+      detach();
+      stopTouches();
+    };
+  }
+
+  /**
+   * A data-plane call found no container (Docker 404, or exited): tells the sandbox's workflow
+   * to check it (it stops with `container_lost` if it really is gone) and drops pending touches,
+   * so the failed call does not push the sandbox's deadline.
+   */
+  reportContainerMissing(sandboxID: string): void {
+    this.liveCache.delete(sandboxID);
+    this.touches.forget(sandboxID);
+    this.handle(sandboxID)
+      .signal(checkContainerSignal, { source: 'dataplane' })
+      .catch((err: unknown) => this.logger.debug({ sandboxID, err }, 'checkContainer signal failed'));
+    this.logger.warn({ sandboxID }, 'data-plane call found no container; asked the sandbox to check it');
   }
 
   /** Lifecycle transitions, also after the sandbox stopped (while Temporal retains it). */
@@ -369,6 +400,7 @@ export class SandboxService {
   }
 
   async close(): Promise<void> {
+    await this.leases.close();
     await this.touches.close();
   }
 

@@ -5,7 +5,7 @@
  */
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { ConflictError, InvalidArgumentError, NotFoundError, UnavailableError } from '../errors.js';
+import { ConflictError, ContainerMissingError, InvalidArgumentError, UnavailableError } from '../errors.js';
 
 /** What to run. `cmd` is an argv (no shell unless you pass `/bin/sh -c`). */
 export interface ExecOptions {
@@ -188,10 +188,10 @@ export async function execCollect(
 export function mapDockerError(err: unknown, containerID: string): Error {
   const e = err as { statusCode?: number; json?: { message?: string }; message?: string };
   const message = e.json?.message ?? e.message ?? String(err);
-  if (e.statusCode === 404) return new NotFoundError(`sandbox ${containerID} has no running container`);
+  if (e.statusCode === 404) return new ContainerMissingError(containerID, `sandbox ${containerID} has no container any more; it is being stopped (container_lost)`);
   if (e.statusCode === 409) {
     if (/paused/i.test(message)) return new ConflictError(`sandbox ${containerID} is paused: resume it first`);
-    return new NotFoundError(`sandbox ${containerID} is not running`);
+    return new ContainerMissingError(containerID, `sandbox ${containerID} is not running (its container exited); it is being stopped (container_lost)`);
   }
   if (e.statusCode === undefined) return new UnavailableError(`Docker engine unreachable: ${message}`);
   return err instanceof Error ? err : new Error(message);

@@ -18,6 +18,8 @@ export type TransitionReason =
   | 'max_lifetime'
   | 'paused_retention'
   | 'host_lost'
+  | 'container_lost'
+  | 'disk_quota'
   | 'provision_failed';
 
 /** What happens when the idle timeout expires. */
@@ -97,6 +99,11 @@ export interface SandboxSnapshot {
   events: SandboxEvent[];
   /** How many times this sandbox continued as new. */
   generation: number;
+  /**
+   * Attached clients' leases (lease ID → epoch ms it ends): while one is active the sandbox is
+   * not stopped or paused for idleness. Absent in snapshots of older versions.
+   */
+  leases?: Record<string, number>;
 }
 
 /** What `GET /sandboxes/{id}` shows (times as ISO strings, timeout in seconds). */
@@ -181,6 +188,33 @@ export interface BulkActionRequest {
   owner: string;
 }
 
+/**
+ * Someone saw the sandbox's container missing or exited (the reconciler's sweep, a data-plane
+ * call answered 404 by Docker). The workflow checks the container itself, under its lock, and
+ * stops with `container_lost` only if it really is gone or exited: a spurious report is harmless.
+ */
+export const checkContainerSignal = defineSignal<[CheckContainerRequest]>('checkContainer');
+export interface CheckContainerRequest {
+  /** Who reported it (shown in the event's detail). */
+  source: 'reconciler' | 'dataplane';
+  /**
+   * The host's writable-layer limit when the report is about disk use: the check then also
+   * measures the container's writable layer and stops with `disk_quota` above it.
+   */
+  diskLimitBytes?: number;
+}
+
+/**
+ * A client is attached (long command, stream, proxy connection): the sandbox is not stopped
+ * or paused for idleness before `now + durationMs`. Renewed periodically by the API; a
+ * duration of 0 releases the lease. Max lifetime still applies.
+ */
+export const leaseSignal = defineSignal<[LeaseRequest]>('lease');
+export interface LeaseRequest {
+  leaseID: string;
+  durationMs: number;
+}
+
 // ---- queries (read only, no history) ----
 export const infoQuery = defineQuery<SandboxInfo>('info');
 export const eventsQuery = defineQuery<SandboxEvent[]>('events');
@@ -223,6 +257,13 @@ export interface ProvisionResult {
 }
 export interface ContainerRef {
   sandboxID: string;
+}
+/** What a container check found: `running` / `paused` are healthy; `missing` / `exited` mean lost. */
+export interface ContainerCheck {
+  state: 'running' | 'paused' | 'missing' | 'exited';
+  detail: string;
+  /** Size of the container's writable layer, when measured. */
+  sizeRwBytes?: number;
 }
 /** How a pause keeps the sandbox: `freeze` (cgroup freezer) today; `checkpoint` later. */
 export type PauseMode = 'freeze';

@@ -3,6 +3,8 @@
  * one instance and passes in workflow time; unit tests drive it with plain numbers.
  */
 import type {
+  CheckContainerRequest,
+  ContainerCheck,
   SandboxEvent,
   SandboxInfo,
   SandboxSnapshot,
@@ -19,6 +21,8 @@ export interface Deadline {
 }
 
 const MAX_EVENTS_KEPT = 200;
+/** Most concurrent leases kept (attached clients); beyond it the one ending first is dropped. */
+const MAX_LEASES_KEPT = 1000;
 
 export class SandboxState {
   private constructor(private readonly s: SandboxSnapshot) {}
@@ -46,7 +50,7 @@ export class SandboxState {
 
   /** Rebuilds the state carried across continueAsNew. */
   static restore(snapshot: SandboxSnapshot): SandboxState {
-    return new SandboxState({ ...snapshot, events: [...snapshot.events] });
+    return new SandboxState({ ...snapshot, events: [...snapshot.events], ...(snapshot.leases ? { leases: { ...snapshot.leases } } : {}) });
   }
 
   get status(): SandboxStatus {
@@ -122,6 +126,35 @@ export class SandboxState {
     this.s.idleDeadlineMs = Math.max(this.s.idleDeadlineMs, nowMs + durationMs);
   }
 
+  /**
+   * An attached client's lease: no idle stop or pause before `now + durationMs` while it is
+   * held; 0 releases it. Releasing touches the sandbox (the client's last interaction), so the
+   * ordinary idle deadline applies from then on. Expired leases are dropped.
+   */
+  lease(nowMs: number, leaseID: string, durationMs: number): void {
+    if (this.isFinal()) return;
+    const leases: Record<string, number> = {};
+    for (const [id, untilMs] of Object.entries(this.s.leases ?? {})) if (untilMs > nowMs) leases[id] = untilMs;
+    if (durationMs > 0) leases[leaseID] = nowMs + durationMs;
+    else {
+      delete leases[leaseID];
+      this.touch(nowMs);
+    }
+    const ids = Object.keys(leases);
+    if (ids.length > MAX_LEASES_KEPT) {
+      ids.sort((a, b) => (leases[a] ?? 0) - (leases[b] ?? 0));
+      for (const id of ids.slice(0, ids.length - MAX_LEASES_KEPT)) delete leases[id];
+    }
+    this.s.leases = leases;
+  }
+
+  /** When the last active lease ends (0 when none). */
+  leaseUntilMs(): number {
+    let until = 0;
+    for (const untilMs of Object.values(this.s.leases ?? {})) until = Math.max(until, untilMs);
+    return until;
+  }
+
   /** When running time reaches the maximum lifetime (running only). */
   lifetimeDeadlineMs(): number | null {
     if (this.s.runningSinceMs === null) return null;
@@ -132,9 +165,11 @@ export class SandboxState {
   nextDeadline(): Deadline | null {
     if (this.s.status === 'running' && this.s.idleDeadlineMs !== null) {
       const lifetimeMs = this.lifetimeDeadlineMs() ?? Number.POSITIVE_INFINITY;
-      if (lifetimeMs <= this.s.idleDeadlineMs) return { atMs: lifetimeMs, action: 'stop', reason: 'max_lifetime' };
+      // An attached client's lease holds idleness off; it never holds off the lifetime.
+      const idleMs = Math.max(this.s.idleDeadlineMs, this.leaseUntilMs());
+      if (lifetimeMs <= idleMs) return { atMs: lifetimeMs, action: 'stop', reason: 'max_lifetime' };
       const action = this.s.spec.lifecycle.onTimeout === 'pause' ? 'pause' : 'stop';
-      return { atMs: this.s.idleDeadlineMs, action, reason: 'idle_timeout' };
+      return { atMs: idleMs, action, reason: 'idle_timeout' };
     }
     if (this.s.status === 'paused' && this.s.pausedAtMs !== null) {
       return { atMs: this.s.pausedAtMs + this.s.spec.pausedRetentionMs, action: 'stop', reason: 'paused_retention' };
@@ -183,7 +218,8 @@ export class SandboxState {
 
   /** The state to carry into the next run after continueAsNew. */
   snapshot(): SandboxSnapshot {
-    return { ...this.s, events: [...this.s.events], generation: this.s.generation + 1 };
+    const leases = this.s.leases ? { leases: { ...this.s.leases } } : {};
+    return { ...this.s, events: [...this.s.events], ...leases, generation: this.s.generation + 1 };
   }
 
   private startRunning(nowMs: number, reason: TransitionReason): void {
@@ -194,6 +230,7 @@ export class SandboxState {
 
   private finish(nowMs: number, status: 'stopped' | 'failed', reason: TransitionReason, detail?: string): void {
     this.s.idleDeadlineMs = null;
+    if (this.s.leases) this.s.leases = {};
     this.s.pausedAtMs = null;
     this.s.stoppedAtMs = nowMs;
     this.s.stopReason = reason;
@@ -210,6 +247,22 @@ export class SandboxState {
     this.s.events.push(event);
     if (this.s.events.length > MAX_EVENTS_KEPT) this.s.events.splice(1, this.s.events.length - MAX_EVENTS_KEPT);
   }
+}
+
+/**
+ * The detail of a `container_lost` stop when a container check found the container gone or
+ * exited; null when it is healthy (running or paused), so a spurious report changes nothing.
+ */
+export function lostContainerDetail(check: ContainerCheck, source: CheckContainerRequest['source']): string | null {
+  if (check.state === 'running' || check.state === 'paused') return null;
+  return `${check.detail} (reported by ${source === 'reconciler' ? 'the reconciler' : 'a data-plane call'})`;
+}
+
+/** The detail of a `disk_quota` stop when a measured writable layer is above the limit; else null. */
+export function diskQuotaDetail(check: ContainerCheck, diskLimitBytes: number | undefined): string | null {
+  if (!diskLimitBytes || check.sizeRwBytes === undefined || check.sizeRwBytes <= diskLimitBytes) return null;
+  const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
+  return `writable layer uses ${mb(check.sizeRwBytes)}, above the limit of ${mb(diskLimitBytes)}`;
 }
 
 function iso(ms: number): string {

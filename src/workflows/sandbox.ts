@@ -19,11 +19,13 @@ import {
 import type { SandboxActivities } from '../activities/index.js';
 import {
   bulkActionSignal,
+  checkContainerSignal,
   connectUpdate,
   eventsQuery,
   FailureType,
   infoQuery,
   killUpdate,
+  leaseSignal,
   pauseUpdate,
   refreshUpdate,
   resumeUpdate,
@@ -39,13 +41,16 @@ import {
   type SandboxWorkflowInput,
   type TransitionReason,
 } from './definitions.js';
-import { SandboxState, type Deadline } from './sandbox-state.js';
+import { diskQuotaDetail, lostContainerDetail, SandboxState, type Deadline } from './sandbox-state.js';
 
 /**
  * How long work nobody waits on keeps retrying one Docker call before it lets go of the
  * sandbox's lock (so a user's kill is not stuck behind it) and tries again later.
  */
 const UNATTENDED_GIVE_UP_AFTER = '5 minutes';
+
+/** A worker that stops heartbeating (killed, partitioned) loses its activity after this long. */
+const HEARTBEAT_TIMEOUT = '15 seconds';
 
 const ACTIVITY_RETRY = {
   initialInterval: '200ms',
@@ -55,18 +60,21 @@ const ACTIVITY_RETRY = {
 
 /**
  * The activities with their timeouts: creating a container may take a while on a busy
- * engine; pause, resume and remove are quick, and a short timeout means a worker that died
- * mid-call delays the sandbox by at most that long before another worker retries.
+ * engine; pause, resume and remove are quick. Every activity heartbeats while its Docker call
+ * runs (src/activities/heartbeat.ts), so a worker that dies mid-call is noticed after the
+ * heartbeat timeout and another worker retries, not after the whole start-to-close timeout.
  */
 function dockerActivities(retry: typeof ACTIVITY_RETRY & { maximumAttempts?: number; maximumInterval: string }, scheduleToCloseTimeout?: string) {
   const bound = scheduleToCloseTimeout ? { scheduleToCloseTimeout } : {};
-  const provisioning = proxyActivities<SandboxActivities>({ startToCloseTimeout: '2 minutes', retry, ...bound });
-  const quick = proxyActivities<SandboxActivities>({ startToCloseTimeout: '30 seconds', retry, ...bound });
+  const heartbeatTimeout = HEARTBEAT_TIMEOUT;
+  const provisioning = proxyActivities<SandboxActivities>({ startToCloseTimeout: '2 minutes', heartbeatTimeout, retry, ...bound });
+  const quick = proxyActivities<SandboxActivities>({ startToCloseTimeout: '30 seconds', heartbeatTimeout, retry, ...bound });
   return {
     provisionSandbox: provisioning.provisionSandbox,
     pauseSandbox: quick.pauseSandbox,
     resumeSandbox: quick.resumeSandbox,
     destroySandbox: quick.destroySandbox,
+    inspectSandbox: quick.inspectSandbox,
   };
 }
 
@@ -102,6 +110,9 @@ export async function sandboxWorkflow(input: SandboxWorkflowInput): Promise<Sand
    * the current ones.
    */
   const strictLock = patched('strict-lock-and-history-wakeup');
+  /** Container checks (`container_lost`) and attached clients' leases; older runs ignore both signals. */
+  const faultTolerant = patched('container-checks-and-leases');
+  let checkingContainer = false;
   /** Bumped whenever the nearest deadline may have moved earlier, so the timer is re-armed. */
   let armVersion = 0;
   let busy = false;
@@ -239,6 +250,32 @@ export async function sandboxWorkflow(input: SandboxWorkflowInput): Promise<Sand
   setHandler(infoQuery, info);
   setHandler(eventsQuery, () => state.events());
   setHandler(touchSignal, () => state.touch(now()));
+  setHandler(leaseSignal, (request) => {
+    if (!faultTolerant) return;
+    state.lease(now(), request.leaseID, request.durationMs);
+    if (request.durationMs <= 0) armVersion++; // a released lease may bring the idle deadline back
+  });
+  // Reports coalesce: one check at a time, run under the lock, trusting only Docker's answer.
+  // A few quick attempts only: an engine that does not answer must not hold the lock for long.
+  setHandler(checkContainerSignal, async (request) => {
+    if (!faultTolerant || checkingContainer) return;
+    checkingContainer = true;
+    try {
+      await exclusive(async () => {
+        if (state.status !== 'running' && state.status !== 'paused') return;
+        await unattended('checking the container', async () => {
+          const measureDisk = request.diskLimitBytes ? { measureDisk: true } : {};
+          const check = await docker.inspectSandbox({ sandboxID, ...measureDisk });
+          const lost = lostContainerDetail(check, request.source);
+          const overDisk = diskQuotaDetail(check, request.diskLimitBytes);
+          if (lost) await stop('container_lost', lost, dockerUntilDone);
+          else if (overDisk) await stop('disk_quota', overDisk, dockerUntilDone);
+        });
+      });
+    } finally {
+      checkingContainer = false;
+    }
+  });
   setHandler(bulkActionSignal, async (request) => {
     if (request.owner !== state.spec.owner) return;
     await exclusive(async () => {

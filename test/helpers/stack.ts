@@ -17,6 +17,7 @@ import { createSandboxNetwork } from '../../src/network/sandbox-network.js';
 import { connectTemporalClient } from '../../src/temporal/client.js';
 import { freePort } from '../../src/dev/temporal-dev-server.js';
 import { createBerthWorker } from '../../src/worker.js';
+import { deleteReconcileSchedule, ensureReconcileSchedule } from '../../src/temporal/reconcile-schedule.js';
 
 let runtimeInstalled = false;
 let workerMetricsUrl = '';
@@ -49,6 +50,8 @@ export interface StackOptions {
   owners?: string[];
   env?: Record<string, string>;
   temporalAddress?: string;
+  /** Create this stack's reconciler schedule (BERTH_RECONCILE_INTERVAL_MS in `env`); deleted by stop(). */
+  reconcile?: boolean;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<TestStack> {
@@ -101,6 +104,8 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
   await startWorker();
 
   const client = await connectTemporalClient(config);
+  const scheduleScope = { hostName: config.hostName, taskQueue: config.temporal.taskQueue };
+  if (options.reconcile) await ensureReconcileSchedule(client, { ...scheduleScope, ...config.reconciler });
   const berth = createApp({ config, client, docker, logger });
   const server: Server = await new Promise((resolve) => {
     const s = berth.app.listen(0, '127.0.0.1', () => resolve(s));
@@ -141,6 +146,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       await berth.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      if (options.reconcile) await deleteReconcileSchedule(client, scheduleScope);
       await stopWorker();
       await client.connection.close();
       const containers = await docker.listContainers({ all: true, filters: { label: ['berth.managed=true'] } });

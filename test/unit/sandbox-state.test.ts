@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SandboxState } from '../../src/workflows/sandbox-state.js';
+import { diskQuotaDetail, lostContainerDetail, SandboxState } from '../../src/workflows/sandbox-state.js';
 import type { SandboxSpec } from '../../src/workflows/definitions.js';
 import { testSandboxSpec } from '../helpers/spec.js';
 
@@ -94,5 +94,62 @@ describe('SandboxState', () => {
     s.touch(200);
     s.refresh(200, 99_999);
     expect(s.nextDeadline()?.reason).toBe('paused_retention');
+  });
+
+  it('holds idleness off while a lease is active, whatever the timeout becomes', () => {
+    const s = running({ idleTimeoutMs: 60_000 });
+    s.lease(100, 'a', 3000);
+    s.setIdleTimeout(200, 500); // shortened under the attached client
+    expect(s.nextDeadline()).toEqual({ atMs: 3100, action: 'stop', reason: 'idle_timeout' });
+    expect(s.dueDeadline(700)).toBeNull();
+    s.lease(2000, 'a', 3000); // renewed
+    expect(s.dueDeadline(3100)).toBeNull();
+    expect(s.nextDeadline()?.atMs).toBe(5000);
+  });
+
+  it('a released lease touches once and lets the ordinary idle deadline apply; other leases still hold', () => {
+    const s = running({ idleTimeoutMs: 500 });
+    s.lease(100, 'a', 3000);
+    s.lease(100, 'b', 2000);
+    s.lease(1000, 'a', 0);
+    expect(s.nextDeadline()?.atMs).toBe(2100); // b still holds
+    s.lease(1200, 'b', 0);
+    expect(s.nextDeadline()?.atMs).toBe(1700); // release touched: 1200 + 500
+    expect(s.leaseUntilMs()).toBe(0);
+  });
+
+  it('never holds off the max lifetime, and leases end with the sandbox', () => {
+    const s = running({ idleTimeoutMs: 500, maxLifetimeMs: 2000 });
+    s.lease(100, 'a', 60_000);
+    expect(s.nextDeadline()).toEqual({ atMs: 2000, action: 'stop', reason: 'max_lifetime' });
+    s.markStopped(2000, 'max_lifetime');
+    expect(s.leaseUntilMs()).toBe(0);
+  });
+
+  it('lets an expired lease lapse, and carries leases across continueAsNew', () => {
+    const s = running({ idleTimeoutMs: 500 });
+    s.lease(100, 'a', 1000);
+    expect(s.dueDeadline(1100)?.reason).toBe('idle_timeout');
+    s.lease(200, 'b', 5000);
+    const restored = SandboxState.restore(s.snapshot());
+    expect(restored.nextDeadline()?.atMs).toBe(5200);
+    // A snapshot from before leases existed restores without any.
+    const { leases: _leases, ...old } = s.snapshot();
+    expect(SandboxState.restore(old).nextDeadline()?.atMs).toBe(500);
+  });
+
+  it('calls a container lost only when a check finds it missing or exited', () => {
+    expect(lostContainerDetail({ state: 'running', detail: 'x' }, 'reconciler')).toBeNull();
+    expect(lostContainerDetail({ state: 'paused', detail: 'x' }, 'dataplane')).toBeNull();
+    expect(lostContainerDetail({ state: 'missing', detail: 'container no longer exists' }, 'reconciler')).toMatch(/no longer exists.*reconciler/);
+    expect(lostContainerDetail({ state: 'exited', detail: 'container has exited' }, 'dataplane')).toMatch(/exited.*data-plane/);
+  });
+
+  it('calls a sandbox over its disk quota only when a measured writable layer is above the limit', () => {
+    const MB = 1024 * 1024;
+    expect(diskQuotaDetail({ state: 'running', detail: '', sizeRwBytes: 8 * MB }, 5 * MB)).toBe('writable layer uses 8 MB, above the limit of 5 MB');
+    expect(diskQuotaDetail({ state: 'running', detail: '', sizeRwBytes: 4 * MB }, 5 * MB)).toBeNull();
+    expect(diskQuotaDetail({ state: 'running', detail: '' }, 5 * MB)).toBeNull(); // not measured
+    expect(diskQuotaDetail({ state: 'running', detail: '', sizeRwBytes: 8 * MB }, undefined)).toBeNull(); // no limit
   });
 });

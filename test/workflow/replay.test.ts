@@ -2,7 +2,8 @@
  * Sandboxes outlive deployments: a new version of the workflow must replay the histories of
  * runs an older version started (otherwise those sandboxes get stuck on a nondeterminism
  * error after an upgrade). The fixtures were recorded with an older berth by
- * test/fixtures/record-histories.ts; each covers a path whose rules changed since.
+ * test/fixtures/record-histories.ts; each covers a path whose rules changed since (and
+ * leases-and-container-checks a path a later version must keep).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -14,7 +15,16 @@ const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/histories');
 const names = readdirSync(FIXTURES).filter((f) => f.endsWith('.binpb'));
 
 it('has recorded histories to replay', () => {
-  expect(names).toEqual(expect.arrayContaining(['lifecycle-calls.binpb', 'idle-timeout.binpb', 'concurrent-pause-kill.binpb', 'touches-continue-as-new.binpb']));
+  expect(names).toEqual(
+    expect.arrayContaining([
+      'lifecycle-calls.binpb',
+      'idle-timeout.binpb',
+      'concurrent-pause-kill.binpb',
+      'touches-continue-as-new.binpb',
+      // recorded with the 'container-checks-and-leases' patch: later versions must keep replaying it
+      'leases-and-container-checks.binpb',
+    ]),
+  );
 });
 
 for (const name of names) {

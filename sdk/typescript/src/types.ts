@@ -17,6 +17,8 @@ export type TransitionReason =
   | 'max_lifetime'
   | 'paused_retention'
   | 'host_lost'
+  | 'container_lost'
+  | 'disk_quota'
   | 'provision_failed';
 
 export interface SandboxLifecycle {

@@ -6,7 +6,7 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Router, type Request } from 'express';
 import type { Logger } from 'pino';
-import { BerthError, NotFoundError } from '../../errors.js';
+import { BerthError, ContainerMissingError, NotFoundError } from '../../errors.js';
 import { parsePort, type PortProxy } from '../../dataplane/proxy.js';
 import { apiKeyAuth, callerOf } from '../auth.js';
 import { z } from 'zod';
@@ -123,6 +123,7 @@ export function proxyUpgradeHandler(deps: { service: SandboxService; proxy: Port
         releaseSlot();
       }
     })().catch((err: unknown) => {
+      if (err instanceof ContainerMissingError) deps.service.reportContainerMissing(err.sandboxID);
       if (err instanceof BerthError) fail(err.status, err.code, err.message);
       else {
         deps.logger.error({ err, url: req.url, sandboxID: sandboxIDOfUrl(req.url ?? '') }, 'proxy upgrade failed');

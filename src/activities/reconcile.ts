@@ -1,0 +1,147 @@
+/**
+ * The reconciler's sweep on one Docker host: compares berth's containers on the engine with
+ * the host's live sandbox workflows and fixes drift. A live sandbox whose container is gone
+ * or exited gets a `checkContainer` signal (the workflow checks for itself and stops with
+ * `container_lost`); a container whose workflow is closed or absent is removed after a grace
+ * period. Scoped by host and task queue labels, so workers sharing an engine (tests) never
+ * sweep each other's containers.
+ */
+import { Context } from '@temporalio/activity';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type Docker from 'dockerode';
+import type { Logger } from 'pino';
+import { workflowIdFor } from '../ids.js';
+import { checkContainerSignal, SearchAttr, type CheckContainerRequest } from '../workflows/definitions.js';
+import type { SweepRequest, SweepResult } from '../workflows/reconcile-types.js';
+import { LABELS } from './container-spec.js';
+import { dockerStatus } from './docker-errors.js';
+import { withHeartbeat } from './heartbeat.js';
+
+export interface ReconcileDeps {
+  docker: Docker;
+  logger: Logger;
+  hostName: string;
+  taskQueue: string;
+  /** The Temporal client; by default the worker's own (the activity context's). */
+  client?: () => Client;
+}
+
+const HEALTHY = new Set(['running', 'paused']);
+
+/** `SizeRw` of a listed container (present with `size: true`; dockerode's types omit it). */
+function sizeRwOf(container: Docker.ContainerInfo): number {
+  const { SizeRw } = container as { SizeRw?: unknown };
+  return typeof SizeRw === 'number' ? SizeRw : 0;
+}
+
+function quoted(value: string): string {
+  if (/['"\\]/.test(value)) throw new Error(`${value} contains a quote or backslash; it cannot be used in a visibility query`);
+  return `'${value}'`;
+}
+
+export function createReconcileActivities({ docker, logger, hostName, taskQueue, client = () => Context.current().client }: ReconcileDeps) {
+  const log = logger.child({ activity: 'sweepContainers', host: hostName, taskQueue });
+
+  /** Running or paused sandboxes of this host and queue, as visibility sees them. */
+  async function liveSandboxes(temporal: Client): Promise<Set<string>> {
+    const query = [
+      `WorkflowType = 'sandboxWorkflow'`,
+      `ExecutionStatus = 'Running'`,
+      `${SearchAttr.host.name} = ${quoted(hostName)}`,
+      `TaskQueue = ${quoted(taskQueue)}`,
+      `${SearchAttr.state.name} IN ('running', 'paused')`,
+    ].join(' AND ');
+    const ids = new Set<string>();
+    for await (const execution of temporal.workflow.list({ query })) ids.add(execution.workflowId.replace(/^sandbox-/, ''));
+    return ids;
+  }
+
+  /** When the workflow of an orphan candidate closed: null while it is still open (never touch it). */
+  async function closedAtMs(temporal: Client, sandboxID: string): Promise<number | null> {
+    try {
+      const description = await temporal.workflow.getHandle(workflowIdFor(sandboxID)).describe();
+      if (description.status.name === 'RUNNING') return null;
+      return description.closeTime?.getTime() ?? 0;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return 0;
+      throw err;
+    }
+  }
+
+  /** Signals a check; false when the workflow has closed meanwhile. */
+  async function signalCheck(temporal: Client, sandboxID: string, request: CheckContainerRequest): Promise<boolean> {
+    try {
+      await temporal.workflow.getHandle(workflowIdFor(sandboxID)).signal(checkContainerSignal, request);
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return false;
+      throw err;
+    }
+  }
+
+  return {
+    async sweepContainers(request: SweepRequest): Promise<SweepResult> {
+      return withHeartbeat(async () => {
+        const temporal = client();
+        const diskLimitBytes = request.diskLimitBytes ?? 0;
+        const containers = await docker.listContainers({
+          all: true,
+          // The engine measures every writable layer for this: only when a disk limit is set.
+          ...(diskLimitBytes > 0 ? { size: true } : {}),
+          filters: { label: [`${LABELS.managed}=true`, `${LABELS.host}=${hostName}`, `${LABELS.queue}=${taskQueue}`] },
+        });
+        const live = await liveSandboxes(temporal);
+        const bySandbox = new Map(containers.map((c) => [c.Labels[LABELS.sandbox] ?? '', c]));
+        const result: SweepResult = {
+          host: hostName,
+          taskQueue,
+          containers: containers.length,
+          liveSandboxes: live.size,
+          lostReported: [],
+          orphansRemoved: [],
+          orphansWaiting: [],
+          diskOverLimit: [],
+        };
+
+        for (const sandboxID of live) {
+          const container = bySandbox.get(sandboxID);
+          if (container && HEALTHY.has(container.State)) {
+            const sizeRw = sizeRwOf(container);
+            if (diskLimitBytes > 0 && sizeRw > diskLimitBytes) {
+              const reported = await signalCheck(temporal, sandboxID, { source: 'reconciler', diskLimitBytes });
+              if (reported) result.diskOverLimit.push(sandboxID);
+              if (reported) log.warn({ sandboxID, sizeRwBytes: sizeRw, diskLimitBytes }, 'writable layer above the disk limit: asked the sandbox to check it');
+            }
+            continue;
+          }
+          if (await signalCheck(temporal, sandboxID, { source: 'reconciler' })) {
+            result.lostReported.push(sandboxID);
+            log.warn({ sandboxID, container: container?.State ?? 'missing' }, 'container lost: asked the sandbox to check it');
+          }
+        }
+
+        const nowMs = Date.now();
+        for (const [sandboxID, container] of bySandbox) {
+          if (!sandboxID || live.has(sandboxID)) continue;
+          const closedMs = await closedAtMs(temporal, sandboxID);
+          if (closedMs === null) continue; // creating, or visibility lags: its workflow owns it
+          const sinceMs = Math.max(container.Created * 1000, closedMs);
+          if (nowMs - sinceMs < request.orphanGraceMs) {
+            result.orphansWaiting.push(sandboxID);
+            continue;
+          }
+          try {
+            await docker.getContainer(container.Id).remove({ force: true, v: true });
+          } catch (err) {
+            if (dockerStatus(err) !== 404) throw err;
+          }
+          result.orphansRemoved.push(sandboxID);
+          log.warn({ sandboxID, state: container.State }, 'removed an orphan container (its workflow is closed or absent)');
+        }
+        return result;
+      });
+    },
+  };
+}
+
+export type ReconcileActivities = ReturnType<typeof createReconcileActivities>;
