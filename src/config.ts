@@ -74,6 +74,7 @@ const envSchema = z.object({
   BERTH_LIST_ENTRIES_CAP: z.coerce.number().int().positive().default(10_000),
   BERTH_METRICS_INTERVAL_MS: z.coerce.number().int().min(0).default(5000),
   BERTH_METRICS_RETENTION: z.coerce.number().int().positive().default(720),
+  BERTH_STICKY_TIMEOUT_MS: z.coerce.number().int().min(100).default(1000),
 });
 
 /** berth's whole configuration; built only by {@link loadConfig}. */
@@ -97,6 +98,12 @@ export interface BerthConfig {
   limits: { maxSandboxesPerOwner: number; maxCpu: number; maxMemoryMB: number; pidsLimit: number };
   /** Worker: where it serves Temporal SDK metrics ('' = off). API: where it reads them for /metrics ('' = off). */
   workerMetrics: { bindAddress: string; scrapeUrl: string };
+  /**
+   * Worker: how long a workflow task waits for the worker that has the sandbox's history
+   * cached before any worker takes it. When that worker died (SIGKILL, OOM), every timer and
+   * message of its sandboxes waits this long: keep it short.
+   */
+  stickyTimeoutMs: number;
   /** Data-plane limits (commands, files, metrics). */
   dataPlane: {
     /** Per stream (stdout, stderr) cap of a buffered foreground command; the rest is dropped and flagged. */
@@ -163,6 +170,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       metricsRetention: e.BERTH_METRICS_RETENTION,
     },
     workerMetrics: { bindAddress: e.BERTH_WORKER_METRICS_ADDRESS, scrapeUrl: e.BERTH_WORKER_METRICS_URL },
+    stickyTimeoutMs: e.BERTH_STICKY_TIMEOUT_MS,
     allowCustomImages: e.BERTH_ALLOW_CUSTOM_IMAGES,
     templates: buildTemplateCatalog(e.BERTH_TEMPLATE_IMAGES),
   };

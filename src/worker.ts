@@ -33,6 +33,8 @@ export async function createBerthWorker(options: CreateWorkerOptions): Promise<W
     taskQueue: options.taskQueue ?? config.temporal.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities({ docker, logger, config }),
+    // The default (10 s) delays every deadline of a killed worker's sandboxes by 10 s.
+    stickyQueueScheduleToStartTimeout: config.stickyTimeoutMs,
   });
 }
 
