@@ -111,6 +111,7 @@ const envSchema = z.object({
   BERTH_NETWORK_BLOCKED_CIDRS: cidrList.default([]),
   BERTH_NETWORK_DNS_SERVERS: cidrList.optional(),
   BERTH_NETWORK_ENFORCE: bool.default(true),
+  BERTH_STICKY_TIMEOUT_MS: z.coerce.number().int().min(100).default(1000),
 });
 
 /** berth's whole configuration; built only by {@link loadConfig}. */
@@ -147,6 +148,12 @@ export interface BerthConfig {
   };
   /** Worker: where it serves Temporal SDK metrics ('' = off). API: where it reads them for /metrics ('' = off). */
   workerMetrics: { bindAddress: string; scrapeUrl: string };
+  /**
+   * Worker: how long a workflow task waits for the worker that has the sandbox's history
+   * cached before any worker takes it. When that worker died (SIGKILL, OOM), every timer and
+   * message of its sandboxes waits this long: keep it short.
+   */
+  stickyTimeoutMs: number;
   /** Data-plane limits (commands, files, metrics). */
   dataPlane: {
     /** Per stream (stdout, stderr) cap of a buffered foreground command; the rest is dropped and flagged. */
@@ -233,6 +240,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       metricsRetention: e.BERTH_METRICS_RETENTION,
     },
     workerMetrics: { bindAddress: e.BERTH_WORKER_METRICS_ADDRESS, scrapeUrl: e.BERTH_WORKER_METRICS_URL },
+    stickyTimeoutMs: e.BERTH_STICKY_TIMEOUT_MS,
     allowCustomImages: e.BERTH_ALLOW_CUSTOM_IMAGES,
     templates: buildTemplateCatalog(e.BERTH_TEMPLATE_IMAGES),
     network: {

@@ -48,6 +48,8 @@ export async function createBerthWorker(options: CreateWorkerOptions): Promise<W
       ...createActivities({ docker, logger, config, taskQueue, network }),
       ...createReconcileActivities({ docker, logger, hostName: config.hostName, taskQueue }),
     },
+    // The default (10 s) delays every deadline of a killed worker's sandboxes by 10 s.
+    stickyQueueScheduleToStartTimeout: config.stickyTimeoutMs,
   });
 }
 

@@ -4,11 +4,11 @@
  * configured through the same environment variables as production, so each one's memory
  * can be read from /proc.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { openSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { startNodeProcess as startNode, stopProcess as stopChild } from '../../src/dev/node-process.js';
 import { freePort, startTemporalDevServer, type DevServer } from '../../src/dev/temporal-dev-server.js';
 import { sleep } from './stats.js';
 
@@ -44,22 +44,6 @@ export interface StackOptions {
   workerOptionsJson?: string;
 }
 
-
-const ROOT = path.resolve(import.meta.dirname, '../..');
-
-function startNode(entry: string, env: Record<string, string | undefined>, logFile: string): ChildProcess {
-  const out = openSync(logFile, 'a');
-  return spawn(process.execPath, ['--import', 'tsx', entry], { cwd: ROOT, env, stdio: ['ignore', out, out] });
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 export async function startBenchStack(options: StackOptions): Promise<BenchStack> {
   const { runId, logDir } = options;
