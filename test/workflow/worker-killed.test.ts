@@ -1,13 +1,14 @@
 /**
  * Finding 5: a worker killed mid-provision. A worker process whose Docker engine never answers
- * (a socket that accepts and stays silent) takes the provisioning activity; it is SIGKILLed;
+ * a container create (a socket that passes every other call to the real engine, so the worker
+ * can start and restore its network rules) takes the provisioning activity; it is SIGKILLed;
  * another worker with the real engine must get the activity once heartbeats stop (heartbeat
  * timeout, 15 s), not after the activity's whole 2-minute start-to-close timeout.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -34,9 +35,10 @@ const env = {
   BERTH_TASK_QUEUE: taskQueue,
   BERTH_HOST_NAME: 'killed-test-host',
 };
-const docker = createDockerClient('/var/run/docker.sock');
+const realSocket = process.env.DOCKER_SOCKET ?? '/var/run/docker.sock';
+const docker = createDockerClient(realSocket);
 let stalled: Server | undefined;
-const held: Socket[] = [];
+const held: ServerResponse[] = [];
 let child: ChildProcess | undefined;
 let worker: Worker | undefined;
 let running: Promise<void> | undefined;
@@ -48,7 +50,7 @@ afterAll(async () => {
   worker?.shutdown();
   await running;
   await connection?.close();
-  for (const s of held) s.destroy();
+  for (const r of held) r.destroy();
   stalled?.close();
   rmSync(stallSocket, { force: true });
   await client?.connection.close();
@@ -57,8 +59,20 @@ afterAll(async () => {
 });
 
 it('a sandbox whose provisioning worker was killed becomes running once another worker starts', async () => {
-  // An engine that accepts connections and never answers: the worker's Docker call hangs.
-  stalled = createServer((socket) => held.push(socket));
+  // An engine that never answers a container create (the provisioning hangs there) and passes
+  // everything else through, so the worker starts normally.
+  stalled = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (req.method === 'POST' && /\/containers\/create/.test(req.url ?? '')) {
+      held.push(res);
+      return;
+    }
+    const upstream = request({ socketPath: realSocket, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
   await new Promise<void>((resolve) => stalled?.listen(stallSocket, resolve));
 
   let output = '';

@@ -197,3 +197,12 @@ def test_by_id_class_variants_like_e2b(make):
     assert Sandbox.kill(sbx.sandbox_id) is True
     assert Sandbox.kill(sbx.sandbox_id) is False
     assert sbx.is_running() is False
+
+
+def test_network_policy_round_trip(make):
+    sbx = make(template="tiny", network={"allow_out": ["203.0.113.0/24"], "deny_out": ["198.51.100.7"]})
+    assert sbx.get_info().network == {"allow_internet": True, "allow_out": ["203.0.113.0/24"], "deny_out": ["198.51.100.7/32"]}
+    closed = make(template="tiny", allow_internet_access=False)  # seed 004's switch
+    assert closed.get_info().network["allow_internet"] is False
+    with pytest.raises(berth.InvalidArgumentError):
+        make(template="tiny", network={"allow_out": ["not-a-cidr"]})

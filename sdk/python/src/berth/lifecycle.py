@@ -13,6 +13,10 @@ from .transport import Call, Op
 DEFAULT_TEMPLATE = "base"
 
 _RESOURCE_KEYS = {"cpu": "cpu", "memory_mb": "memoryMB", "memoryMB": "memoryMB"}
+_NETWORK_KEYS = {
+    "allow_internet": "allowInternet", "allowInternet": "allowInternet",
+    "allow_out": "allowOut", "allowOut": "allowOut", "deny_out": "denyOut", "denyOut": "denyOut",
+}
 _LIFECYCLE_KEYS = {"on_timeout": "onTimeout", "onTimeout": "onTimeout", "auto_resume": "autoResume", "autoResume": "autoResume"}
 
 
@@ -35,6 +39,8 @@ def create_body(
     resources: Optional[Mapping[str, Any]],
     lifecycle: Optional[Mapping[str, Any]],
     image: Optional[str] = None,
+    network: Optional[Mapping[str, Any]] = None,
+    allow_internet_access: Optional[bool] = None,
 ) -> Dict[str, Any]:
     # `image` (a Docker image instead of a template) only works where the server allows it.
     body: Dict[str, Any] = {"image": image} if image and not template else {"templateID": template or DEFAULT_TEMPLATE}
@@ -48,6 +54,12 @@ def create_body(
         body["resources"] = _rename(resources, _RESOURCE_KEYS)
     if lifecycle is not None:
         body["lifecycle"] = _rename(lifecycle, _LIFECYCLE_KEYS)
+    # Seed 004: `allow_internet_access=False` blocks all outbound traffic; `network` overrides it.
+    net = _rename(network, _NETWORK_KEYS) if network is not None else {}
+    if allow_internet_access is not None and "allowInternet" not in (net or {}):
+        net = {**(net or {}), "allowInternet": bool(allow_internet_access)}
+    if net:
+        body["network"] = net
     return body
 
 

@@ -32,6 +32,8 @@ class SandboxInfo:
     lifecycle: Dict[str, Any]
     resources: Dict[str, Any]
     running_time_ms: int = 0
+    #: Egress policy (``allow_internet``, ``allow_out``, ``deny_out``); None for sandboxes made before policies existed.
+    network: Optional[Dict[str, Any]] = None
     stop_reason: Optional[str] = None
     history_url: Optional[str] = None
 
@@ -60,9 +62,20 @@ class SandboxInfo:
             lifecycle={"on_timeout": life.get("onTimeout", "kill"), "auto_resume": bool(life.get("autoResume", False))},
             resources={"cpu": res.get("cpu"), "memory_mb": res.get("memoryMB")},
             running_time_ms=int(body.get("runningTimeMs") or 0),
+            network=_network(body.get("network")),
             stop_reason=body.get("stopReason"),
             history_url=body.get("historyURL"),
         )
+
+
+def _network(body: Any) -> Optional[Dict[str, Any]]:
+    if not isinstance(body, Mapping):
+        return None
+    return {
+        "allow_internet": bool(body.get("allowInternet", True)),
+        "allow_out": list(body.get("allowOut") or []),
+        "deny_out": list(body.get("denyOut") or []),
+    }
 
 
 def listed_sandbox(body: Mapping[str, Any]) -> Dict[str, Any]:

@@ -110,6 +110,8 @@ class Sandbox(_SandboxBase):
         *,
         api_url: Optional[str] = None,
         image: Optional[str] = None,
+        network: Optional[Mapping[str, Any]] = None,
+        allow_internet_access: Optional[bool] = None,
         _info: Optional[SandboxInfo] = None,
         _client: Optional[httpx.Client] = None,
     ) -> None:
@@ -120,7 +122,7 @@ class Sandbox(_SandboxBase):
                 if sandbox_id:
                     _info = self._run(_lc.connect(sandbox_id, timeout))
                 else:
-                    body = _lc.create_body(template, timeout, metadata, envs, resources, lifecycle, image)
+                    body = _lc.create_body(template, timeout, metadata, envs, resources, lifecycle, image, network, allow_internet_access)
                     _info = self._run(_lc.create(body))
             except BaseException:
                 self._client.close()
@@ -149,9 +151,11 @@ class Sandbox(_SandboxBase):
         request_timeout: Optional[float] = None,
         api_url: Optional[str] = None,
         image: Optional[str] = None,
+        network: Optional[Mapping[str, Any]] = None,
+        allow_internet_access: Optional[bool] = None,
     ) -> "Sandbox":
         """Creates a sandbox (waits until it runs) and returns it connected."""
-        return cls(template, timeout, metadata, envs, resources, lifecycle, api_key, domain, request_timeout, api_url=api_url, image=image)
+        return cls(template, timeout, metadata, envs, resources, lifecycle, api_key, domain, request_timeout, api_url=api_url, image=image, network=network, allow_internet_access=allow_internet_access)
 
     @classmethod
     def connect(
@@ -233,9 +237,11 @@ class AsyncSandbox(_SandboxBase):
         request_timeout: Optional[float] = None,
         api_url: Optional[str] = None,
         image: Optional[str] = None,
+        network: Optional[Mapping[str, Any]] = None,
+        allow_internet_access: Optional[bool] = None,
     ) -> "AsyncSandbox":
         config = ConnectionConfig.resolve(api_key, domain, request_timeout, api_url)
-        body = _lc.create_body(template, timeout, metadata, envs, resources, lifecycle, image)
+        body = _lc.create_body(template, timeout, metadata, envs, resources, lifecycle, image, network, allow_internet_access)
         return await cls._open(config, _lc.create(body))
 
     @classmethod
