@@ -46,7 +46,7 @@ export async function createBerthWorker(options: CreateWorkerOptions): Promise<W
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: {
       ...createActivities({ docker, logger, config, taskQueue, network }),
-      ...createReconcileActivities({ docker, logger, hostName: config.hostName, taskQueue }),
+      ...createReconcileActivities({ docker, logger, hostName: config.hostName, taskQueue, network }),
     },
     // The default (10 s) delays every deadline of a killed worker's sandboxes by 10 s.
     stickyQueueScheduleToStartTimeout: config.stickyTimeoutMs,

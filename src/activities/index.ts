@@ -58,18 +58,21 @@ export function createActivities({ docker, logger, config, taskQueue, network: g
     resumeSandbox: (ref: ContainerRef) => withHeartbeat(() => resume(ref)),
     destroySandbox: (ref: ContainerRef) => withHeartbeat(() => destroy(ref)),
 
-    /** What the sandbox's container is doing now: the workflow's check before it declares it lost. */
-    async inspectSandbox(ref: ContainerRef & { measureDisk?: boolean }): Promise<ContainerCheck> {
-      const current = await inspectOrNull(ref.sandboxID, ref.measureDisk);
-      if (!current) return { state: 'missing', detail: `container no longer exists on host ${config.hostName}` };
-      const { SizeRw } = current as { SizeRw?: unknown };
-      const size = typeof SizeRw === 'number' ? { sizeRwBytes: SizeRw } : {};
-      if (current.State.Paused) return { state: 'paused', detail: 'container is paused', ...size };
-      if (current.State.Running) return { state: 'running', detail: 'container is running', ...size };
-      const oom = current.State.OOMKilled ? ', killed for memory' : '';
-      return { state: 'exited', detail: `container has exited on host ${config.hostName} (${current.State.Status}, exit code ${current.State.ExitCode}${oom})` };
-    },
+    // Heartbeats too: measuring the writable layer (`measureDisk`) of a big sandbox takes a while.
+    inspectSandbox: (ref: ContainerRef & { measureDisk?: boolean }) => withHeartbeat(() => inspect(ref)),
   };
+
+  /** What the sandbox's container is doing now: the workflow's check before it declares it lost. */
+  async function inspect(ref: ContainerRef & { measureDisk?: boolean }): Promise<ContainerCheck> {
+    const current = await inspectOrNull(ref.sandboxID, ref.measureDisk);
+    if (!current) return { state: 'missing', detail: `container no longer exists on host ${config.hostName}` };
+    const { SizeRw } = current as { SizeRw?: unknown };
+    const size = typeof SizeRw === 'number' ? { sizeRwBytes: SizeRw } : {};
+    if (current.State.Paused) return { state: 'paused', detail: 'container is paused', ...size };
+    if (current.State.Running) return { state: 'running', detail: 'container is running', ...size };
+    const oom = current.State.OOMKilled ? ', killed for memory' : '';
+    return { state: 'exited', detail: `container has exited on host ${config.hostName} (${current.State.Status}, exit code ${current.State.ExitCode}${oom})` };
+  }
 
   /** Creates and starts the sandbox's container (or adopts the one a previous attempt made). */
   async function provision(req: ProvisionRequest): Promise<ProvisionResult> {
@@ -168,8 +171,10 @@ export function createActivities({ docker, logger, config, taskQueue, network: g
       logger.info({ sandboxID: ref.sandboxID }, 'container removed');
     } catch (err) {
       const status = dockerStatus(err);
-      if (status === 409 && /already in progress/i.test(dockerMessage(err))) return;
-      if (status !== 404) throw err;
+      // 404: already gone; 409 "already in progress": another call is removing it. Either way
+      // its rules go too (an address without a chain is denied everything meanwhile).
+      const removing = status === 409 && /already in progress/i.test(dockerMessage(err));
+      if (status !== 404 && !removing) throw err;
     }
     // After the container: its address is gone before its rules are.
     await network.detach(ref.sandboxID);

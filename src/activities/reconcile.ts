@@ -11,6 +11,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { workflowIdFor } from '../ids.js';
+import type { SandboxNetwork } from '../network/sandbox-network.js';
 import { checkContainerSignal, SearchAttr, type CheckContainerRequest } from '../workflows/definitions.js';
 import type { SweepRequest, SweepResult } from '../workflows/reconcile-types.js';
 import { LABELS } from './container-spec.js';
@@ -24,6 +25,8 @@ export interface ReconcileDeps {
   taskQueue: string;
   /** The Temporal client; by default the worker's own (the activity context's). */
   client?: () => Client;
+  /** The host's sandbox network: an orphan's packet-filter rules go with its container. */
+  network?: Pick<SandboxNetwork, 'detach'>;
 }
 
 const HEALTHY = new Set(['running', 'paused']);
@@ -39,7 +42,7 @@ function quoted(value: string): string {
   return `'${value}'`;
 }
 
-export function createReconcileActivities({ docker, logger, hostName, taskQueue, client = () => Context.current().client }: ReconcileDeps) {
+export function createReconcileActivities({ docker, logger, hostName, taskQueue, network, client = () => Context.current().client }: ReconcileDeps) {
   const log = logger.child({ activity: 'sweepContainers', host: hostName, taskQueue });
 
   /** Running or paused sandboxes of this host and queue, as visibility sees them. */
@@ -135,6 +138,8 @@ export function createReconcileActivities({ docker, logger, hostName, taskQueue,
           } catch (err) {
             if (dockerStatus(err) !== 404) throw err;
           }
+          // Its address may be handed to a new sandbox: its rules must not outlive it.
+          await network?.detach(sandboxID);
           result.orphansRemoved.push(sandboxID);
           log.warn({ sandboxID, state: container.State }, 'removed an orphan container (its workflow is closed or absent)');
         }

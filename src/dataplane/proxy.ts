@@ -33,6 +33,13 @@ export function upstreamHeaders(headers: http.IncomingHttpHeaders, host: string,
   return out;
 }
 
+/**
+ * How long a container's address is reused without asking Docker again. Short, like the
+ * API's live-state cache: a container removed behind berth's back must be noticed (and
+ * reported), and its address may be given to another sandbox.
+ */
+const ADDRESS_CACHE_MS = 1000;
+
 /** Resolves and caches sandbox container addresses. */
 export class PortProxy {
   private readonly addresses = new Map<string, { ip: string; atMs: number }>();
@@ -42,7 +49,7 @@ export class PortProxy {
   /** The container's IP on its Docker network. */
   async address(sandboxID: string): Promise<string> {
     const cached = this.addresses.get(sandboxID);
-    if (cached && Date.now() - cached.atMs < 30_000) return cached.ip;
+    if (cached && Date.now() - cached.atMs < ADDRESS_CACHE_MS) return cached.ip;
     const info = await this.docker
       .getContainer(sandboxID)
       .inspect()
@@ -54,6 +61,16 @@ export class PortProxy {
     if (!ip) throw new NotFoundError(`sandbox ${sandboxID} has no network address (network disabled?)`);
     this.addresses.set(sandboxID, { ip, atMs: Date.now() });
     return ip;
+  }
+
+  /**
+   * After a connection to the sandbox failed: forget its address and ask Docker again, so a
+   * container that is gone fails with its own error (404, reported as lost), not "nothing
+   * listens on the port".
+   */
+  private async failed(sandboxID: string): Promise<void> {
+    this.addresses.delete(sandboxID);
+    await this.address(sandboxID);
   }
 
   /**
@@ -81,7 +98,7 @@ export class PortProxy {
           resolve();
           return;
         }
-        reject(upstreamError(err, sandboxID, port));
+        this.failed(sandboxID).then(() => reject(upstreamError(err, sandboxID, port)), reject);
       });
       res.on('close', () => upstream.destroy());
       req.pipe(upstream);
@@ -94,7 +111,7 @@ export class PortProxy {
     const upstream = net.connect({ host: ip, port });
     await new Promise<void>((resolve, reject) => {
       upstream.once('connect', resolve);
-      upstream.once('error', (err: NodeJS.ErrnoException) => reject(upstreamError(err, sandboxID, port)));
+      upstream.once('error', (err: NodeJS.ErrnoException) => this.failed(sandboxID).then(() => reject(upstreamError(err, sandboxID, port)), reject));
     });
     const headers = upstreamHeaders(req.headers, `${ip}:${port}`, true);
     let head1 = `${req.method ?? 'GET'} ${path} HTTP/1.1\r\n`;

@@ -3,8 +3,11 @@
  * does to restart-policy-`no` containers) ends with `container_lost`, found by a data-plane
  * call or by the reconciler's sweep; orphan containers are removed, live ones never.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newSandboxID } from '../../src/ids.js';
+import { newSandboxID, workflowIdFor } from '../../src/ids.js';
+import { sandboxChain } from '../../src/network/rules.js';
 import { LOCAL_IMAGES } from '../../src/templates.js';
 import { checkContainerSignal } from '../../src/workflows/definitions.js';
 import { eventually, startStack, type TestStack } from '../helpers/stack.js';
@@ -14,6 +17,13 @@ const create = async (stack: TestStack) => {
   expect(res.status).toBe(201);
   return res.body as { sandboxID: string; endAt: string };
 };
+
+/** True while the sandbox's own iptables chain exists on this host. */
+const chainExists = (id: string) =>
+  promisify(execFile)('iptables', ['-S', sandboxChain(id)]).then(
+    () => true,
+    () => false,
+  );
 
 /** The last event once the sandbox stopped (GET /events is a query: it does not touch the sandbox). */
 const stopEvent = (stack: TestStack, id: string) =>
@@ -59,6 +69,9 @@ describe('without the reconciler: a data-plane call finds the container gone', (
   it('the port proxy and metrics find the container gone too (404, container_lost)', async () => {
     for (const path of ['/proxy/8080/', '/metrics']) {
       const { sandboxID: id } = await create(stack);
+      // The endpoint answer puts the container's address in the proxy's cache: a cached
+      // address of a removed container must not turn into "nothing listens" (502).
+      expect((await stack.api('GET', `/sandboxes/${id}/endpoints/8080`)).status).toBe(200);
       await stack.docker.getContainer(id).remove({ force: true });
       const res = await stack.api('GET', `/sandboxes/${id}${path}`);
       expect(res.status, path).toBe(404);
@@ -115,6 +128,23 @@ describe('with the reconciler schedule', () => {
       expect(stop).toMatchObject({ reason: 'container_lost' });
       expect(stop.detail).toMatch(/exited/);
     }
+  });
+
+  it('removes an orphan\'s packet-filter rules with its container', async () => {
+    const { sandboxID: id } = await create(stack);
+    expect(await chainExists(id)).toBe(true);
+    // A workflow ended from outside (terminated in the Temporal UI) never destroys its container.
+    await stack.client.workflow.getHandle(workflowIdFor(id)).terminate('test: leave an orphan container');
+    await eventually(async () => {
+      try {
+        await stack.docker.getContainer(id).inspect();
+        return false;
+      } catch (err) {
+        return (err as { statusCode?: number }).statusCode === 404;
+      }
+    }, 60_000, 250);
+    // Its address may go to the next sandbox: its rules must be gone with it.
+    expect(await chainExists(id)).toBe(false);
   });
 
   it('removes an orphan container after the grace period, never a live sandbox or another queue\'s container', async () => {
