@@ -19,6 +19,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { fileRoutes } from './routes/files.js';
 import { commandRoutes } from './routes/commands.js';
 import { sandboxRoutes } from './routes/sandboxes.js';
+import { InteractionGate } from './interaction-gate.js';
 import { SandboxService } from './sandbox-service.js';
 import { StreamSlots } from './stream-slots.js';
 import type { TransitionReason } from '../workflows/definitions.js';
@@ -36,6 +37,8 @@ export interface AppDeps {
 export interface BerthApp {
   app: Express;
   service: SandboxService;
+  /** The path of every data-plane call (touch, auto-resume, leases, live-state cache). */
+  gate: InteractionGate;
   metrics: ApiMetrics;
   /**
    * The HTTP server's `upgrade` listener (WebSocket proxy to sandbox ports). `app.listen`
@@ -61,7 +64,14 @@ export function createApp(deps: AppDeps): BerthApp {
       if (event.kind === 'stop') metrics.stops.inc({ reason: event.reason });
       else metrics.creates.inc({ template: event.templateID, outcome: event.kind === 'create' ? 'ok' : 'failed' });
     },
+    // Lifecycle calls drop what the gate cached about the sandbox (gate is set just below).
+    interactions: {
+      invalidate: (id) => gate.invalidate(id),
+      invalidateAll: () => gate.invalidateAll(),
+      forget: (id) => gate.forget(id),
+    },
   });
+  const gate = new InteractionGate({ client, config, logger, lifecycle: service });
   // Removes spool files left by a crashed API process, then spools under the data folder.
   const spooler = new Spooler({ dataDir: config.dataDir, budgetBytes: config.dataPlane.spoolBudgetBytes });
   const app = express();
@@ -101,29 +111,30 @@ export function createApp(deps: AppDeps): BerthApp {
   app.use(apiKeyAuth(config.apiKeys));
   const proxy = new PortProxy(docker);
   const slots = new StreamSlots(config.dataPlane.maxStreamsPerOwner);
-  app.use(endpointRoutes(service, proxy, config.api.publicUrl, slots)); // before the JSON parser: proxied bodies pass untouched
+  app.use(endpointRoutes(gate, proxy, config.api.publicUrl, slots)); // before the JSON parser: proxied bodies pass untouched
   app.use(express.json({ limit: '1mb' }));
   app.use(sandboxRoutes(service));
-  app.use(commandRoutes(service, new CommandRunner(docker, config.dataPlane), config.dataPlane, slots));
-  app.use(fileRoutes(service, new FileOps(docker, config.dataPlane, spooler), config.dataPlane, slots));
+  app.use(commandRoutes(gate, new CommandRunner(docker, config.dataPlane), config.dataPlane, slots));
+  app.use(fileRoutes(gate, new FileOps(docker, config.dataPlane, spooler), config.dataPlane, slots));
   const sampler = new MetricsSampler(docker, { intervalMs: config.dataPlane.metricsIntervalMs, retention: config.dataPlane.metricsRetention }, logger);
   sampler.start();
-  app.use(metricsRoutes(service, sampler, config.dataPlane.metricsIntervalMs));
+  app.use(metricsRoutes(gate, sampler, config.dataPlane.metricsIntervalMs));
   app.use((req, res) => {
     res.status(404).json({ code: 'not_found', message: `no route ${req.method} ${req.path}; see /docs` });
   });
-  app.use(errorMiddleware(logger, (sandboxID) => service.reportContainerMissing(sandboxID)));
-  const upgrade = proxyUpgradeHandler({ service, proxy, apiKeys: config.apiKeys, logger, slots });
+  app.use(errorMiddleware(logger, (sandboxID) => gate.reportContainerMissing(sandboxID)));
+  const upgrade = proxyUpgradeHandler({ gate, proxy, apiKeys: config.apiKeys, logger, slots });
   const listen = app.listen.bind(app) as (...args: unknown[]) => Server;
   app.listen = ((...args: unknown[]) => listen(...args).on('upgrade', upgrade)) as typeof app.listen;
   return {
     app,
     service,
+    gate,
     metrics,
     upgrade,
     close: async () => {
       sampler.close();
-      await service.close();
+      await gate.close();
       spooler.close();
     },
   };

@@ -7,25 +7,22 @@ import { WithStartWorkflowOperation, type Client, type WorkflowHandle } from '@t
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes.js';
 import type { Logger } from 'pino';
 import type { BerthConfig } from '../config.js';
-import { ConflictError, InvalidArgumentError, NotFoundError, ProvisionFailedError } from '../errors.js';
+import { InvalidArgumentError, NotFoundError, ProvisionFailedError } from '../errors.js';
 import { newSandboxID, SANDBOX_ID_PATTERN, workflowIdFor } from '../ids.js';
 import { DEFAULT_NETWORK_POLICY } from '../network/policy.js';
 import { sealJson } from '../secrets.js';
 import {
   bulkActionSignal,
-  checkContainerSignal,
   connectUpdate,
   eventsQuery,
   infoQuery,
   killUpdate,
-  leaseSignal,
   metadataKeywords,
   pauseUpdate,
   refreshUpdate,
   resumeUpdate,
   SearchAttr,
   setTimeoutUpdate,
-  touchSignal,
   waitReadyUpdate,
   type BulkActionRequest,
   type SandboxEvent,
@@ -40,19 +37,8 @@ import type { sandboxWorkflow } from '../workflows/sandbox.js';
 import { MIN_CPU, MIN_MEMORY_MB, type ListQuery, type CreateSandboxBody } from './schemas.js';
 import { toBerthError } from './temporal-errors.js';
 import { OwnerQuota } from './owner-quota.js';
-import { LeaseKeeper } from './lease-keeper.js';
-import { TouchCoalescer } from './touch-coalescer.js';
 import { decodePageToken, encodePageToken } from './page-token.js';
 import { sandboxVisibilityQuery } from './visibility-query.js';
-import { keepAlive } from '../dataplane/sse.js';
-
-/**
- * How long a data-plane call may reuse a running sandbox's state instead of querying its
- * workflow (a query is ≈ 4-5 ms of a command's overhead). Lifecycle calls through this
- * process invalidate it; a change made through another API process is seen within this
- * time, and meanwhile Docker's own answer (no such container, container paused) applies.
- */
-const LIVE_INFO_CACHE_MS = 1000;
 
 /** A sandbox as the API shows it: the workflow's info plus a link to its history. */
 export type SandboxView = Omit<SandboxInfo, 'owner'> & { historyURL: string };
@@ -83,18 +69,26 @@ export interface SandboxServiceDeps {
   logger: Logger;
   /** Called for each create (by template) and stop (by reason): metrics hook. */
   onLifecycle?: (event: { kind: 'create' | 'create_failed'; templateID: string } | { kind: 'stop'; reason: string }) => void;
+  /** The interaction gate's state to drop when a lifecycle call changes a sandbox. */
+  interactions?: InteractionHooks;
 }
+
+/** What a lifecycle call tells the interaction gate (see src/api/interaction-gate.ts). */
+export interface InteractionHooks {
+  invalidate(sandboxID: string): void;
+  invalidateAll(): void;
+  forget(sandboxID: string): void;
+}
+
+const NO_INTERACTIONS: InteractionHooks = { invalidate: () => undefined, invalidateAll: () => undefined, forget: () => undefined };
 
 export class SandboxService {
   private readonly client: Client;
   private readonly config: BerthConfig;
   private readonly logger: Logger;
-  private readonly touches: TouchCoalescer;
   /** Per-owner count, CPU and memory quotas on creates. */
   private readonly quota: OwnerQuota;
-  private readonly leases: LeaseKeeper;
-  /** Running sandboxes' info, reused by data-plane calls for {@link LIVE_INFO_CACHE_MS}. */
-  private readonly liveCache = new Map<string, { info: SandboxInfo; atMs: number }>();
+  private readonly interactions: InteractionHooks;
   private readonly onLifecycle: NonNullable<SandboxServiceDeps['onLifecycle']>;
 
   constructor(deps: SandboxServiceDeps) {
@@ -103,16 +97,7 @@ export class SandboxService {
     this.logger = deps.logger;
     this.onLifecycle = deps.onLifecycle ?? (() => undefined);
     this.quota = new OwnerQuota(deps.client, deps.config.temporal.namespace, deps.config.limits);
-    this.touches = new TouchCoalescer(
-      deps.config.lifecycle.touchCoalesceMs,
-      (id) => this.handle(id).signal(touchSignal),
-      (id, err) => this.logger.warn({ sandboxID: id, err }, 'touch signal failed'),
-    );
-    this.leases = new LeaseKeeper(
-      deps.config.lifecycle.leaseRenewMs,
-      (id, leaseID, durationMs) => this.handle(id).signal(leaseSignal, { leaseID, durationMs }),
-      (id, err) => this.logger.debug({ sandboxID: id, err }, 'lease signal failed'),
-    );
+    this.interactions = deps.interactions ?? NO_INTERACTIONS;
   }
 
   /** Creates a sandbox; with `wait`, resolves once it runs (or throws why it failed). */
@@ -182,7 +167,7 @@ export class SandboxService {
   async kill(owner: string, sandboxID: string): Promise<void> {
     this.prepareCall(sandboxID);
     await this.call(sandboxID, (h) => h.executeUpdate(killUpdate, { args: [{ owner }] }));
-    this.touches.forget(sandboxID);
+    this.interactions.forget(sandboxID);
     this.onLifecycle({ kind: 'stop', reason: 'user' });
   }
 
@@ -214,73 +199,15 @@ export class SandboxService {
     return this.view(await this.call(sandboxID, (h) => h.executeUpdate(connectUpdate, { args: [request] })));
   }
 
-  /**
-   * Prepares a data-plane call: the sandbox must be live and the caller's; a paused one is
-   * resumed first when it was created with `autoResume`, else 409. Then it is touched.
-   */
-  async beginInteraction(owner: string, sandboxID: string): Promise<SandboxInfo> {
-    const cached = this.liveCache.get(sandboxID);
-    if (cached && cached.info.owner === owner && Date.now() - cached.atMs < LIVE_INFO_CACHE_MS) {
-      this.touch(sandboxID, cached.info.timeout * 1000);
-      return cached.info;
-    }
-    let info = await this.liveInfo(owner, sandboxID);
-    if (info.status === 'creating') {
-      info = await this.call(sandboxID, (h) => h.executeUpdate(waitReadyUpdate, { args: [{ owner }] }));
-      if (info.status !== 'running') throw new NotFoundError(`sandbox ${sandboxID} not found`);
-    }
-    if (info.status === 'paused') {
-      if (!info.lifecycle.autoResume) {
-        throw new ConflictError(
-          `sandbox ${sandboxID} is paused: resume it first (POST /sandboxes/${sandboxID}/resume or /connect)`,
-        );
-      }
-      info = await this.call(sandboxID, (h) => h.executeUpdate(resumeUpdate, { args: [{ owner, reason: 'auto_resume' }] }));
-      return info;
-    }
-    this.touch(sandboxID, info.timeout * 1000);
-    this.liveCache.set(sandboxID, { info, atMs: Date.now() });
-    if (this.liveCache.size > 10_000) this.liveCache.clear();
-    return info;
+  /** Waits until a creating sandbox runs (or failed): the interaction gate's first step. */
+  async waitReady(owner: string, sandboxID: string): Promise<SandboxInfo> {
+    return this.call(sandboxID, (h) => h.executeUpdate(waitReadyUpdate, { args: [{ owner }] }));
   }
 
-  /**
-   * Records an interaction (coalesced touch signal). Pass the sandbox's idle timeout when
-   * known: the coalescing window is capped at a quarter of it.
-   */
-  touch(sandboxID: string, idleTimeoutMs?: number): void {
-    this.touches.touch(sandboxID, idleTimeoutMs === undefined ? undefined : Math.max(100, idleTimeoutMs / 4));
-  }
-
-  /**
-   * Keeps a sandbox alive while a client stays attached (long command, stream, proxy
-   * connection), whatever its timeout becomes meanwhile: holds a lease on it (see
-   * {@link LeaseKeeper}) so it is not stopped or paused for idleness, and touches it every
-   * quarter of the idle timeout it had when the client attached (what workflows started before
-   * leases existed go by). The returned stop function detaches (the last detachment releases the
-   * lease) and touches once more: the ordinary idle deadline applies from then on.
-   */
-  keepAlive(sandboxID: string, idleTimeoutS: number): () => void {
-    const detach = this.leases.attach(sandboxID);
-    const stopTouches = keepAlive(() => this.touch(sandboxID, idleTimeoutS * 1000), idleTimeoutS);
-    return () => {
-      detach();
-      stopTouches();
-    };
-  }
-
-  /**
-   * A data-plane call found no container (Docker 404, or exited): tells the sandbox's workflow
-   * to check it (it stops with `container_lost` if it really is gone) and drops pending touches,
-   * so the failed call does not push the sandbox's deadline.
-   */
-  reportContainerMissing(sandboxID: string): void {
-    this.liveCache.delete(sandboxID);
-    this.touches.forget(sandboxID);
-    this.handle(sandboxID)
-      .signal(checkContainerSignal, { source: 'dataplane' })
-      .catch((err: unknown) => this.logger.debug({ sandboxID, err }, 'checkContainer signal failed'));
-    this.logger.warn({ sandboxID }, 'data-plane call found no container; asked the sandbox to check it');
+  /** Resumes a paused sandbox because something interacts with it (idempotent: parallel calls are fine). */
+  async autoResume(owner: string, sandboxID: string): Promise<SandboxInfo> {
+    this.prepareCall(sandboxID);
+    return this.call(sandboxID, (h) => h.executeUpdate(resumeUpdate, { args: [{ owner, reason: 'auto_resume' }] }));
   }
 
   /** Lifecycle transitions, also after the sandbox stopped (while Temporal retains it). */
@@ -375,7 +302,7 @@ export class SandboxService {
 
   private async startBulk(owner: string, action: 'kill' | 'pause', query: string): Promise<{ affected: number; jobId: string | null }> {
     const { count } = await this.client.workflow.count(query);
-    this.liveCache.clear();
+    this.interactions.invalidateAll();
     if (count === 0) return { affected: 0, jobId: null };
     const jobId = `bulk-${action}-${randomUUID()}`;
     const request: BulkActionRequest = { action, owner };
@@ -399,11 +326,6 @@ export class SandboxService {
     return `${this.config.temporal.uiUrl}/namespaces/${this.config.temporal.namespace}/workflows/${workflowIdFor(sandboxID)}`;
   }
 
-  async close(): Promise<void> {
-    await this.leases.close();
-    await this.touches.close();
-  }
-
   private handle(sandboxID: string): WorkflowHandle<typeof sandboxWorkflow> {
     return this.client.workflow.getHandle<typeof sandboxWorkflow>(workflowIdFor(sandboxID));
   }
@@ -421,7 +343,7 @@ export class SandboxService {
    * plane's cached state of the sandbox is dropped (the call may change it).
    */
   private prepareCall(sandboxID: string): void {
-    this.liveCache.delete(sandboxID);
+    this.interactions.invalidate(sandboxID);
     if (!SANDBOX_ID_PATTERN.test(sandboxID)) throw new NotFoundError(`sandbox ${sandboxID} not found`);
   }
 

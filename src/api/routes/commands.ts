@@ -10,7 +10,7 @@ import { encodeOutput, parseLogCursor, parseSignal, sandboxPath, SIGNALS, trimLo
 import { openSse } from '../../dataplane/sse.js';
 import { callerOf } from '../auth.js';
 import { registerOperations } from '../openapi.js';
-import type { SandboxService } from '../sandbox-service.js';
+import type { InteractionGate } from '../interaction-gate.js';
 import type { StreamSlots } from '../stream-slots.js';
 import { parseOr400 } from '../validate.js';
 import { commandListSchema, commandLogsSchema, commandResultSchema, commandStatusSchema, signalResultSchema } from '../response-schemas.js';
@@ -126,14 +126,14 @@ function toRequest(body: z.infer<typeof runCommandSchema>): CommandRequest {
 }
 
 /** The commands router. */
-export function commandRoutes(service: SandboxService, runner: CommandRunner, limits: { execOutputCapBytes: number }, slots: StreamSlots): Router {
+export function commandRoutes(gate: InteractionGate, runner: CommandRunner, limits: { execOutputCapBytes: number }, slots: StreamSlots): Router {
   const router = Router();
 
   router.post('/sandboxes/:id/commands', async (req, res) => {
     const { owner } = callerOf(req);
     const body = parseOr400(runCommandSchema, req.body, 'command');
     const request = toRequest(body);
-    const info = await service.beginInteraction(owner, req.params.id);
+    const info = await gate.beginInteraction(owner, req.params.id);
     if (body.background) {
       if (body.stream) throw new InvalidArgumentError('stream and background are exclusive: read a background command with /logs');
       res.status(201).json(await runner.startBackground(info.sandboxID, request));
@@ -141,7 +141,7 @@ export function commandRoutes(service: SandboxService, runner: CommandRunner, li
     }
     const stream = body.stream || (req.get('accept') ?? '').includes('text/event-stream');
     const releaseSlot = stream ? slots.hold(owner, 'command stream', res) : undefined;
-    const stopKeepAlive = service.keepAlive(info.sandboxID, info.timeout);
+    const stopKeepAlive = gate.keepAlive(info.sandboxID, info.timeout);
     try {
       const cmd = await runner.startForeground(info.sandboxID, request);
       let finished = false;
@@ -179,13 +179,13 @@ export function commandRoutes(service: SandboxService, runner: CommandRunner, li
   });
 
   router.get('/sandboxes/:id/commands', async (req, res) => {
-    const info = await service.beginInteraction(callerOf(req).owner, req.params.id);
+    const info = await gate.beginInteraction(callerOf(req).owner, req.params.id);
     res.json({ commands: await runner.list(info.sandboxID) });
   });
 
   router.get('/sandboxes/:id/commands/:cmdID', async (req, res) => {
     const cmdID = cmdIDOf(req);
-    const info = await service.beginInteraction(callerOf(req).owner, req.params.id);
+    const info = await gate.beginInteraction(callerOf(req).owner, req.params.id);
     res.json(await runner.status(info.sandboxID, cmdID));
   });
 
@@ -194,11 +194,11 @@ export function commandRoutes(service: SandboxService, runner: CommandRunner, li
     const query = parseOr400(logsQuerySchema, req.query, 'query');
     const cursor = parseLogCursor(query.cursor);
     const { owner } = callerOf(req);
-    const info = await service.beginInteraction(owner, req.params.id);
+    const info = await gate.beginInteraction(owner, req.params.id);
     if (query.follow === 'true' || (req.get('accept') ?? '').includes('text/event-stream')) {
       const releaseSlot = slots.hold(owner, 'log follow', res);
       try {
-        await followLogs(res, runner, info.sandboxID, cmdID, cursor, query.encoding, () => service.keepAlive(info.sandboxID, info.timeout));
+        await followLogs(res, runner, info.sandboxID, cmdID, cursor, query.encoding, () => gate.keepAlive(info.sandboxID, info.timeout));
       } finally {
         releaseSlot();
       }
@@ -219,7 +219,7 @@ export function commandRoutes(service: SandboxService, runner: CommandRunner, li
     const cmdID = cmdIDOf(req);
     const { signal } = parseOr400(signalSchema, req.body, 'signal');
     const name = parseSignal(signal);
-    const info = await service.beginInteraction(callerOf(req).owner, req.params.id);
+    const info = await gate.beginInteraction(callerOf(req).owner, req.params.id);
     res.json(await runner.signal(info.sandboxID, cmdID, name));
   });
 

@@ -12,7 +12,7 @@ import { apiKeyAuth, callerOf } from '../auth.js';
 import { z } from 'zod';
 import { registerOperations } from '../openapi.js';
 import { endpointSchema } from '../response-schemas.js';
-import type { SandboxService } from '../sandbox-service.js';
+import type { InteractionGate } from '../interaction-gate.js';
 import type { StreamSlots } from '../stream-slots.js';
 import { sandboxIDOfUrl } from '../metrics.js';
 
@@ -52,12 +52,12 @@ function baseUrl(req: Request | http.IncomingMessage, publicUrl: string | undefi
 }
 
 /** The endpoints router; mount it before the JSON body parser so proxied bodies pass untouched. */
-export function endpointRoutes(service: SandboxService, proxy: PortProxy, publicUrl: string | undefined, slots: StreamSlots): Router {
+export function endpointRoutes(gate: InteractionGate, proxy: PortProxy, publicUrl: string | undefined, slots: StreamSlots): Router {
   const router = Router();
 
   router.get('/sandboxes/:id/endpoints/:port', async (req, res) => {
     const port = parsePort(req.params.port);
-    const info = await service.beginInteraction(callerOf(req).owner, req.params.id);
+    const info = await gate.beginInteraction(callerOf(req).owner, req.params.id);
     const url = `${baseUrl(req, publicUrl)}/sandboxes/${info.sandboxID}/proxy/${port}/`;
     res.json({
       sandboxID: info.sandboxID,
@@ -75,8 +75,8 @@ export function endpointRoutes(service: SandboxService, proxy: PortProxy, public
     const { owner } = callerOf(req);
     const releaseSlot = slots.hold(owner, 'proxy connection', res);
     try {
-      const info = await service.beginInteraction(owner, String(req.params.id));
-      const stop = service.keepAlive(info.sandboxID, info.timeout);
+      const info = await gate.beginInteraction(owner, String(req.params.id));
+      const stop = gate.keepAlive(info.sandboxID, info.timeout);
       try {
         await proxy.forward(info.sandboxID, port, path, req, res, `${req.baseUrl}/sandboxes/${info.sandboxID}/proxy/${port}`);
       } finally {
@@ -94,7 +94,7 @@ export function endpointRoutes(service: SandboxService, proxy: PortProxy, public
  * The HTTP server `upgrade` listener: authenticates, checks the sandbox, and tunnels WebSocket
  * upgrades on `/sandboxes/{id}/proxy/{port}/…` to the sandbox. Other upgrades get 404.
  */
-export function proxyUpgradeHandler(deps: { service: SandboxService; proxy: PortProxy; apiKeys: Map<string, string>; logger: Logger; slots: StreamSlots }) {
+export function proxyUpgradeHandler(deps: { gate: InteractionGate; proxy: PortProxy; apiKeys: Map<string, string>; logger: Logger; slots: StreamSlots }) {
   const auth = apiKeyAuth(deps.apiKeys);
   return (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
     const fail = (status: number, code: string, message: string) => {
@@ -112,8 +112,8 @@ export function proxyUpgradeHandler(deps: { service: SandboxService; proxy: Port
       const port = parsePort(m[2]);
       const releaseSlot = deps.slots.hold(owner, 'proxy connection', socket);
       try {
-        const info = await deps.service.beginInteraction(owner, m[1] ?? '') /* IDs are plain alphanumerics: anything else is a 404 */;
-        const stop = deps.service.keepAlive(info.sandboxID, info.timeout);
+        const info = await deps.gate.beginInteraction(owner, m[1] ?? '') /* IDs are plain alphanumerics: anything else is a 404 */;
+        const stop = deps.gate.keepAlive(info.sandboxID, info.timeout);
         try {
           await deps.proxy.tunnel(info.sandboxID, port, upstreamPath(req.url ?? '') ?? '/', req, socket, head);
         } finally {
@@ -123,7 +123,7 @@ export function proxyUpgradeHandler(deps: { service: SandboxService; proxy: Port
         releaseSlot();
       }
     })().catch((err: unknown) => {
-      if (err instanceof ContainerMissingError) deps.service.reportContainerMissing(err.sandboxID);
+      if (err instanceof ContainerMissingError) deps.gate.reportContainerMissing(err.sandboxID);
       if (err instanceof BerthError) fail(err.status, err.code, err.message);
       else {
         deps.logger.error({ err, url: req.url, sandboxID: sandboxIDOfUrl(req.url ?? '') }, 'proxy upgrade failed');

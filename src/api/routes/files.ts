@@ -10,7 +10,7 @@ import { MAX_PATH_BYTES, parseByteRange, parseMode, parseOwner, sandboxPath } fr
 import { callerOf } from '../auth.js';
 import { registerOperations, type Op } from '../openapi.js';
 import { entriesSchema, entryInfoSchema, replaceResultSchema, statEntriesSchema, writtenFilesSchema } from '../response-schemas.js';
-import type { SandboxService } from '../sandbox-service.js';
+import type { InteractionGate } from '../interaction-gate.js';
 import type { StreamSlots } from '../stream-slots.js';
 import { parseOr400 } from '../validate.js';
 
@@ -143,10 +143,10 @@ function bodyWasParsed(req: Request): boolean {
 }
 
 /** The files router. */
-export function fileRoutes(service: SandboxService, files: FileOps, limits: { fileEditCapBytes: number; maxUploadBytes: number }, slots: StreamSlots): Router {
+export function fileRoutes(gate: InteractionGate, files: FileOps, limits: { fileEditCapBytes: number; maxUploadBytes: number }, slots: StreamSlots): Router {
   const router = Router();
   const editCapBytes = limits.fileEditCapBytes;
-  const beginInfo = (req: Request) => service.beginInteraction(callerOf(req).owner, String(req.params.id));
+  const beginInfo = (req: Request) => gate.beginInteraction(callerOf(req).owner, String(req.params.id));
   const begin = async (req: Request) => (await beginInfo(req)).sandboxID;
 
   router.get('/sandboxes/:id/files', async (req, res) => {
@@ -167,7 +167,7 @@ export function fileRoutes(service: SandboxService, files: FileOps, limits: { fi
       const info = await beginInfo(req);
       const sandboxID = info.sandboxID;
       file = await files.open(sandboxID, path);
-      stop = service.keepAlive(sandboxID, info.timeout);
+      stop = gate.keepAlive(sandboxID, info.timeout);
       if (decoder) {
         const data = await files.readAll(path, file);
         res.type('text/plain; charset=utf-8').send(decoder.decode(data));
@@ -211,7 +211,7 @@ export function fileRoutes(service: SandboxService, files: FileOps, limits: { fi
       const releaseSlot = slots.hold(callerOf(req).owner, 'file upload', res);
       try {
         const info = await beginInfo(req);
-        const stop = service.keepAlive(info.sandboxID, info.timeout);
+        const stop = gate.keepAlive(info.sandboxID, info.timeout);
         try {
           res.status(201).json(await files.write(info.sandboxID, path, req, a, size));
         } finally {

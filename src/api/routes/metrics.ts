@@ -6,7 +6,7 @@ import type { MetricsSampler } from '../../dataplane/metrics.js';
 import { callerOf } from '../auth.js';
 import { registerOperations } from '../openapi.js';
 import { metricsSchema } from '../response-schemas.js';
-import type { SandboxService } from '../sandbox-service.js';
+import type { InteractionGate } from '../interaction-gate.js';
 import { parseOr400 } from '../validate.js';
 
 /** How stale the disk figure of a `current` sample may be (measuring it walks the container's writable layer). */
@@ -35,14 +35,14 @@ export function parseTime(raw: string | undefined, what: string): number | undef
 }
 
 /** The metrics router. */
-export function metricsRoutes(service: SandboxService, sampler: MetricsSampler, intervalMs: number): Router {
+export function metricsRoutes(gate: InteractionGate, sampler: MetricsSampler, intervalMs: number): Router {
   const router = Router();
   router.get('/sandboxes/:id/metrics', async (req, res) => {
     const q = parseOr400(metricsQuery, req.query, 'query');
     const start = parseTime(q.start, 'start');
     const end = parseTime(q.end, 'end');
     if (start !== undefined && end !== undefined && end < start) throw new InvalidArgumentError('end is before start');
-    const info = await service.beginInteraction(callerOf(req).owner, req.params.id);
+    const info = await gate.beginInteraction(callerOf(req).owner, req.params.id);
     const current = await sampler.sample(info.sandboxID, { record: false, diskMaxAgeMs: CURRENT_DISK_MAX_AGE_MS });
     res.json({ sandboxID: info.sandboxID, current, series: sampler.history(info.sandboxID, start, end), intervalMs });
   });
