@@ -134,6 +134,12 @@ export function createFirewall(config: FirewallConfig, logger: Logger, iptables:
       for (const jump of (await egressJumps()).filter((j) => j.chain === chain)) await iptables.attempt(['-D', CHAINS.egress, ...jump.rule]);
       await iptables.attempt(['-F', chain]);
       await iptables.attempt(['-X', chain]);
+      // Each step may fail because it is already done; check the result, so a real failure
+      // (the rules are still there) fails the destroy, which then retries.
+      const jumpLeft = (await egressJumps()).some((j) => j.chain === chain);
+      if (jumpLeft || (await iptables.attempt(['-S', chain]))) {
+        throw new Error(`could not remove the packet-filter rules of sandbox ${sandboxID} (chain ${chain}${jumpLeft ? ' and its jump' : ''} still present)`);
+      }
     }),
 
     async sandboxesWithRules() {

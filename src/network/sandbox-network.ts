@@ -134,6 +134,21 @@ export function createSandboxNetwork({ docker, config, logger, firewall: given }
         live.add(sandboxID);
         await attach(sandboxID, { labels: c.Labels, ip });
       }
+      // A container another worker removed (and detached) after the listing must not keep the
+      // chain this pass just made for it: its address may go to the next sandbox.
+      for (const sandboxID of [...live]) {
+        const exists = await docker
+          .getContainer(sandboxID)
+          .inspect()
+          .then(
+            () => true,
+            (err: unknown) => dockerStatus(err) !== 404,
+          );
+        if (!exists) {
+          live.delete(sandboxID);
+          await firewall.remove(sandboxID);
+        }
+      }
       const gone = withRules.filter((id) => !live.has(id));
       for (const id of gone) await firewall.remove(id);
       logger.info({ network: config.name, restored: live.size, removed: gone.length, enforce: config.enforce }, 'sandbox network rules restored');

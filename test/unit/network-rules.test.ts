@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { normalizeCidr } from '../../src/network/cidr.js';
 import { cidrsFromLabel, DEFAULT_NETWORK_POLICY, policyFromLabel, PRIVATE_CIDRS } from '../../src/network/policy.js';
-import { fixedChainsScript, hooks, parseEgressJumps, parseSandboxChains, sandboxChain, sandboxRestoreScript, sandboxRules } from '../../src/network/rules.js';
+import { createFirewall } from '../../src/network/firewall.js';
+import type { Iptables } from '../../src/network/iptables.js';
+import { createLogger } from '../../src/logger.js';
+import { CHAINS, fixedChainsScript, hooks, parseEgressJumps, parseSandboxChains, sandboxChain, sandboxRestoreScript, sandboxRules } from '../../src/network/rules.js';
 import '../../src/api/app.js'; // registers every route module's operations
 import { openApiDocument } from '../../src/api/openapi.js';
 import { createSandboxSchema } from '../../src/api/schemas.js';
@@ -99,5 +102,37 @@ describe('network config and request validation', () => {
     const doc = openApiDocument('http://localhost') as { paths: Record<string, Record<string, any>> }; // eslint-disable-line @typescript-eslint/no-explicit-any
     const schema = doc.paths['/sandboxes']?.post.requestBody.content['application/json'].schema;
     expect(Object.keys(schema.properties.network.properties)).toEqual(['allowInternet', 'allowOut', 'denyOut']);
+  });
+});
+
+describe('firewall.remove', () => {
+  /** An iptables that lists what it holds and whose deletes fail (a busy lock, a broken binary). */
+  function stuckIptables(holds: { jump: boolean; chain: boolean }): Iptables {
+    const id = 'a'.repeat(20);
+    return {
+      async run(args) {
+        if (args[0] === '-S' && args[1] === CHAINS.egress) return holds.jump ? `-N ${CHAINS.egress}\n-A ${CHAINS.egress} -s 10.213.0.9/32 -g ${sandboxChain(id)}\n` : `-N ${CHAINS.egress}\n`;
+        if (args[0] === '-S' && args[1] === sandboxChain(id) && holds.chain) return `-N ${sandboxChain(id)}\n`;
+        throw new Error(`iptables ${args.join(' ')} failed`);
+      },
+      async attempt(args) {
+        return this.run(args).then(
+          () => true,
+          () => false,
+        );
+      },
+      async restore() {},
+    };
+  }
+  const config = { bridge: 'berth0', subnet: '10.213.0.0/16', blockedCidrs: [], dnsServers: undefined };
+
+  it('fails when the sandbox\'s jump or chain could not be removed (so the destroy retries)', async () => {
+    const firewall = createFirewall(config, createLogger('silent', 'test'), stuckIptables({ jump: true, chain: true }));
+    await expect(firewall.remove('a'.repeat(20))).rejects.toThrow(/still present/);
+  });
+
+  it('succeeds when there is nothing left to remove', async () => {
+    const firewall = createFirewall(config, createLogger('silent', 'test'), stuckIptables({ jump: false, chain: false }));
+    await expect(firewall.remove('a'.repeat(20))).resolves.toBeUndefined();
   });
 });
