@@ -114,6 +114,11 @@ export function createSandboxNetwork({ docker, config, logger, firewall: given }
     });
   }
 
+  /** berth's containers on this network (running or paused). */
+  function sandboxContainers(): Promise<Docker.ContainerInfo[]> {
+    return docker.listContainers({ filters: { label: ['berth.managed=true'], network: [config.name] } });
+  }
+
   return {
     name: config.name,
     prepare,
@@ -125,31 +130,21 @@ export function createSandboxNetwork({ docker, config, logger, firewall: given }
       await prepare();
       // Chains first, containers second: a chain made meanwhile belongs to a container the listing includes.
       const withRules = await firewall.sandboxesWithRules();
-      const containers = await docker.listContainers({ filters: { label: ['berth.managed=true'], network: [config.name] } });
-      const live = new Set<string>();
+      const containers = await sandboxContainers();
+      const attached = new Set<string>();
       for (const c of containers) {
         const sandboxID = c.Labels['berth.sandbox'];
         const ip = c.NetworkSettings?.Networks?.[config.name]?.IPAddress;
         if (!sandboxID || !ip) continue;
-        live.add(sandboxID);
+        attached.add(sandboxID);
         await attach(sandboxID, { labels: c.Labels, ip });
       }
       // A container another worker removed (and detached) after the listing must not keep the
-      // chain this pass just made for it: its address may go to the next sandbox.
-      for (const sandboxID of [...live]) {
-        const exists = await docker
-          .getContainer(sandboxID)
-          .inspect()
-          .then(
-            () => true,
-            (err: unknown) => dockerStatus(err) !== 404,
-          );
-        if (!exists) {
-          live.delete(sandboxID);
-          await firewall.remove(sandboxID);
-        }
-      }
-      const gone = withRules.filter((id) => !live.has(id));
+      // chain this pass just made for it (its address may go to the next sandbox): one more
+      // listing tells which are still there.
+      const stillThere = new Set((await sandboxContainers()).map((c) => c.Labels['berth.sandbox']));
+      const live = new Set([...attached].filter((id) => stillThere.has(id)));
+      const gone = [...new Set([...withRules, ...attached])].filter((id) => !live.has(id));
       for (const id of gone) await firewall.remove(id);
       logger.info({ network: config.name, restored: live.size, removed: gone.length, enforce: config.enforce }, 'sandbox network rules restored');
       return { restored: live.size, removed: gone.length };
