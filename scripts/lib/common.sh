@@ -95,6 +95,19 @@ run_logged() {
   return "$rc"
 }
 
+# make_venv VENV LOGNAME [WHAT]: creates a Python virtualenv at VENV unless one is there, from
+# $BERTH_PYTHON (default python3); dies with a hint naming WHAT needs it. A half-made venv is removed.
+make_venv() {
+  local venv="$1" logname="$2" what="${3:-berth}" base="${BERTH_PYTHON:-python3}"
+  [[ -x "$venv/bin/python" ]] && return 0
+  command -v "$base" >/dev/null 2>&1 ||
+    berth_die "$base not found: install Python >= 3.10 with venv (Debian: apt-get install python3 python3-venv) for $what, or set BERTH_PYTHON"
+  if ! run_logged "$logname" "$base" -m venv "$venv"; then
+    rm -rf "$venv"
+    berth_die "creating $venv failed (Debian: apt-get install python3-venv); see $BERTH_LOG_DIR/$logname.log"
+  fi
+}
+
 is_root() { [[ "$(id -u)" -eq 0 ]]; }
 
 # ---------------------------------------------------------------------------

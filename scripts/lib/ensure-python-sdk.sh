@@ -25,14 +25,7 @@ ensure_python_sdk() {
   if [[ -x "$py" && -f "$marker" && "$(cat "$marker")" == "$want" ]]; then
     step_skip "up to date"
   else
-    local base="${BERTH_PYTHON:-python3}"
-    command -v "$base" >/dev/null 2>&1 || berth_die "python3 not found; install Python >= 3.9 (Debian: apt-get install python3 python3-venv) or set BERTH_PYTHON"
-    if [[ ! -x "$py" ]]; then
-      if ! run_logged py-sdk-venv "$base" -m venv "$venv"; then
-        rm -rf "$venv"
-        berth_die "creating $venv failed (Debian: apt-get install python3-venv); see $BERTH_LOG_DIR/py-sdk-venv.log"
-      fi
-    fi
+    make_venv "$venv" py-sdk-venv "the Python SDK's tests"
     # shellcheck disable=SC2086
     run_logged py-sdk-pip "$py" -m pip install --no-input --disable-pip-version-check $BERTH_PY_SDK_PINS ||
       berth_die "installing $BERTH_PY_SDK_PINS failed; see $BERTH_LOG_DIR/py-sdk-pip.log"

@@ -15,16 +15,11 @@ BERTH_SCHEMATHESIS_VERSION="${BERTH_SCHEMATHESIS_VERSION:-4.32.5}"
 ensure_schemathesis() {
   local venv="$BERTH_CACHE_DIR/venv"
   local st="$venv/bin/st"
-  local python="${BERTH_PYTHON:-python3}"
   step_start "schemathesis $BERTH_SCHEMATHESIS_VERSION"
   if [[ -x "$st" ]] && [[ "$("$st" --version 2>/dev/null)" == *" $BERTH_SCHEMATHESIS_VERSION" ]]; then
     step_skip "already in $venv"
   else
-    command -v "$python" >/dev/null 2>&1 || berth_die "$python not found: install Python >= 3.10 (with venv) for the OpenAPI fuzz test"
-    if [[ ! -x "$venv/bin/pip" ]]; then
-      run_logged schemathesis-venv "$python" -m venv "$venv" ||
-        berth_die "creating $venv failed (on Debian: apt-get install python3-venv); see $BERTH_LOG_DIR/schemathesis-venv.log"
-    fi
+    make_venv "$venv" schemathesis-venv "the OpenAPI fuzz test"
     step_progress "pip install schemathesis==$BERTH_SCHEMATHESIS_VERSION"
     run_logged schemathesis-install "$venv/bin/pip" install --disable-pip-version-check -q "schemathesis==$BERTH_SCHEMATHESIS_VERSION" ||
       berth_die "installing schemathesis failed; see $BERTH_LOG_DIR/schemathesis-install.log"
