@@ -40,6 +40,33 @@ export default tseslint.config(
     },
   },
   {
+    // Dependencies point one way: front doors (src/api/<door>) -> service + gate (src/service)
+    // -> data plane (src/dataplane) / Temporal client. A front door never calls Temporal or
+    // Docker itself; the service never knows a front door; the data plane knows neither.
+    files: ['src/api/rest/**/*.ts', 'src/api/e2b/**/*.ts', 'src/api/opensandbox/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [
+          { name: 'dockerode', message: 'A front door reaches Docker through src/dataplane or src/service only.' },
+          { name: '@temporalio/client', message: 'A front door reaches Temporal through src/service only.' },
+        ],
+        patterns: [{ group: ['**/activities/*', '**/workflows/*', '**/temporal/*'], message: 'A front door maps shapes only: call src/service (lifecycle) and the gate + src/dataplane (data).', allowTypeImports: true }],
+      }],
+    },
+  },
+  {
+    files: ['src/service/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/api/*', '**/api/**'], message: 'The service knows no front door; front doors depend on it, not the reverse.' }] }],
+    },
+  },
+  {
+    files: ['src/dataplane/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/api/**', '**/service/*', '**/activities/*', '**/workflows/*'], message: 'The data plane depends on Docker helpers and errors only.', allowTypeImports: true }] }],
+    },
+  },
+  {
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,
   },

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
-import { createDockerClient } from '../src/docker.js';
+import { createDockerClient } from '../src/docker/client.js';
 import { defaultTemporalCliPath } from '../src/dev/temporal-dev-server.js';
 import { describeMachine } from './lib/machine.js';
 import { cleanupContainers, RawDocker } from './lib/raw.js';

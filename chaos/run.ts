@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { createDockerClient } from '../src/docker.js';
+import { createDockerClient } from '../src/docker/client.js';
 import { meetsGoal, quantile } from './lib/audit.js';
 import { Cluster, COMPONENTS, type Component } from './lib/cluster.js';
 import { runScenario, type ScenarioResult } from './lib/scenario.js';

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { createActivities } from './activities/index.js';
 import { createReconcileActivities } from './activities/reconcile.js';
 import { loadConfig, type BerthConfig } from './config.js';
-import { createDockerClient } from './docker.js';
+import { createDockerClient } from './docker/client.js';
 import { createLogger } from './logger.js';
 import { createSandboxNetwork } from './network/sandbox-network.js';
 import { connectTemporalClient } from './temporal/client.js';

@@ -5,7 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { containerSpec, LABELS } from '../../src/activities/container-spec.js';
+import { containerSpec } from '../../src/activities/container-spec.js';
+import { LABELS } from '../../src/docker/labels.js';
 
 export const BENCH_IMAGE = 'berth/busybox:1';
 export const BENCH_TEMPLATE = 'tiny';

@@ -9,7 +9,7 @@ import http from 'node:http';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../src/config.js';
-import { createDockerClient } from '../../src/docker.js';
+import { createDockerClient } from '../../src/docker/client.js';
 import { tarStream } from '../../src/dataplane/tar.js';
 import { LOCAL_IMAGES } from '../../src/templates.js';
 

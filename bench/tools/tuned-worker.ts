@@ -6,7 +6,7 @@
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../../src/activities/index.js';
 import { loadConfig } from '../../src/config.js';
-import { createDockerClient } from '../../src/docker.js';
+import { createDockerClient } from '../../src/docker/client.js';
 import { createLogger } from '../../src/logger.js';
 import { WORKFLOWS_PATH } from '../../src/worker.js';
 

@@ -1,17 +1,7 @@
 import type Docker from 'dockerode';
 import { DEFAULT_NETWORK_POLICY, NETWORK_LABELS } from '../network/policy.js';
 import type { ProvisionRequest } from '../workflows/definitions.js';
-
-/** Label keys that mark a container as berth's. */
-export const LABELS = {
-  managed: 'berth.managed',
-  sandbox: 'berth.sandbox',
-  owner: 'berth.owner',
-  template: 'berth.template',
-  /** The Docker host (BERTH_HOST_NAME) and task queue of the worker that made it: the reconciler's scope. */
-  host: 'berth.host',
-  queue: 'berth.queue',
-} as const;
+import { LABELS } from '../docker/labels.js';
 
 /**
  * Capabilities a sandbox keeps; everything else is dropped. This is the set an ordinary

@@ -11,8 +11,9 @@ import {
   type ProvisionRequest,
   type ProvisionResult,
 } from '../workflows/definitions.js';
-import { containerSpec, LABELS } from './container-spec.js';
-import { dockerMessage, dockerStatus } from './docker-errors.js';
+import { containerSpec } from './container-spec.js';
+import { LABELS } from '../docker/labels.js';
+import { dockerMessage, dockerStatus } from '../docker/errors.js';
 import { withHeartbeat } from './heartbeat.js';
 
 /** What the activities need from the outside world. */

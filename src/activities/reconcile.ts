@@ -14,8 +14,8 @@ import { workflowIdFor } from '../ids.js';
 import type { SandboxNetwork } from '../network/sandbox-network.js';
 import { checkContainerSignal, SearchAttr, type CheckContainerRequest } from '../workflows/definitions.js';
 import type { SweepRequest, SweepResult } from '../workflows/reconcile-types.js';
-import { LABELS } from './container-spec.js';
-import { dockerStatus } from './docker-errors.js';
+import { LABELS } from '../docker/labels.js';
+import { dockerStatus } from '../docker/errors.js';
 import { withHeartbeat } from './heartbeat.js';
 
 export interface ReconcileDeps {

@@ -1,6 +1,6 @@
 /** The API server entry point (`npm run api`). */
 import { loadConfig } from '../config.js';
-import { createDockerClient } from '../docker.js';
+import { createDockerClient } from '../docker/client.js';
 import { createLogger } from '../logger.js';
 import { connectTemporalClient } from '../temporal/client.js';
 import { createApp } from './app.js';

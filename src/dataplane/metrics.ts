@@ -5,7 +5,7 @@
  */
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { LABELS } from '../activities/container-spec.js';
+import { LABELS } from '../docker/labels.js';
 import { mapDockerError } from './exec.js';
 
 /** One sample. */

@@ -5,7 +5,7 @@
  */
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { dockerMessage, dockerStatus } from '../activities/docker-errors.js';
+import { dockerMessage, dockerStatus } from '../docker/errors.js';
 import { createFirewall, NO_FIREWALL, type Firewall } from './firewall.js';
 import { cidrsFromLabel, NETWORK_LABELS, policyFromLabel } from './policy.js';
 

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, expect, it } from 'vitest';
 import { createActivities } from '../../src/activities/index.js';
 import { loadConfig } from '../../src/config.js';
-import { createDockerClient } from '../../src/docker.js';
+import { createDockerClient } from '../../src/docker/client.js';
 import { newSandboxID } from '../../src/ids.js';
 import { createLogger } from '../../src/logger.js';
 import { LOCAL_IMAGES } from '../../src/templates.js';

@@ -11,7 +11,7 @@ import type Docker from 'dockerode';
 import { inject } from 'vitest';
 import { createApp, type BerthApp } from '../../src/api/app.js';
 import { loadConfig, type BerthConfig } from '../../src/config.js';
-import { createDockerClient } from '../../src/docker.js';
+import { createDockerClient } from '../../src/docker/client.js';
 import { createLogger } from '../../src/logger.js';
 import { createSandboxNetwork } from '../../src/network/sandbox-network.js';
 import { connectTemporalClient } from '../../src/temporal/client.js';

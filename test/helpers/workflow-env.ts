@@ -9,7 +9,7 @@ import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { inject } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { defaultTemporalCliPath } from '../../src/dev/temporal-dev-server.js';
-import { createDockerClient } from '../../src/docker.js';
+import { createDockerClient } from '../../src/docker/client.js';
 import { workflowIdFor } from '../../src/ids.js';
 import { testSandboxSpec } from './spec.js';
 import { createLogger } from '../../src/logger.js';

@@ -6,8 +6,8 @@ import { parseStatLine } from '../../src/dataplane/files.js';
 import { cpuPercentBetween } from '../../src/dataplane/metrics.js';
 import { formatLogCursor, parseByteRange, parseLogCursor, parseMode, parseOwner, parseSignal, sandboxPath, trimLogsToUtf8, utf8CompleteLength } from '../../src/dataplane/paths.js';
 import { parsePort, rewriteLocation, upstreamHeaders } from '../../src/dataplane/proxy.js';
-import { upstreamPath } from '../../src/api/routes/endpoints.js';
-import { parseTime } from '../../src/api/routes/metrics.js';
+import { upstreamPath } from '../../src/api/rest/endpoints.js';
+import { parseTime } from '../../src/api/rest/metrics.js';
 
 describe('sandbox paths', () => {
   it('accepts absolute paths and normalizes them', () => {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { LeaseKeeper } from '../../src/api/lease-keeper.js';
+import { LeaseKeeper } from '../../src/service/lease-keeper.js';
 
 describe('LeaseKeeper', () => {
   let sent: Array<[string, string, number]>;

@@ -7,8 +7,8 @@ import type { Iptables } from '../../src/network/iptables.js';
 import { createLogger } from '../../src/logger.js';
 import { CHAINS, fixedChainsScript, hooks, parseEgressJumps, parseSandboxChains, sandboxChain, sandboxRestoreScript, sandboxRules } from '../../src/network/rules.js';
 import '../../src/api/app.js'; // registers every route module's operations
-import { openApiDocument } from '../../src/api/openapi.js';
-import { createSandboxSchema } from '../../src/api/schemas.js';
+import { openApiDocument } from '../../src/api/rest/openapi.js';
+import { createSandboxSchema } from '../../src/service/schemas.js';
 
 const base = { subnet: '10.213.0.0/16', blockedCidrs: [], dnsServers: ['10.255.255.53/32'] };
 const ID = 'abcdefghij0123456789';

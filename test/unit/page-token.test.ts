@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodePageToken, encodePageToken } from '../../src/api/page-token.js';
+import { decodePageToken, encodePageToken } from '../../src/service/page-token.js';
 
 const key = 'ab'.repeat(32);
 const query = "WorkflowType = 'sandboxWorkflow' AND BerthOwner = 'alice'";

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { sandboxVisibilityQuery } from '../../src/api/visibility-query.js';
-import { TouchCoalescer } from '../../src/api/touch-coalescer.js';
+import { sandboxVisibilityQuery } from '../../src/service/visibility-query.js';
+import { TouchCoalescer } from '../../src/service/touch-coalescer.js';
 import { loadConfig } from '../../src/config.js';
 import { openJson, sealJson } from '../../src/secrets.js';
 import { containerSpec } from '../../src/activities/container-spec.js';

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { StreamSlots } from '../../src/api/stream-slots.js';
+import { StreamSlots } from '../../src/service/stream-slots.js';
 import { replaceLiteral } from '../../src/dataplane/replace.js';
 import { removeLeftoverSpools, Spooler, SpoolFullError } from '../../src/dataplane/spool.js';
 import { loadConfig } from '../../src/config.js';

@@ -13,7 +13,7 @@ import { afterAll, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { freePort, startTemporalDevServer, type DevServer } from '../../src/dev/temporal-dev-server.js';
-import { createDockerClient } from '../../src/docker.js';
+import { createDockerClient } from '../../src/docker/client.js';
 import { newSandboxID, workflowIdFor } from '../../src/ids.js';
 import { createLogger } from '../../src/logger.js';
 import { testSandboxSpec } from '../helpers/spec.js';

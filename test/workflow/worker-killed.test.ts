@@ -15,7 +15,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { afterAll, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { createDockerClient } from '../../src/docker.js';
+import { createDockerClient } from '../../src/docker/client.js';
 import { workflowIdFor } from '../../src/ids.js';
 import { createLogger } from '../../src/logger.js';
 import { createBerthWorker } from '../../src/worker.js';

@@ -1,7 +1,7 @@
 /**
  * Wire types of berth's REST API, written to match the server's answers field by field
- * (src/api/routes/*.ts, src/api/sandbox-service.ts, src/dataplane/*.ts). When the server's
- * zod response schemas (src/api/response-schemas.ts) land, these can be generated from them.
+ * (src/api/rest/*.ts, src/service/sandbox-service.ts, src/dataplane/*.ts). When the server's
+ * zod response schemas (src/api/rest/response-schemas.ts) land, these can be generated from them.
  */
 
 export type SandboxStatus = 'creating' | 'running' | 'paused' | 'stopped' | 'failed';

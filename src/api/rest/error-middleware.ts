@@ -1,8 +1,8 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { BerthError, ContainerMissingError } from '../errors.js';
-import { sandboxIDOfUrl } from './metrics.js';
+import { BerthError, ContainerMissingError } from '../../errors.js';
+import { sandboxIDOfUrl } from '../metrics.js';
 
 /** Formats zod issues as one readable sentence: `timeout: Expected number, received string`. */
 export function describeZodError(error: z.ZodError): string {

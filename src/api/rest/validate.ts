@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../../errors.js';
 import { describeZodError } from './error-middleware.js';
 
 /** Parses `value` with `schema`; a failure becomes a 400 naming each bad field. */

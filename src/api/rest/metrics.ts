@@ -4,10 +4,10 @@ import { z } from 'zod';
 import { InvalidArgumentError } from '../../errors.js';
 import type { MetricsSampler } from '../../dataplane/metrics.js';
 import { callerOf } from '../auth.js';
-import { registerOperations } from '../openapi.js';
-import { metricsSchema } from '../response-schemas.js';
-import type { InteractionGate } from '../interaction-gate.js';
-import { parseOr400 } from '../validate.js';
+import { registerOperations } from './openapi.js';
+import { metricsSchema } from './response-schemas.js';
+import type { InteractionGate } from '../../service/interaction-gate.js';
+import { parseOr400 } from './validate.js';
 
 /** How stale the disk figure of a `current` sample may be (measuring it walks the container's writable layer). */
 const CURRENT_DISK_MAX_AGE_MS = 5000;

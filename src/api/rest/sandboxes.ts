@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { callerOf } from '../auth.js';
-import type { SandboxService } from '../sandbox-service.js';
+import type { SandboxService } from '../../service/sandbox-service.js';
 import {
   bulkSchema,
   connectSchema,
@@ -11,10 +11,10 @@ import {
   refreshSchema,
   SANDBOX_STATUSES,
   setTimeoutSchema,
-} from '../schemas.js';
-import { parseOr400 } from '../validate.js';
-import { registerOperations } from '../openapi.js';
-import { bulkResultSchema, eventsSchema, sandboxListSchema, sandboxViewSchema } from '../response-schemas.js';
+} from '../../service/schemas.js';
+import { parseOr400 } from './validate.js';
+import { registerOperations } from './openapi.js';
+import { bulkResultSchema, eventsSchema, sandboxListSchema, sandboxViewSchema } from './response-schemas.js';
 import { z } from 'zod';
 
 const sandbox = (description: string) => ({ description, json: sandboxViewSchema });

@@ -73,7 +73,7 @@ export interface SandboxServiceDeps {
   interactions?: InteractionHooks;
 }
 
-/** What a lifecycle call tells the interaction gate (see src/api/interaction-gate.ts). */
+/** What a lifecycle call tells the interaction gate (see src/service/interaction-gate.ts). */
 export interface InteractionHooks {
   invalidate(sandboxID: string): void;
   invalidateAll(): void;

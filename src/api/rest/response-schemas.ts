@@ -1,13 +1,13 @@
 /**
  * zod schemas of what the API answers, used only to document responses in the OpenAPI
- * document (src/api/openapi.ts). The type assertions at the end make `tsc` fail when one of
+ * document (src/api/rest/openapi.ts). The type assertions at the end make `tsc` fail when one of
  * them drifts from the TypeScript type the service really returns.
  */
 import { z } from 'zod';
-import type { CommandStatus } from '../dataplane/commands.js';
-import type { EntryInfo } from '../dataplane/files.js';
-import type { MetricSample } from '../dataplane/metrics.js';
-import type { SandboxEventView, SandboxListItem, SandboxView } from './sandbox-service.js';
+import type { CommandStatus } from '../../dataplane/commands.js';
+import type { EntryInfo } from '../../dataplane/files.js';
+import type { MetricSample } from '../../dataplane/metrics.js';
+import type { SandboxEventView, SandboxListItem, SandboxView } from '../../service/sandbox-service.js';
 
 const statusSchema = z.enum(['creating', 'running', 'paused', 'stopped', 'failed']);
 const reasonSchema = z.enum([

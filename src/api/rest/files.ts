@@ -8,11 +8,11 @@ import type { FileAttributes, FileOps, OpenFile } from '../../dataplane/files.js
 import { replaceLiteral } from '../../dataplane/replace.js';
 import { MAX_PATH_BYTES, parseByteRange, parseMode, parseOwner, sandboxPath } from '../../dataplane/paths.js';
 import { callerOf } from '../auth.js';
-import { registerOperations, type Op } from '../openapi.js';
-import { entriesSchema, entryInfoSchema, replaceResultSchema, statEntriesSchema, writtenFilesSchema } from '../response-schemas.js';
-import type { InteractionGate } from '../interaction-gate.js';
-import type { StreamSlots } from '../stream-slots.js';
-import { parseOr400 } from '../validate.js';
+import { registerOperations, type Op } from './openapi.js';
+import { entriesSchema, entryInfoSchema, replaceResultSchema, statEntriesSchema, writtenFilesSchema } from './response-schemas.js';
+import type { InteractionGate } from '../../service/interaction-gate.js';
+import type { StreamSlots } from '../../service/stream-slots.js';
+import { parseOr400 } from './validate.js';
 
 const MODE = /^0?[0-7]{3,4}$/;
 const OWNER = /^[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,31}$/;

@@ -1,10 +1,10 @@
 /**
  * The OpenAPI 3.1 document, generated from the zod schemas the routes validate with (requests)
- * and from src/api/response-schemas.ts (answers). Route modules register their operations
+ * and from src/api/rest/response-schemas.ts (answers). Route modules register their operations
  * with {@link registerOperations}; this module only assembles the document.
  */
 import { z } from 'zod';
-import { SANDBOX_ID_PATTERN } from '../ids.js';
+import { SANDBOX_ID_PATTERN } from '../../ids.js';
 import { errorSchema } from './response-schemas.js';
 
 /** Error statuses an operation may declare (401 and 503 apply to every operation). */

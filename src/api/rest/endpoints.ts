@@ -10,10 +10,10 @@ import { BerthError, ContainerMissingError, NotFoundError } from '../../errors.j
 import { parsePort, type PortProxy } from '../../dataplane/proxy.js';
 import { apiKeyAuth, callerOf } from '../auth.js';
 import { z } from 'zod';
-import { registerOperations } from '../openapi.js';
-import { endpointSchema } from '../response-schemas.js';
-import type { InteractionGate } from '../interaction-gate.js';
-import type { StreamSlots } from '../stream-slots.js';
+import { registerOperations } from './openapi.js';
+import { endpointSchema } from './response-schemas.js';
+import type { InteractionGate } from '../../service/interaction-gate.js';
+import type { StreamSlots } from '../../service/stream-slots.js';
 import { sandboxIDOfUrl } from '../metrics.js';
 
 const portParam = z.number().int().min(1).max(65535).describe('TCP port inside the sandbox.');

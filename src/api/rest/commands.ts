@@ -9,11 +9,11 @@ import { COMMAND_ID_PATTERN, type CommandRequest, type CommandRunner, type Comma
 import { encodeOutput, parseLogCursor, parseSignal, sandboxPath, SIGNALS, trimLogsToUtf8, type LogCursor } from '../../dataplane/paths.js';
 import { openSse } from '../../dataplane/sse.js';
 import { callerOf } from '../auth.js';
-import { registerOperations } from '../openapi.js';
-import type { InteractionGate } from '../interaction-gate.js';
-import type { StreamSlots } from '../stream-slots.js';
-import { parseOr400 } from '../validate.js';
-import { commandListSchema, commandLogsSchema, commandResultSchema, commandStatusSchema, signalResultSchema } from '../response-schemas.js';
+import { registerOperations } from './openapi.js';
+import type { InteractionGate } from '../../service/interaction-gate.js';
+import type { StreamSlots } from '../../service/stream-slots.js';
+import { parseOr400 } from './validate.js';
+import { commandListSchema, commandLogsSchema, commandResultSchema, commandStatusSchema, signalResultSchema } from './response-schemas.js';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
