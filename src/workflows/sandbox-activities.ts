@@ -1,0 +1,69 @@
+/**
+ * The Docker activities as the sandbox workflow calls them: timeouts, heartbeats and the two
+ * retry policies (a caller waits / nobody waits), plus how their failures are read.
+ */
+import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import type { SandboxActivities } from '../activities/index.js';
+import { FailureType } from './definitions.js';
+
+/**
+ * How long work nobody waits on keeps retrying one Docker call before it lets go of the
+ * sandbox's lock (so a user's kill is not stuck behind it) and tries again later.
+ */
+const UNATTENDED_GIVE_UP_AFTER = '5 minutes';
+
+/** A worker that stops heartbeating (killed, partitioned) loses its activity after this long. */
+const HEARTBEAT_TIMEOUT = '15 seconds';
+
+const ACTIVITY_RETRY = {
+  initialInterval: '200ms',
+  maximumInterval: '10s',
+  nonRetryableErrorTypes: [FailureType.imageNotFound, FailureType.containerGone],
+};
+
+/**
+ * The activities with their timeouts: creating a container may take a while on a busy
+ * engine; pause, resume and remove are quick. Every activity heartbeats while its Docker call
+ * runs (src/activities/heartbeat.ts), so a worker that dies mid-call is noticed after the
+ * heartbeat timeout and another worker retries, not after the whole start-to-close timeout.
+ */
+function dockerActivities(retry: typeof ACTIVITY_RETRY & { maximumAttempts?: number; maximumInterval: string }, scheduleToCloseTimeout?: string) {
+  const bound = scheduleToCloseTimeout ? { scheduleToCloseTimeout } : {};
+  const heartbeatTimeout = HEARTBEAT_TIMEOUT;
+  const provisioning = proxyActivities<SandboxActivities>({ startToCloseTimeout: '2 minutes', heartbeatTimeout, retry, ...bound });
+  const quick = proxyActivities<SandboxActivities>({ startToCloseTimeout: '30 seconds', heartbeatTimeout, retry, ...bound });
+  return {
+    provisionSandbox: provisioning.provisionSandbox,
+    pauseSandbox: quick.pauseSandbox,
+    resumeSandbox: quick.resumeSandbox,
+    destroySandbox: quick.destroySandbox,
+    inspectSandbox: quick.inspectSandbox,
+  };
+}
+
+/**
+ * Docker calls a caller waits on (provision, user pause / resume / kill): a few attempts, then
+ * the caller gets the error (and may retry) while the sandbox stays as it was.
+ */
+export const docker = dockerActivities({ ...ACTIVITY_RETRY, maximumAttempts: 5 });
+
+/**
+ * Docker calls nobody waits on (deadlines, bulk actions, clean-up after a failed provision):
+ * retried until the engine answers, so an engine that is down for a while delays them but
+ * never fails the sandbox's workflow or leaks its container.
+ */
+export const dockerUntilDone = dockerActivities({ ...ACTIVITY_RETRY, maximumInterval: '30s' }, UNATTENDED_GIVE_UP_AFTER);
+
+export type DockerCalls = typeof docker;
+
+/** A container that vanished under us (host lost, removed by hand) ends the sandbox. */
+export function isContainerGone(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === FailureType.containerGone;
+}
+
+/** The message of the innermost cause of an activity failure. */
+export function failureMessage(err: unknown): string {
+  let current: unknown = err;
+  while (current instanceof ActivityFailure && current.cause) current = current.cause;
+  return current instanceof Error ? current.message : String(current);
+}

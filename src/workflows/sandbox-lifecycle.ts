@@ -1,0 +1,287 @@
+/**
+ * What a sandbox workflow does, as one class: the rules' state ({@link SandboxState}), the
+ * lock, and the operations that call Docker (provision, pause, resume, stop, container checks,
+ * deadlines). The workflow function (sandbox.ts) only registers the messages (sandbox-messages.ts)
+ * and runs a short loop over it.
+ */
+import { allHandlersFinished, ApplicationFailure, condition, log, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  FailureType,
+  SearchAttr,
+  type CallerRequest,
+  type CheckContainerRequest,
+  type LeaseRequest,
+  type SandboxInfo,
+  type SandboxResult,
+  type SandboxSnapshot,
+  type SandboxStatus,
+  type TransitionReason,
+} from './definitions.js';
+import { LifecycleLock } from './lifecycle-lock.js';
+import { docker, dockerUntilDone, failureMessage, isContainerGone, type DockerCalls } from './sandbox-activities.js';
+import { diskQuotaDetail, lostContainerDetail, type Deadline, type SandboxState } from './sandbox-state.js';
+
+/** How long a deadline whose action failed for good waits before it is tried again. */
+const DEADLINE_RETRY_MS = 30_000;
+
+/** Workflow time. Inside the workflow sandbox `Date.now()` is deterministic (replayed from history). */
+export function now(): number {
+  // eslint-disable-next-line no-restricted-properties
+  return Date.now();
+}
+
+/** The `patched()` gates a run was started under (older runs replay with older rules). */
+export interface LifecycleGates {
+  /** The lock re-checks after waking, and a long history wakes the main loop. */
+  strictLock: boolean;
+  /** `checkContainer` and `lease` signals are honoured. */
+  faultTolerant: boolean;
+}
+
+export class SandboxLifecycle {
+  readonly sandboxID: string;
+  readonly lock: LifecycleLock;
+  private checkingContainer = false;
+  /** After a deadline's action failed for good, it is tried again no sooner than this. */
+  private deadlineRetryAtMs = 0;
+
+  constructor(
+    readonly state: SandboxState,
+    readonly gates: LifecycleGates,
+  ) {
+    this.sandboxID = state.spec.sandboxID;
+    this.lock = new LifecycleLock(gates.strictLock);
+  }
+
+  get status(): SandboxStatus {
+    return this.state.status;
+  }
+
+  isFinal(): boolean {
+    return this.state.isFinal();
+  }
+
+  info(): SandboxInfo {
+    return this.state.info(now());
+  }
+
+  result(): SandboxResult {
+    return { info: this.info(), events: this.state.events() };
+  }
+
+  snapshot(): SandboxSnapshot {
+    return this.state.snapshot();
+  }
+
+  // ---- checks of a caller's request ----
+
+  /** Another owner's caller gets "not found". */
+  requireOwner(request: CallerRequest): void {
+    if (request.owner !== this.state.spec.owner) {
+      throw ApplicationFailure.create({ type: FailureType.notFound, message: `sandbox ${this.sandboxID} not found`, nonRetryable: true });
+    }
+  }
+
+  /** The caller's, live, and in one of the `allowed` states (else a conflict saying which state it is in). */
+  requireStatus(request: CallerRequest, allowed: readonly SandboxStatus[], action: string): void {
+    this.requireOwner(request);
+    if (this.state.isFinal()) {
+      throw ApplicationFailure.create({ type: FailureType.notFound, message: `sandbox ${this.sandboxID} is ${this.state.status}`, nonRetryable: true });
+    }
+    if (!allowed.includes(this.state.status)) {
+      throw ApplicationFailure.create({
+        type: FailureType.conflict,
+        message: `cannot ${action} sandbox ${this.sandboxID}: it is ${this.state.status}`,
+        nonRetryable: true,
+      });
+    }
+  }
+
+  // ---- operations (callers hold the lock) ----
+
+  async stop(reason: TransitionReason, detail?: string, calls: DockerCalls = docker): Promise<void> {
+    await calls.destroySandbox({ sandboxID: this.sandboxID });
+    this.state.markStopped(now(), reason, detail);
+    this.publishState();
+  }
+
+  async pause(reason: TransitionReason, calls: DockerCalls = docker): Promise<void> {
+    try {
+      await calls.pauseSandbox({ sandboxID: this.sandboxID, mode: 'freeze' });
+    } catch (err) {
+      if (!isContainerGone(err)) throw err;
+      await this.stop('host_lost', 'container disappeared while pausing', dockerUntilDone);
+      throw this.lost();
+    }
+    this.state.markPaused(now(), reason);
+    this.publishState();
+  }
+
+  async resume(reason: TransitionReason): Promise<void> {
+    try {
+      await docker.resumeSandbox({ sandboxID: this.sandboxID });
+    } catch (err) {
+      if (!isContainerGone(err)) throw err;
+      await this.stop('host_lost', 'container disappeared while paused', dockerUntilDone);
+      throw this.lost();
+    }
+    this.state.markResumed(now(), reason);
+    this.publishState();
+  }
+
+  /** An interaction (running only; nothing in `absolute` mode). */
+  touch(): void {
+    this.state.touch(now());
+  }
+
+  /** Sets the timeout: the deadline becomes now + timeout (may shorten). */
+  setTimeout(timeoutMs: number): void {
+    this.state.setIdleTimeout(now(), timeoutMs);
+  }
+
+  /** Keeps the sandbox alive at least `durationMs` more (never shortens). */
+  refresh(durationMs: number): void {
+    this.state.refresh(now(), durationMs);
+  }
+
+  /** Provisions the container, under the lock, unless an update delivered with the start (a kill) came first. */
+  provisionOnce(): Promise<void> {
+    return this.lock.exclusive(async () => {
+      if (this.state.status === 'creating' || !this.gates.strictLock) await this.provision();
+    });
+  }
+
+  /** An attached client's lease (older runs ignore it). A released lease may bring the idle deadline back. */
+  lease(request: LeaseRequest): void {
+    if (!this.gates.faultTolerant) return;
+    this.state.lease(now(), request.leaseID, request.durationMs);
+    if (request.durationMs <= 0) this.lock.rearm();
+  }
+
+  /**
+   * A report that the container is missing or over its disk limit. Reports coalesce: one check
+   * at a time, run under the lock when the sandbox is in one of `states`, trusting only Docker's
+   * answer (a few quick attempts: an engine that does not answer must not hold the lock for long).
+   */
+  async checkContainer(request: CheckContainerRequest, states: readonly SandboxStatus[]): Promise<void> {
+    if (!this.gates.faultTolerant || this.checkingContainer) return;
+    this.checkingContainer = true;
+    try {
+      await this.lock.exclusive(async () => {
+        if (!states.includes(this.state.status)) return;
+        await this.unattended('checking the container', async () => {
+          const measureDisk = request.diskLimitBytes ? { measureDisk: true } : {};
+          const check = await docker.inspectSandbox({ sandboxID: this.sandboxID, ...measureDisk });
+          const lost = lostContainerDetail(check, request.source);
+          const overDisk = diskQuotaDetail(check, request.diskLimitBytes);
+          if (lost) await this.stop('container_lost', lost, dockerUntilDone);
+          else if (overDisk) await this.stop('disk_quota', overDisk, dockerUntilDone);
+        });
+      });
+    } finally {
+      this.checkingContainer = false;
+    }
+  }
+
+  /**
+   * Runs work nobody waits on (a deadline, a bulk action). Its Docker calls retry until done;
+   * whatever still fails is logged, never allowed to fail the workflow: the sandbox stays
+   * as it was and its next deadline is armed again.
+   */
+  async unattended(what: string, work: () => Promise<void>): Promise<boolean> {
+    try {
+      await work();
+      return true;
+    } catch (err) {
+      if (this.state.isFinal()) return true;
+      log.error(`${what} failed; the sandbox stays ${this.state.status}`, { sandboxID: this.sandboxID, error: failureMessage(err) });
+      return false;
+    }
+  }
+
+  // ---- the main loop's view ----
+
+  nextDeadline(): Deadline | null {
+    return this.state.nextDeadline();
+  }
+
+  /** How long the timer for `deadline` waits (later after a failed attempt). */
+  timerMs(deadline: Deadline): number {
+    return Math.max(1, Math.max(deadline.atMs, this.deadlineRetryAtMs) - now());
+  }
+
+  /**
+   * What wakes the main loop before its timer: a state change that may move the deadline
+   * earlier (the end of any locked operation, a released lease), the end, or (current runs) a
+   * history long enough to continue as new. Touches only move the deadline later, so they do not
+   * wake it: when the timer fires the loop re-checks and re-arms if needed.
+   */
+  wakeCondition(): () => boolean {
+    const seenVersion = this.lock.armVersion;
+    return () => this.lock.armVersion !== seenVersion || this.state.isFinal() || (this.gates.strictLock && this.historyIsLong() && !this.lock.busy);
+  }
+
+  /** The timer fired: under the lock, performs the deadline that is due (if still due). */
+  runDueDeadline(): Promise<void> {
+    return this.lock.exclusive(async () => {
+      const due = this.state.dueDeadline(now());
+      if (due && !this.state.isFinal() && !(await this.unattended(`${due.reason} ${due.action}`, () => this.onDeadline(due)))) {
+        this.deadlineRetryAtMs = now() + DEADLINE_RETRY_MS;
+      }
+    });
+  }
+
+  historyIsLong(): boolean {
+    const { historyLength, continueAsNewSuggested } = workflowInfo();
+    return historyLength >= this.state.spec.historyEventLimit || continueAsNewSuggested;
+  }
+
+  /** Resolves once nothing runs any more: in-flight handlers finished and the lock is free. */
+  untilIdle(): Promise<void> {
+    return condition(() => allHandlersFinished() && !this.lock.busy);
+  }
+
+  // ---- internals ----
+
+  private async provision(): Promise<void> {
+    const { spec } = this.state;
+    try {
+      const result = await docker.provisionSandbox({
+        sandboxID: this.sandboxID,
+        owner: spec.owner,
+        templateID: spec.templateID,
+        image: spec.image,
+        resources: spec.resources,
+        // Only the activity's input grows (no new command): older histories replay unchanged.
+        ...(spec.network ? { network: spec.network } : {}),
+        sealedEnvs: spec.sealedEnvs,
+      });
+      this.state.markRunning(now(), result.host);
+    } catch (err) {
+      const detail = failureMessage(err);
+      log.warn('provisioning failed', { sandboxID: this.sandboxID, detail });
+      await this.unattended('removing the container of a failed provision', () => dockerUntilDone.destroySandbox({ sandboxID: this.sandboxID }));
+      this.state.markFailed(now(), detail);
+    }
+    this.publishState();
+  }
+
+  private async onDeadline(deadline: Deadline): Promise<void> {
+    log.info('deadline reached', { sandboxID: this.sandboxID, reason: deadline.reason, action: deadline.action });
+    if (deadline.action === 'pause') await this.pause(deadline.reason, dockerUntilDone);
+    else await this.stop(deadline.reason, undefined, dockerUntilDone);
+  }
+
+  private publishState(): void {
+    const { state } = this;
+    upsertSearchAttributes([
+      { key: SearchAttr.state, value: state.status },
+      ...(state.host ? [{ key: SearchAttr.host, value: state.host }] : []),
+      ...(state.stopReason ? [{ key: SearchAttr.stopReason, value: state.stopReason }] : []),
+    ]);
+  }
+
+  private lost(): ApplicationFailure {
+    return ApplicationFailure.create({ type: FailureType.notFound, message: `sandbox ${this.sandboxID} was lost`, nonRetryable: true });
+  }
+}
