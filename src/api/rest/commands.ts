@@ -1,12 +1,11 @@
 /** `/sandboxes/{id}/commands…`: run commands (foreground, streamed, background), logs, signals. */
-import { StringDecoder } from 'node:string_decoder';
-import type { Readable } from 'node:stream';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { InvalidArgumentError, NotFoundError } from '../../errors.js';
 import { collect } from '../../dataplane/exec.js';
-import { COMMAND_ID_PATTERN, type CommandRequest, type CommandRunner, type CommandStatus } from '../../dataplane/commands.js';
-import { encodeOutput, parseLogCursor, parseSignal, sandboxPath, SIGNALS, trimLogsToUtf8, type LogCursor } from '../../dataplane/paths.js';
+import { COMMAND_ID_PATTERN, type CommandRequest, type CommandRunner, type ForegroundCommand } from '../../dataplane/commands.js';
+import { abandon, followLogs, pumpOutput, readLogs } from '../../dataplane/command-output.js';
+import { encodeOutput, parseLogCursor, parseSignal, sandboxPath, SIGNALS, type LogCursor, type OutputEncoding } from '../../dataplane/paths.js';
 import { openSse } from '../../dataplane/sse.js';
 import { callerOf } from '../auth.js';
 import { registerOperations } from './openapi.js';
@@ -146,12 +145,7 @@ export function commandRoutes(gate: InteractionGate, runner: CommandRunner, limi
       const cmd = await runner.startForeground(info.sandboxID, request);
       let finished = false;
       res.on('close', () => {
-        if (finished) return;
-        // The client went away: interrupt, then kill what is left.
-        void cmd.interrupt('TERM').catch(() => undefined);
-        const kill = setTimeout(() => void cmd.interrupt('KILL').catch(() => undefined), 2000);
-        kill.unref();
-        void cmd.done.then(() => clearTimeout(kill));
+        if (!finished) abandon(cmd); // the client went away
       });
       if (stream) {
         await streamCommand(res, cmd, body.encoding);
@@ -198,7 +192,7 @@ export function commandRoutes(gate: InteractionGate, runner: CommandRunner, limi
     if (query.follow === 'true' || (req.get('accept') ?? '').includes('text/event-stream')) {
       const releaseSlot = slots.hold(owner, 'log follow', res);
       try {
-        await followLogs(res, runner, info.sandboxID, cmdID, cursor, query.encoding, () => gate.keepAlive(info.sandboxID, info.timeout));
+        await streamLogs(res, runner, info.sandboxID, cmdID, cursor, query.encoding, () => gate.keepAlive(info.sandboxID, info.timeout));
       } finally {
         releaseSlot();
       }
@@ -226,80 +220,26 @@ export function commandRoutes(gate: InteractionGate, runner: CommandRunner, limi
   return router;
 }
 
-async function streamCommand(
-  res: Response,
-  cmd: Awaited<ReturnType<CommandRunner['startForeground']>>,
-  encoding: 'utf8' | 'base64',
-): Promise<void> {
+/** A foreground command as server-sent events: start, stdout / stderr chunks, end. */
+async function streamCommand(res: Response, cmd: ForegroundCommand, encoding: OutputEncoding): Promise<void> {
   const sse = openSse(res);
   await sse.send('start', { cmdID: cmd.cmdID, pid: await cmd.pid });
-  const pump = async (name: 'stdout' | 'stderr', source: Readable) => {
-    const decoder = new StringDecoder('utf8');
-    for await (const chunk of source as AsyncIterable<Buffer>) {
-      const data = encoding === 'base64' ? chunk.toString('base64') : decoder.write(chunk);
-      if (data) await sse.send(name, { data });
-    }
-    if (encoding === 'utf8') {
-      const rest = decoder.end();
-      if (rest) await sse.send(name, { data: rest });
-    }
-  };
-  await Promise.all([pump('stdout', cmd.stdout), pump('stderr', cmd.stderr)]);
-  const done = await cmd.done;
+  const done = await pumpOutput(cmd, encoding, (stream, data) => sse.send(stream, { data }));
   await sse.send('end', { exitCode: done.exitCode, timedOut: done.timedOut });
   sse.end();
 }
 
-/**
- * One read of a background command's logs with its status. The status is read first: when it
- * says exited, the logs read after it are complete. As text, a character split by the read
- * is held back for the next one (the cursor stops before it) unless this is the last read.
- */
-async function readLogs(runner: CommandRunner, sandboxID: string, cmdID: string, cursor: LogCursor, encoding: 'utf8' | 'base64') {
-  const status: CommandStatus = await runner.status(sandboxID, cmdID);
-  const raw = await runner.logs(sandboxID, cmdID, cursor);
-  const logs = encoding === 'utf8' ? { ...raw, ...trimLogsToUtf8(raw, cursor, !status.running && !raw.more) } : raw;
-  return { status, logs };
-}
-
-/**
- * Follows a background command's output as server-sent events (`stdout`/`stderr` with the
- * cursor after each chunk, then `end`), polling the files in the sandbox. Reattachable: pass
- * the last cursor to resume, also through another API process.
- */
-async function followLogs(
-  res: Response,
-  runner: CommandRunner,
-  sandboxID: string,
-  cmdID: string,
-  from: LogCursor,
-  encoding: 'utf8' | 'base64',
-  keepAttached: () => () => void,
-): Promise<void> {
+/** A background command's output as server-sent events (stdout / stderr with the cursor after each chunk, then end). */
+async function streamLogs(res: Response, runner: CommandRunner, sandboxID: string, cmdID: string, from: LogCursor, encoding: OutputEncoding, keepAttached: () => () => void): Promise<void> {
   await runner.status(sandboxID, cmdID); // 404 before the stream opens
   const sse = openSse(res);
   const stop = keepAttached();
-  let cursor = from;
-  let idleMs = 100;
   try {
-    while (!sse.closed) {
-      // Each event's cursor is exactly past the bytes it carries.
-      const { status, logs } = await readLogs(runner, sandboxID, cmdID, cursor, encoding);
-      const next = parseLogCursor(logs.cursor);
-      for (const name of ['stdout', 'stderr'] as const) {
-        const chunk = logs[name];
-        if (!chunk.length) continue;
-        await sse.send(name, { data: encodeOutput(chunk, encoding), cursor: logs.cursor });
-      }
-      cursor = next;
-      if (!status.running && !logs.more) {
-        await sse.send('end', { exitCode: status.exitCode, state: status.state, timedOut: status.timedOut, cursor: logs.cursor });
-        break;
-      }
-      const progressed = logs.stdout.length > 0 || logs.stderr.length > 0;
-      idleMs = progressed ? 100 : Math.min(1000, idleMs * 2);
-      if (!logs.more) await new Promise((r) => setTimeout(r, idleMs));
-    }
+    await followLogs(runner, sandboxID, cmdID, from, encoding, {
+      onChunk: (stream, data, cursor) => sse.send(stream, { data, cursor }),
+      onEnd: (end) => sse.send('end', end),
+      closed: () => sse.closed,
+    });
   } finally {
     stop();
     sse.end();

@@ -5,7 +5,7 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { InvalidArgumentError, PayloadTooLargeError } from '../../errors.js';
 import type { FileAttributes, FileOps, OpenFile } from '../../dataplane/files.js';
-import { replaceLiteral } from '../../dataplane/replace.js';
+import { replaceInFile } from '../../dataplane/replace.js';
 import { MAX_PATH_BYTES, parseByteRange, parseMode, parseOwner, sandboxPath } from '../../dataplane/paths.js';
 import { callerOf } from '../auth.js';
 import { registerOperations, type Op } from './openapi.js';
@@ -293,14 +293,7 @@ export function fileRoutes(gate: InteractionGate, files: FileOps, limits: { file
   router.post('/sandboxes/:id/files/replace', async (req, res) => {
     const body = parseOr400(replaceSchema, req.body, 'replace request');
     const path = sandboxPath(body.path);
-    const sandboxID = await begin(req);
-    const text = (await files.readSmall(sandboxID, path)).toString('utf8');
-    const { replacements, updated } = replaceLiteral(text, body.old, body.new, body.all, editCapBytes);
-    if (replacements === 0) {
-      res.json({ replacements: 0, entry: await files.info(sandboxID, path) });
-      return;
-    }
-    res.json({ replacements, entry: await files.write(sandboxID, path, Buffer.from(updated, 'utf8')) });
+    res.json(await replaceInFile(files, await begin(req), path, body, editCapBytes));
   });
 
   return router;
