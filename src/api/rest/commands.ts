@@ -8,10 +8,9 @@ import { abandon, followLogs, pumpOutput, readLogs } from '../../dataplane/comma
 import { encodeOutput, parseLogCursor, parseSignal, sandboxPath, SIGNALS, type LogCursor, type OutputEncoding } from '../../dataplane/paths.js';
 import { openSse } from '../../dataplane/sse.js';
 import { callerOf } from '../auth.js';
-import { registerOperations } from './openapi.js';
+import { endpoint, mount, param } from './endpoint.js';
 import type { InteractionGate } from '../../service/interaction-gate.js';
 import type { StreamSlots } from '../../service/stream-slots.js';
-import { parseOr400 } from './validate.js';
 import { commandListSchema, commandLogsSchema, commandResultSchema, commandStatusSchema, signalResultSchema } from './response-schemas.js';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -72,38 +71,51 @@ const followEvents = {
   end: z.object({ exitCode: z.number().int().nullable(), state: z.enum(['running', 'exited', 'lost']), timedOut: z.boolean(), cursor: z.string() }).strict(),
 };
 const paused: [409, string] = [409, 'Sandbox paused (resume it, or create it with autoResume)'];
-registerOperations(`${id}/commands`, {
-  post: {
-    summary: 'Run a command: foreground JSON {exitCode, stdout, stderr}, SSE stream (stream:true), or background (background:true)',
-    body: runCommandSchema,
-    responses: {
-      '200': { description: 'Foreground result, or text/event-stream (start, stdout, stderr, end) with stream:true', json: commandResultSchema, sse: runEvents },
-      '201': { description: 'Background command status', json: commandStatusSchema },
-    },
-    errors: [404, paused, [429, 'Owner stream cap reached (stream:true; BERTH_MAX_STREAMS_PER_OWNER)']],
+const runCommand = endpoint({
+  method: 'post',
+  path: `${id}/commands`,
+  summary: 'Run a command: foreground JSON {exitCode, stdout, stderr}, SSE stream (stream:true), or background (background:true)',
+  body: runCommandSchema,
+  bodyName: 'command',
+  responses: {
+    '200': { description: 'Foreground result, or text/event-stream (start, stdout, stderr, end) with stream:true', json: commandResultSchema, sse: runEvents },
+    '201': { description: 'Background command status', json: commandStatusSchema },
   },
-  get: { summary: 'List background commands', responses: { '200': { description: 'Background commands', json: commandListSchema } }, errors: [404, paused] },
+  errors: [404, paused, [429, 'Owner stream cap reached (stream:true; BERTH_MAX_STREAMS_PER_OWNER)']],
 });
-registerOperations(`${id}/commands/{cmdID}`, {
-  get: { summary: 'Background command status', params: cmdParams, responses: { '200': { description: 'Command status', json: commandStatusSchema } }, errors: [[404, 'Sandbox or command not found'], paused] },
+const listCommands = endpoint({
+  method: 'get',
+  path: `${id}/commands`,
+  summary: 'List background commands',
+  responses: { '200': { description: 'Background commands', json: commandListSchema } },
+  errors: [404, paused],
 });
-registerOperations(`${id}/commands/{cmdID}/logs`, {
-  get: {
-    summary: 'Incremental background output from a cursor',
-    params: cmdParams,
-    query: logsQuerySchema,
-    responses: { '200': { description: 'Output since the cursor, or text/event-stream with follow=true', json: commandLogsSchema, sse: followEvents } },
-    errors: [[404, 'Sandbox or command not found'], paused, [429, 'Owner stream cap reached (follow=true; BERTH_MAX_STREAMS_PER_OWNER)']],
-  },
+const commandStatus = endpoint({
+  method: 'get',
+  path: `${id}/commands/{cmdID}`,
+  summary: 'Background command status',
+  params: cmdParams,
+  responses: { '200': { description: 'Command status', json: commandStatusSchema } },
+  errors: [[404, 'Sandbox or command not found'], paused],
 });
-registerOperations(`${id}/commands/{cmdID}/signal`, {
-  post: {
-    summary: 'Signal (interrupt) a background command',
-    params: cmdParams,
-    body: signalSchema,
-    responses: { '200': { description: 'Processes signalled and the status after', json: signalResultSchema } },
-    errors: [[404, 'Sandbox or command not found'], [409, 'Not running, or sandbox paused']],
-  },
+const commandLogs = endpoint({
+  method: 'get',
+  path: `${id}/commands/{cmdID}/logs`,
+  summary: 'Incremental background output from a cursor',
+  params: cmdParams,
+  query: logsQuerySchema,
+  responses: { '200': { description: 'Output since the cursor, or text/event-stream with follow=true', json: commandLogsSchema, sse: followEvents } },
+  errors: [[404, 'Sandbox or command not found'], paused, [429, 'Owner stream cap reached (follow=true; BERTH_MAX_STREAMS_PER_OWNER)']],
+});
+const signalCommand = endpoint({
+  method: 'post',
+  path: `${id}/commands/{cmdID}/signal`,
+  summary: 'Signal (interrupt) a background command',
+  params: cmdParams,
+  body: signalSchema,
+  bodyName: 'signal',
+  responses: { '200': { description: 'Processes signalled and the status after', json: signalResultSchema } },
+  errors: [[404, 'Sandbox or command not found'], [409, 'Not running, or sandbox paused']],
 });
 
 function cmdIDOf(req: Request): string {
@@ -128,11 +140,10 @@ function toRequest(body: z.infer<typeof runCommandSchema>): CommandRequest {
 export function commandRoutes(gate: InteractionGate, runner: CommandRunner, limits: { execOutputCapBytes: number }, slots: StreamSlots): Router {
   const router = Router();
 
-  router.post('/sandboxes/:id/commands', async (req, res) => {
+  mount(router, runCommand, async (req, res, { body }) => {
     const { owner } = callerOf(req);
-    const body = parseOr400(runCommandSchema, req.body, 'command');
     const request = toRequest(body);
-    const info = await gate.beginInteraction(owner, req.params.id);
+    const info = await gate.beginInteraction(owner, param(req, 'sandboxID'));
     if (body.background) {
       if (body.stream) throw new InvalidArgumentError('stream and background are exclusive: read a background command with /logs');
       res.status(201).json(await runner.startBackground(info.sandboxID, request));
@@ -172,23 +183,22 @@ export function commandRoutes(gate: InteractionGate, runner: CommandRunner, limi
     }
   });
 
-  router.get('/sandboxes/:id/commands', async (req, res) => {
-    const info = await gate.beginInteraction(callerOf(req).owner, req.params.id);
+  mount(router, listCommands, async (req, res) => {
+    const info = await gate.beginInteraction(callerOf(req).owner, param(req, 'sandboxID'));
     res.json({ commands: await runner.list(info.sandboxID) });
   });
 
-  router.get('/sandboxes/:id/commands/:cmdID', async (req, res) => {
+  mount(router, commandStatus, async (req, res) => {
     const cmdID = cmdIDOf(req);
-    const info = await gate.beginInteraction(callerOf(req).owner, req.params.id);
+    const info = await gate.beginInteraction(callerOf(req).owner, param(req, 'sandboxID'));
     res.json(await runner.status(info.sandboxID, cmdID));
   });
 
-  router.get('/sandboxes/:id/commands/:cmdID/logs', async (req, res) => {
+  mount(router, commandLogs, async (req, res, { query }) => {
     const cmdID = cmdIDOf(req);
-    const query = parseOr400(logsQuerySchema, req.query, 'query');
     const cursor = parseLogCursor(query.cursor);
     const { owner } = callerOf(req);
-    const info = await gate.beginInteraction(owner, req.params.id);
+    const info = await gate.beginInteraction(owner, param(req, 'sandboxID'));
     if (query.follow === 'true' || (req.get('accept') ?? '').includes('text/event-stream')) {
       const releaseSlot = slots.hold(owner, 'log follow', res);
       try {
@@ -209,11 +219,10 @@ export function commandRoutes(gate: InteractionGate, runner: CommandRunner, limi
     });
   });
 
-  router.post('/sandboxes/:id/commands/:cmdID/signal', async (req, res) => {
+  mount(router, signalCommand, async (req, res, { body }) => {
     const cmdID = cmdIDOf(req);
-    const { signal } = parseOr400(signalSchema, req.body, 'signal');
-    const name = parseSignal(signal);
-    const info = await gate.beginInteraction(callerOf(req).owner, req.params.id);
+    const name = parseSignal(body.signal);
+    const info = await gate.beginInteraction(callerOf(req).owner, param(req, 'sandboxID'));
     res.json(await runner.signal(info.sandboxID, cmdID, name));
   });
 
