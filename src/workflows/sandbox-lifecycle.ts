@@ -255,6 +255,7 @@ export class SandboxLifecycle {
         // Only the activity's input grows (no new command): older histories replay unchanged.
         ...(spec.network ? { network: spec.network } : {}),
         sealedEnvs: spec.sealedEnvs,
+        ...(spec.volumes?.length ? { volumes: spec.volumes } : {}),
       });
       this.state.markRunning(now(), result.host);
     } catch (err) {
