@@ -36,6 +36,9 @@ class SandboxInfo:
     network: Optional[Dict[str, Any]] = None
     stop_reason: Optional[str] = None
     history_url: Optional[str] = None
+    #: When the sandbox stopped (None while it lives) and the stop's detail (e.g. a provisioning error).
+    stopped_at: Optional[datetime] = None
+    stop_detail: Optional[str] = None
 
     @property
     def status(self) -> str:
@@ -65,6 +68,8 @@ class SandboxInfo:
             network=_network(body.get("network")),
             stop_reason=body.get("stopReason"),
             history_url=body.get("historyURL"),
+            stopped_at=parse_time(body.get("stoppedAt")),
+            stop_detail=body.get("stopDetail"),
         )
 
 
