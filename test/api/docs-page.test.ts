@@ -37,6 +37,7 @@ describe('/docs in headless Chromium', () => {
       proxyPort: proxy.port,
       until: `document.querySelectorAll('.opblock').length >= ${ops.length}`,
     });
+    expect(page.settled, `Swagger UI rendered ${ops.length} operations before the wait ran out`).toBe(true);
     const dom = decode(page.dom);
 
     // Swagger UI renders one block per operation: its method, path (data-path) and summary.
