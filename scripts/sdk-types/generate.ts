@@ -18,7 +18,7 @@ import * as res from '../../src/api/rest/response-schemas.js';
 import { runCommandSchema, signalSchema } from '../../src/api/rest/commands.js';
 import { chmodSchema, mkdirSchema, moveSchema, replaceSchema, statSchema, writeBatchSchema } from '../../src/api/rest/files.js';
 import { SIGNALS } from '../../src/dataplane/paths.js';
-import { bulkSchema, connectSchema, createSandboxSchema, refreshSchema, setTimeoutSchema } from '../../src/service/schemas.js';
+import { bulkSchema, connectSchema, createSandboxSchema, createVolumeSchema, refreshSchema, setTimeoutSchema, volumeMountSchema } from '../../src/service/schemas.js';
 import { declaration, literal, type JsonSchema } from './json-schema-to-ts.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -58,12 +58,16 @@ const ANSWERS: Entry[] = [
   { name: 'MetricSample', schema: res.metricsSchema.shape.current, doc: 'One resource sample of a sandbox.' },
   { name: 'SandboxMetrics', schema: res.metricsSchema, doc: '`GET /sandboxes/{id}/metrics`.' },
   { name: 'SandboxEndpoint', schema: res.endpointSchema, doc: '`GET /sandboxes/{id}/endpoints/{port}`.' },
+  { name: 'VolumeInfo', schema: res.volumeSchema, doc: 'A volume of yours (`POST /volumes`, `GET /volumes/{name}`).' },
+  { name: 'VolumeList', schema: res.volumeListSchema, doc: '`GET /volumes`.' },
   { name: 'ErrorBody', schema: res.errorSchema, doc: 'Every error answer: a stable code and a message that says what to do.' },
 ];
 
 /** What a client sends (request bodies, as the server parses them). */
 const REQUESTS: Entry[] = [
+  { name: 'VolumeMount', schema: volumeMountSchema, doc: 'A volume to mount at create (`volumes` of `POST /sandboxes`).' },
   { name: 'CreateSandboxBody', schema: createSandboxSchema, doc: 'Body of `POST /sandboxes`.' },
+  { name: 'CreateVolumeBody', schema: createVolumeSchema, doc: 'Body of `POST /volumes`.' },
   { name: 'SetTimeoutBody', schema: setTimeoutSchema, doc: 'Body of `POST /sandboxes/{id}/timeout`.' },
   { name: 'RefreshBody', schema: refreshSchema, doc: 'Body of `POST /sandboxes/{id}/refreshes`.' },
   { name: 'ConnectBody', schema: connectSchema, doc: 'Body of `POST /sandboxes/{id}/connect`.' },

@@ -124,7 +124,7 @@ function typeOfType(type: string, schema: JsonSchema, indent: string, where: str
       checkKeywords(schema, ['type', 'items'], where);
       const items = schema.items as JsonSchema | boolean | undefined;
       const item = items === undefined ? 'unknown' : typeOf(items, indent, `${where}.items`);
-      return item.includes(' | ') || item.includes(' & ') ? `Array<${item}>` : `${item}[]`;
+      return item.includes(' | ') || item.includes(' & ') || item.startsWith('{') ? `Array<${item}>` : `${item}[]`;
     }
     case 'object':
       return objectType(schema, indent, where);

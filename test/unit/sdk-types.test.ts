@@ -84,5 +84,6 @@ same<sdk.StatEntries, z.output<typeof res.statEntriesSchema>>(true);
 same<sdk.SandboxMetrics, z.output<typeof res.metricsSchema>>(true);
 same<sdk.SandboxEndpoint, z.output<typeof res.endpointSchema>>(true);
 same<sdk.ErrorBody, z.output<typeof res.errorSchema>>(true);
+same<sdk.VolumeList, z.output<typeof res.volumeListSchema>>(true);
 same<sdk.CreateSandboxBody, z.input<typeof createSandboxSchema>>(true);
 same<sdk.RunCommandBody, z.input<typeof runCommandSchema>>(true);

@@ -231,6 +231,21 @@ export interface SandboxEndpoint {
   };
 }
 
+/** A volume of yours (`POST /volumes`, `GET /volumes/{name}`). */
+export interface VolumeInfo {
+  name: string;
+  /** The size asked for at create; recorded, not enforced. */
+  sizeMB: number | null;
+  createdAt: string;
+  /** How many sandboxes mount it now. */
+  mountedBy: number;
+}
+
+/** `GET /volumes`. */
+export interface VolumeList {
+  volumes: VolumeInfo[];
+}
+
 /** Every error answer: a stable code and a message that says what to do. */
 export interface ErrorBody {
   code: string;
@@ -238,6 +253,15 @@ export interface ErrorBody {
 }
 
 // ---- request bodies ----
+
+/** A volume to mount at create (`volumes` of `POST /sandboxes`). */
+export interface VolumeMount {
+  /** A volume of yours (POST /volumes). */
+  name: string;
+  /** Absolute path inside the sandbox, e.g. /data. */
+  mountPath: string;
+  readOnly?: boolean;
+}
 
 /** Body of `POST /sandboxes`. */
 export interface CreateSandboxBody {
@@ -270,6 +294,15 @@ export interface CreateSandboxBody {
     /** Unreachable unless also covered by allowOut. */
     denyOut?: string[];
   };
+  /** Volumes of yours to mount; they outlive the sandbox. */
+  volumes?: VolumeMount[];
+}
+
+/** Body of `POST /volumes`. */
+export interface CreateVolumeBody {
+  name: string;
+  /** Recorded, not enforced: the local volume driver has no size limit (see docs/volumes.md). */
+  sizeMB?: number;
 }
 
 /** Body of `POST /sandboxes/{id}/timeout`. */
