@@ -8,7 +8,8 @@ import type { BerthConfig } from '../config.js';
 import { apiKeyAuth } from './auth.js';
 import { errorMiddleware } from './rest/error-middleware.js';
 import { ApiMetrics } from './metrics.js';
-import { docsPage, openApiDocument } from './rest/openapi.js';
+import { openApiDocument } from './rest/openapi.js';
+import { docsRoutes } from './rest/docs-page.js';
 import { CommandRunner } from '../dataplane/commands.js';
 import { FileOps } from '../dataplane/files.js';
 import { MetricsSampler } from '../dataplane/metrics.js';
@@ -104,9 +105,7 @@ export function createApp(deps: AppDeps): BerthApp {
   app.get('/openapi.json', (req, res) => {
     res.json(openApiDocument(config.api.publicUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`));
   });
-  app.get('/docs', (_req, res) => {
-    res.type('html').send(docsPage());
-  });
+  app.use(docsRoutes());
   app.get('/metrics', async (_req, res) => {
     const own = await metrics.registry.metrics();
     const worker = await scrapeWorkerMetrics(config.workerMetrics.scrapeUrl);

@@ -180,20 +180,3 @@ function operationId(method: string, path: string): string {
   const params = (path.match(/\{(\w+)\}/g) ?? []).length;
   return `${method}${words.join('')}${params ? `By${params}` : ''}`;
 }
-
-/** A dependency-free docs page rendering the OpenAPI document. */
-export function docsPage(): string {
-  return `<!doctype html><html><head><meta charset="utf-8"><title>berth API</title>
-<style>body{font:15px system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em}code,pre{background:#f4f4f4;padding:2px 4px}
-.op{border:1px solid #ddd;border-radius:6px;margin:.6em 0;padding:.5em .8em}.m{font-weight:bold;text-transform:uppercase;display:inline-block;width:4.5em}</style></head>
-<body><h1>berth API</h1><p>Authenticate with <code>Authorization: Bearer &lt;key&gt;</code> or <code>X-API-Key</code>. Errors are <code>{code, message}</code>. Machine-readable: <a href="openapi.json">openapi.json</a>.</p>
-<div id="ops">loading…</div><script>
-fetch('openapi.json').then(r=>r.json()).then(doc=>{const el=document.getElementById('ops');el.innerHTML='';
-for(const [path,ops] of Object.entries(doc.paths)){for(const [m,op] of Object.entries(ops)){const d=document.createElement('div');d.className='op';
-const params=(op.parameters||[]).map(p=>'<li><code>'+p.name+'</code> ('+p.in+') '+(p.description||'')+'</li>').join('');
-const content=op.requestBody?op.requestBody.content:{};const type=Object.keys(content)[0];
-const body=type?'<details><summary>body ('+type+')</summary><pre>'+JSON.stringify(content[type].schema,null,2)+'</pre></details>':'';
-const res=Object.entries(op.responses).map(([c,r])=>'<code>'+c+'</code> '+r.description).join(' · ');
-d.innerHTML='<span class="m">'+m+'</span><code>'+path+'</code> — '+op.summary+(params?'<ul>'+params+'</ul>':'')+body+'<div>'+res+'</div>';el.appendChild(d);}}});
-</script></body></html>`;
-}

@@ -46,10 +46,20 @@ export const sandboxViewSchema = z
     timeout: z.number().describe('Timeout in seconds (idle or absolute, see timeoutMode).'),
     timeoutMode: timeoutModeSchema.describe('idle: interactions move endAt to now + timeout; absolute: only timeout, refreshes and connect with a timeout move it.'),
     metadata: z.record(z.string(), z.string()),
-    lifecycle: z.object({ onTimeout: z.enum(['kill', 'pause']), autoResume: z.boolean(), timeoutMode: timeoutModeSchema }).strict(),
+    lifecycle: z
+      .object({
+        onTimeout: z.enum(['kill', 'pause']).describe('What idle expiry does: stop (kill) or pause.'),
+        autoResume: z.boolean().describe('Resume a paused sandbox when something interacts with it.'),
+        timeoutMode: timeoutModeSchema,
+      })
+      .strict(),
     resources: z.object({ cpu: z.number(), memoryMB: z.number() }).strict(),
     network: z
-      .object({ allowInternet: z.boolean(), allowOut: z.array(z.string()), denyOut: z.array(z.string()) })
+      .object({
+        allowInternet: z.boolean().describe('false denies everything not in allowOut.'),
+        allowOut: z.array(z.string()).describe('Always reachable (allow beats deny; private ranges only when listed here).'),
+        denyOut: z.array(z.string()).describe('Never reachable unless also in allowOut.'),
+      })
       .strict()
       .nullable()
       .describe('Egress policy enforced by the host packet filter (docs/security.md); null for sandboxes created before policies existed.'),
@@ -58,7 +68,7 @@ export const sandboxViewSchema = z
     stoppedAt: isoTime.nullable(),
     stopReason: reasonSchema.nullable(),
     stopDetail: z.string().nullable(),
-    historyURL: z.string(),
+    historyURL: z.string().describe('The sandbox\'s workflow in the Temporal UI.'),
   })
   .strict();
 
@@ -162,7 +172,7 @@ export const replaceResultSchema = z.object({ replacements: z.number().int(), en
 const sampleSchema = z
   .object({
     at: isoTime,
-    cpuPercent: z.number().nullable(),
+    cpuPercent: z.number().nullable().describe('Percent of one CPU (200 = two busy CPUs); null on the very first sample.'),
     cpuLimit: z.number().nullable(),
     memoryUsedBytes: z.number(),
     memoryLimitBytes: z.number(),

@@ -38,6 +38,9 @@ class SandboxInfo:
     history_url: Optional[str] = None
     #: ``"idle"`` (interactions move ``end_at``) or ``"absolute"`` (only set_timeout / refresh / connect do).
     timeout_mode: str = "idle"
+    #: When the sandbox stopped (None while it lives) and the stop's detail (e.g. a provisioning error).
+    stopped_at: Optional[datetime] = None
+    stop_detail: Optional[str] = None
 
     @property
     def status(self) -> str:
@@ -72,6 +75,8 @@ class SandboxInfo:
             stop_reason=body.get("stopReason"),
             history_url=body.get("historyURL"),
             timeout_mode=body.get("timeoutMode") or "idle",
+            stopped_at=parse_time(body.get("stoppedAt")),
+            stop_detail=body.get("stopDetail"),
         )
 
 
