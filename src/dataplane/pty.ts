@@ -33,6 +33,15 @@ export interface PtyLimits {
   exitGraceMs: number;
 }
 
+/**
+ * Docker watches a TTY exec's stdin for a "detach" key sequence (default ctrl-p ctrl-q, which
+ * would eat readline's ctrl-p and cut binary input off); it cannot be turned off, so berth sets
+ * one no keyboard or ordinary input produces: ctrl-] ctrl-^ ctrl-] ctrl-_ twice (8 bytes).
+ * Input containing exactly these 8 bytes in a row would close the terminal's input; a byte that
+ * starts the sequence is held back until the next byte shows it is not the sequence.
+ */
+export const PTY_DETACH_KEYS = 'ctrl-],ctrl-^,ctrl-],ctrl-_,ctrl-],ctrl-^,ctrl-],ctrl-_';
+
 /** Largest terminal size accepted (either dimension). */
 export const PTY_MAX_DIMENSION = 1000;
 
@@ -48,6 +57,8 @@ export interface PtyCreateOptions {
   cwd?: string;
   /** `name`, `uid` or `uid:gid`; the image's default user when omitted. */
   user?: string;
+  /** Seconds; the terminal is killed (its whole session) when it runs longer. 0/undefined = no limit. */
+  timeoutS?: number;
 }
 
 /** What a terminal is now. */
@@ -159,6 +170,7 @@ export class PtyManager {
         AttachStdout: true,
         AttachStderr: true,
         Tty: true,
+        DetachKeys: PTY_DETACH_KEYS,
       })
       .catch((err: unknown) => {
         throw mapExecStartError(err, sandboxID);
@@ -190,7 +202,7 @@ export class PtyManager {
     };
     const emit = (chunk: Buffer) => {
       scrollback.write(chunk);
-      for (const l of listeners) l.data(chunk);
+      for (const l of listeners) safely(() => l.data(chunk));
     };
     if (rest.length) emit(rest);
     socket.on('data', emit);
@@ -202,7 +214,7 @@ export class PtyManager {
       const code = await exitCodeOf(exec);
       info.running = false;
       info.exitCode = code;
-      for (const l of [...listeners]) l.exit(code);
+      for (const l of [...listeners]) safely(() => l.exit(code));
       listeners.clear();
       socket.destroy();
       const session = this.sessions.get(key(sandboxID, pid));
@@ -214,6 +226,11 @@ export class PtyManager {
       }
       return code;
     });
+    if (options.timeoutS && options.timeoutS > 0) {
+      const timer = setTimeout(() => void this.kill(sandboxID, pid).catch(() => socket.destroy()), options.timeoutS * 1000);
+      timer.unref();
+      void exited.finally(() => clearTimeout(timer));
+    }
     const previous = this.sessions.get(key(sandboxID, pid));
     if (previous?.dropTimer) clearTimeout(previous.dropTimer); // an exited terminal whose PID was reused
     this.sessions.set(key(sandboxID, pid), { owner, info, exec, socket, scrollback, listeners, exited });
@@ -248,7 +265,7 @@ export class PtyManager {
       s.listeners.add(listener);
     } else {
       const code = s.info.exitCode ?? -1;
-      queueMicrotask(() => listener.exit(code));
+      queueMicrotask(() => safely(() => listener.exit(code)));
     }
     return { scrollback, scrollbackTruncated, unsubscribe: () => void s.listeners.delete(listener) };
   }
@@ -331,6 +348,15 @@ export class PtyManager {
     const s = this.session(sandboxID, pid);
     if (!s.info.running) throw new ConflictError(`terminal ${pid} in sandbox ${sandboxID} has exited (exit code ${s.info.exitCode}): create a new one`);
     return s;
+  }
+}
+
+/** A subscriber's failure must not stop the others or the terminal. */
+function safely(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // the subscriber's own problem (e.g. its socket just closed)
   }
 }
 
