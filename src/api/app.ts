@@ -13,11 +13,14 @@ import { CommandRunner } from '../dataplane/commands.js';
 import { FileOps } from '../dataplane/files.js';
 import { MetricsSampler } from '../dataplane/metrics.js';
 import { PortProxy } from '../dataplane/proxy.js';
+import { PtyManager } from '../dataplane/pty.js';
 import { Spooler } from '../dataplane/spool.js';
 import { endpointRoutes, proxyUpgradeHandler } from './rest/endpoints.js';
 import { metricsRoutes } from './rest/metrics.js';
 import { fileRoutes } from './rest/files.js';
 import { commandRoutes } from './rest/commands.js';
+import { ptyRoutes } from './rest/pty.js';
+import { isPtySocketPath, ptyUpgradeHandler } from './rest/pty-socket.js';
 import { sandboxRoutes } from './rest/sandboxes.js';
 import { InteractionGate } from '../service/interaction-gate.js';
 import { SandboxService } from '../service/sandbox-service.js';
@@ -40,8 +43,10 @@ export interface BerthApp {
   /** The path of every data-plane call (touch, auto-resume, leases, live-state cache). */
   gate: InteractionGate;
   metrics: ApiMetrics;
+  /** This process's interactive terminals (every front door shares them). */
+  ptys: PtyManager;
   /**
-   * The HTTP server's `upgrade` listener (WebSocket proxy to sandbox ports). `app.listen`
+   * The HTTP server's `upgrade` listener (WebSocket proxy to sandbox ports, terminal WebSockets). `app.listen`
    * installs it; attach it yourself when you create the server with `http.createServer(app)`.
    */
   upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -115,6 +120,8 @@ export function createApp(deps: AppDeps): BerthApp {
   app.use(express.json({ limit: '1mb' }));
   app.use(sandboxRoutes(service));
   app.use(commandRoutes(gate, new CommandRunner(docker, config.dataPlane), config.dataPlane, slots));
+  const ptys = new PtyManager(docker, config.pty);
+  app.use(ptyRoutes(gate, ptys));
   app.use(fileRoutes(gate, new FileOps(docker, config.dataPlane, spooler), config.dataPlane, slots));
   const sampler = new MetricsSampler(docker, { intervalMs: config.dataPlane.metricsIntervalMs, retention: config.dataPlane.metricsRetention }, logger);
   sampler.start();
@@ -123,7 +130,9 @@ export function createApp(deps: AppDeps): BerthApp {
     res.status(404).json({ code: 'not_found', message: `no route ${req.method} ${req.path}; see /docs` });
   });
   app.use(errorMiddleware(logger, (sandboxID) => gate.reportContainerMissing(sandboxID)));
-  const upgrade = proxyUpgradeHandler({ gate, proxy, apiKeys: config.apiKeys, logger, slots });
+  const proxyUpgrade = proxyUpgradeHandler({ gate, proxy, apiKeys: config.apiKeys, logger, slots });
+  const ptyUpgrade = ptyUpgradeHandler({ gate, ptys, apiKeys: config.apiKeys, logger, slots });
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => (isPtySocketPath(req.url) ? ptyUpgrade : proxyUpgrade)(req, socket, head);
   const listen = app.listen.bind(app) as (...args: unknown[]) => Server;
   app.listen = ((...args: unknown[]) => listen(...args).on('upgrade', upgrade)) as typeof app.listen;
   return {
@@ -131,9 +140,11 @@ export function createApp(deps: AppDeps): BerthApp {
     service,
     gate,
     metrics,
+    ptys,
     upgrade,
     close: async () => {
       sampler.close();
+      await ptys.close();
       await gate.close();
       spooler.close();
     },
