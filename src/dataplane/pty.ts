@@ -179,6 +179,12 @@ export class PtyManager {
       throw mapExecStartError(err, sandboxID);
     })) as Duplex;
     socket.on('error', () => socket.destroy());
+    // Listen for the end before anything else: a process that ends at once ends the stream
+    // (and closes the socket) while the PID line is still being read.
+    const streamEnded = new Promise<void>((resolve) => {
+      socket.once('end', resolve);
+      socket.once('close', resolve);
+    });
 
     const { pid, rest } = await readPidLine(socket).catch(async (err: unknown) => {
       socket.destroy();
@@ -207,10 +213,7 @@ export class PtyManager {
     if (rest.length) emit(rest);
     socket.on('data', emit);
     socket.resume(); // readPidLine paused it
-    const exited = new Promise<void>((resolve) => {
-      socket.once('end', resolve);
-      socket.once('close', resolve);
-    }).then(async () => {
+    const exited = streamEnded.then(async () => {
       const code = await exitCodeOf(exec);
       info.running = false;
       info.exitCode = code;

@@ -200,6 +200,22 @@ describe('terminals', () => {
     expect(await late.waitForControl('exit')).toEqual({ type: 'exit', exitCode: 3 });
   });
 
+  it('a command that ends at once (leaving a background child) is seen as exited, and kill answers', async () => {
+    // Found by the OpenAPI fuzz run: the stream ended before berth listened for its end, so the
+    // terminal stayed "running" for ever and DELETE never answered.
+    const quick = await createPty(tiny, { cmd: 'echo quick; sleep 100 &' });
+    const done = await eventually(async () => {
+      const res = await stack.api('GET', `/sandboxes/${tiny}/pty/${quick.pid}`);
+      return res.body.running === false && res.body;
+    });
+    expect(done.exitCode).toBe(0);
+    const term = await open(tiny, quick.pid);
+    await term.waitFor(/quick\r\n/);
+    expect(await term.waitForControl('exit')).toEqual({ type: 'exit', exitCode: 0 });
+    const killed = await kill(tiny, quick.pid);
+    expect(killed.body).toEqual({ pid: quick.pid, exitCode: 0 });
+  });
+
   it('another owner sees none of it (404), also over the WebSocket', async () => {
     const pty = await createPty(tiny);
     try {
