@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Ensure the Python SDK's test venv: $BERTH_CACHE_DIR/py-sdk-venv with pinned httpx, pytest
+# Ensure the Python SDK's test venv: $BERTH_CACHE_DIR/py-sdk-venv with pinned httpx, websockets, pytest
 # and pytest-asyncio, and sdk/python installed editable from this checkout.
 # Exports BERTH_PY_SDK_PYTHON (the venv's python).
 #
@@ -14,7 +14,7 @@ set -euo pipefail
 # shellcheck source=common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-BERTH_PY_SDK_PINS="httpx==0.28.1 pytest==8.4.2 pytest-asyncio==1.2.0"
+BERTH_PY_SDK_PINS="httpx==0.28.1 websockets==13.1 pytest==8.4.2 pytest-asyncio==1.2.0"
 
 ensure_python_sdk() {
   local venv="$BERTH_CACHE_DIR/py-sdk-venv" sdk="$BERTH_ROOT/sdk/python"

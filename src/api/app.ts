@@ -14,11 +14,14 @@ import { CommandRunner } from '../dataplane/commands.js';
 import { FileOps } from '../dataplane/files.js';
 import { MetricsSampler } from '../dataplane/metrics.js';
 import { PortProxy } from '../dataplane/proxy.js';
+import { PtyManager } from '../dataplane/pty.js';
 import { Spooler } from '../dataplane/spool.js';
 import { endpointRoutes, proxyUpgradeHandler } from './rest/endpoints.js';
 import { metricsRoutes } from './rest/metrics.js';
 import { fileRoutes } from './rest/files.js';
 import { commandRoutes } from './rest/commands.js';
+import { ptyRoutes } from './rest/pty.js';
+import { isPtySocketPath, ptyUpgradeHandler } from './rest/pty-socket.js';
 import { volumeRoutes } from './rest/volumes.js';
 import { VolumeService } from '../service/volume-service.js';
 import { VolumeStore } from '../dataplane/volumes.js';
@@ -44,8 +47,10 @@ export interface BerthApp {
   /** The path of every data-plane call (touch, auto-resume, leases, live-state cache). */
   gate: InteractionGate;
   metrics: ApiMetrics;
+  /** This process's interactive terminals (every front door shares them). */
+  ptys: PtyManager;
   /**
-   * The HTTP server's `upgrade` listener (WebSocket proxy to sandbox ports). `app.listen`
+   * The HTTP server's `upgrade` listener (WebSocket proxy to sandbox ports, terminal WebSockets). `app.listen`
    * installs it; attach it yourself when you create the server with `http.createServer(app)`.
    */
   upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -120,6 +125,8 @@ export function createApp(deps: AppDeps): BerthApp {
   app.use(sandboxRoutes(service));
   app.use(volumeRoutes(volumes));
   app.use(commandRoutes(gate, new CommandRunner(docker, config.dataPlane), config.dataPlane, slots));
+  const ptys = new PtyManager(docker, config.pty);
+  app.use(ptyRoutes(gate, ptys));
   app.use(fileRoutes(gate, new FileOps(docker, config.dataPlane, spooler), config.dataPlane, slots));
   const sampler = new MetricsSampler(docker, { intervalMs: config.dataPlane.metricsIntervalMs, retention: config.dataPlane.metricsRetention }, logger);
   sampler.start();
@@ -128,7 +135,9 @@ export function createApp(deps: AppDeps): BerthApp {
     res.status(404).json({ code: 'not_found', message: `no route ${req.method} ${req.path}; see /docs` });
   });
   app.use(errorMiddleware(logger, (sandboxID) => gate.reportContainerMissing(sandboxID)));
-  const upgrade = proxyUpgradeHandler({ gate, proxy, apiKeys: config.apiKeys, logger, slots });
+  const proxyUpgrade = proxyUpgradeHandler({ gate, proxy, apiKeys: config.apiKeys, logger, slots });
+  const ptyUpgrade = ptyUpgradeHandler({ gate, ptys, apiKeys: config.apiKeys, logger, slots });
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => (isPtySocketPath(req.url) ? ptyUpgrade : proxyUpgrade)(req, socket, head);
   const listen = app.listen.bind(app) as (...args: unknown[]) => Server;
   app.listen = ((...args: unknown[]) => listen(...args).on('upgrade', upgrade)) as typeof app.listen;
   return {
@@ -136,9 +145,11 @@ export function createApp(deps: AppDeps): BerthApp {
     service,
     gate,
     metrics,
+    ptys,
     upgrade,
     close: async () => {
       sampler.close();
+      await ptys.close();
       await gate.close();
       spooler.close();
     },

@@ -6,7 +6,7 @@
  */
 import { QuotaExceededError } from '../errors.js';
 
-export type StreamKind = 'command stream' | 'log follow' | 'file upload' | 'file download' | 'proxy connection';
+export type StreamKind = 'command stream' | 'log follow' | 'file upload' | 'file download' | 'proxy connection' | 'terminal connection';
 
 /** Something that says when it is over (an HTTP response, a socket). */
 interface Closable {
@@ -32,7 +32,7 @@ export class StreamSlots {
     if (used >= this.maxPerOwner) {
       throw new QuotaExceededError(
         `owner ${owner} already has ${used} streams open (limit ${this.maxPerOwner}, BERTH_MAX_STREAMS_PER_OWNER; ` +
-          `streamed commands, followed logs, file uploads and downloads, proxy connections all count): ` +
+          `streamed commands, followed logs, file uploads and downloads, proxy and terminal connections all count): ` +
           `close one or wait for one to end, then retry this ${kind}`,
       );
     }

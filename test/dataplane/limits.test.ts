@@ -78,4 +78,10 @@ describe('limit configuration', () => {
     expect(config.limits).toMatchObject({ maxCpuPerOwner: 32, maxMemoryMBPerOwner: 65_536 });
     expect(() => loadConfig({ ...base, BERTH_MAX_UPLOAD_BYTES: '2000', BERTH_SPOOL_BUDGET_BYTES: '1000' })).toThrow(/BERTH_SPOOL_BUDGET_BYTES \(1000\) must be at least BERTH_MAX_UPLOAD_BYTES/);
   });
+
+  it('terminal limits: defaults, overrides, and a bad value named', () => {
+    expect(loadConfig(base).pty).toEqual({ maxPtysPerOwner: 16, scrollbackBytes: 256 * 1024, exitGraceMs: 30_000 });
+    expect(loadConfig({ ...base, BERTH_MAX_PTYS_PER_OWNER: '2', BERTH_PTY_SCROLLBACK_BYTES: '0' }).pty).toMatchObject({ maxPtysPerOwner: 2, scrollbackBytes: 0 });
+    expect(() => loadConfig({ ...base, BERTH_MAX_PTYS_PER_OWNER: '0' })).toThrow(/BERTH_MAX_PTYS_PER_OWNER/);
+  });
 });

@@ -310,6 +310,49 @@ describe('files', () => {
   });
 });
 
+describe('pty', () => {
+  it('creates a terminal, types, resizes, reconnects by PID with the scrollback, and waits for the exit code', async () => {
+    let out = '';
+    const term = await sbx.pty.create({ cols: 90, rows: 20, onData: (d) => (out += Buffer.from(d).toString('latin1')) });
+    expect(term.pid).toBeGreaterThan(1);
+    const until = async (re: RegExp, get: () => string) => eventually(async () => re.test(get()), 30_000, 50);
+    await term.sendInput('echo ts-$((40+2)); stty size\n');
+    await until(/\r\nts-42\r\n20 90\r\n/, () => out);
+    await term.resize({ cols: 101, rows: 31 });
+    await term.sendInput(new Uint8Array(Buffer.from('stty size\n')));
+    await until(/\r\n31 101\r\n/, () => out);
+    expect((await sbx.pty.list()).map((p) => p.pid)).toContain(term.pid);
+
+    term.disconnect();
+    await sbx.pty.sendInput(term.pid, 'echo while-away\n'); // typed while nobody is attached
+    let again = '';
+    const back = await sbx.pty.connect(term.pid, { onData: (d) => (again += Buffer.from(d).toString('latin1')) });
+    await until(/\r\nts-42\r\n[^]*\r\nwhile-away\r\n/, () => again);
+    await back.sendInput('sleep 300\n');
+    await eventually(async () => {
+      await back.signal('INT');
+      await back.sendInput('echo rc=$?\n');
+      return /\r\nrc=130\r\n/.test(again);
+    }, 30_000, 500);
+    await back.sendInput('exit 3\n');
+    expect(await back.wait()).toBe(3);
+    // The first handle was disconnected: its wait() asks the API.
+    expect(await term.wait()).toBe(3);
+  });
+
+  it('kill ends it (137); an unknown PID is NotFound; another owner cannot attach', async () => {
+    const term = await sbx.pty.create({ cmd: ['sleep', '300'] });
+    expect(await term.kill()).toBe(137);
+    expect(await term.wait()).toBe(137);
+    await expect(sbx.pty.connect(999_999)).rejects.toBeInstanceOf(NotFoundError);
+    const other = await sbx.pty.create({ cmd: 'sleep 300' });
+    const asBob = Sandbox.ref(sbx.sandboxID, { apiUrl: stack.baseUrl, apiKey: stack.keys.bob });
+    await expect(asBob.pty.connect(other.pid)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(sbx.pty.create({ cols: 0 })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await other.kill();
+  });
+});
+
 describe('error mapping', () => {
   it('unknown ID → NotFound, bad key → Unauthorized, bad input → InvalidArgument (with the server message)', async () => {
     const nf = await Sandbox.getInfo('unknownsandbox0', conn).catch((e: unknown) => e);

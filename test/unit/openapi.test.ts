@@ -11,15 +11,17 @@ describe('the OpenAPI document', () => {
     expect(operations.length).toBeGreaterThanOrEqual(30);
     expect(doc.paths['/sandboxes/{sandboxID}/files/replace']).toBeDefined();
     expect(doc.paths['/sandboxes/{sandboxID}/metrics']).toBeDefined();
+    expect(Object.keys(doc.paths['/sandboxes/{sandboxID}/pty'] ?? {})).toEqual(['post', 'get']);
+    expect(doc.paths['/sandboxes/{sandboxID}/pty/{pid}/ws']?.get?.responses).toHaveProperty('101');
   });
 
-  it('gives every response of every operation a schema (204 has no body)', () => {
+  it('gives every response of every operation a schema (204 and a WebSocket\'s 101 have no body)', () => {
     const missing: string[] = [];
     for (const { label, op } of operations) {
       const responses = op.responses as Record<string, { content?: Record<string, { schema?: unknown }> }>;
-      expect(Object.keys(responses).some((s) => s.startsWith('2')), `${label} has a success response`).toBe(true);
+      expect(Object.keys(responses).some((s) => s.startsWith('2') || s === '101'), `${label} has a success response`).toBe(true);
       for (const [status, response] of Object.entries(responses)) {
-        if (status === '204') {
+        if (status === '204' || status === '101') {
           expect(response.content, `${label} ${status}`).toBeUndefined();
           continue;
         }

@@ -3,6 +3,7 @@ import { Commands } from './commands.js';
 import { ConnectionConfig, type ConnectionOptions, type RequestOptions } from './connection.js';
 import { NotFoundError } from './errors.js';
 import { Files } from './files.js';
+import { Pty } from './pty.js';
 import { SandboxPaginator, type SandboxListQuery } from './paginator.js';
 import { Transport } from './transport.js';
 import type { CreateSandboxBody, SandboxEndpoint, SandboxEvents, SandboxInfo, SandboxLifecycle, SandboxMetrics, SandboxNetworkPolicy, SandboxResources, TimeoutMode } from './types.js';
@@ -45,6 +46,8 @@ export class Sandbox {
   readonly sandboxID: string;
   readonly commands: Commands;
   readonly files: Files;
+  /** Interactive terminals. */
+  readonly pty: Pty;
   /** The connection settings this sandbox uses. */
   readonly connection: ConnectionConfig;
   private readonly transport: Transport;
@@ -55,6 +58,7 @@ export class Sandbox {
     this.transport = new Transport(connection);
     this.commands = new Commands(sandboxID, this.transport);
     this.files = new Files(sandboxID, this.transport);
+    this.pty = new Pty(sandboxID, this.transport);
   }
 
   private path(suffix = ''): string {

@@ -30,6 +30,7 @@ from .errors import (
 from .files import Filesystem
 from .manager import AsyncSandboxManager, SandboxManager
 from .models import CommandLogs, CommandResult, EntryInfo, ProcessInfo, SandboxInfo, SandboxMetrics, SandboxQuery, WriteEntry
+from .pty import Pty, PtyHandle, PtyInfo, PtySize
 from .sandbox import AsyncSandbox, Sandbox
 
 __version__ = "0.1.0"
@@ -39,7 +40,7 @@ __all__ = [
     "CommandExitException", "CommandHandle", "CommandLogs", "CommandResult", "Commands", "ConflictError",
     "ConflictException", "ConnectionConfig", "EntryInfo", "Filesystem", "InvalidArgumentError",
     "InvalidArgumentException", "NotFoundError", "NotFoundException", "PayloadTooLargeError", "ProcessInfo",
-    "ProvisionFailedError", "RateLimitedError", "RateLimitException", "Sandbox", "SandboxException", "SandboxInfo",
+    "ProvisionFailedError", "Pty", "PtyHandle", "PtyInfo", "PtySize", "RateLimitedError", "RateLimitException", "Sandbox", "SandboxException", "SandboxInfo",
     "SandboxManager", "SandboxMetrics", "SandboxQuery", "TimeoutError", "TimeoutException", "UnauthorizedError",
     "UnavailableError", "UpstreamUnavailableError", "WriteEntry",
 ]

@@ -15,6 +15,7 @@ from .commands import Commands
 from .config import ConnectionConfig
 from .files import Filesystem
 from .helpers import HelpersMixin
+from .pty import Pty
 from .models import SandboxInfo, SandboxQuery
 from .transport import Op, new_async_client, new_sync_client, run_async, run_sync
 
@@ -50,6 +51,7 @@ class _SandboxBase(HelpersMixin):
         self._info = info
         self.commands = Commands(self._run, sandbox_id)
         self.files = Filesystem(self._run, sandbox_id)
+        self.pty = Pty(self._run, sandbox_id, self._config, isinstance(self, AsyncSandbox))
 
     @property
     def info(self) -> Optional[SandboxInfo]:

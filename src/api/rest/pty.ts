@@ -1,0 +1,209 @@
+/**
+ * `/sandboxes/{id}/pty…`: interactive terminals over REST (create, list, get, input, resize,
+ * signal, kill). Their output is read over the WebSocket `/sandboxes/{id}/pty/{pid}/ws`
+ * (src/api/rest/pty-socket.ts). docs/pty.md has the whole protocol.
+ */
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import { InvalidArgumentError } from '../../errors.js';
+import { parseSignal, sandboxPath, SIGNALS } from '../../dataplane/paths.js';
+import { PTY_MAX_DIMENSION, type PtyCreateOptions, type PtyInfo, type PtyManager } from '../../dataplane/pty.js';
+import { callerOf } from '../auth.js';
+import type { InteractionGate } from '../../service/interaction-gate.js';
+import { registerOperations } from './openapi.js';
+import { parseOr400 } from './validate.js';
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const dimension = z.number().int().min(1).max(PTY_MAX_DIMENSION);
+
+/** Body of `POST /sandboxes/{id}/pty`. */
+export const createPtySchema = z
+  .object({
+    cmd: z
+      .union([z.string().min(1), z.array(z.string()).min(1)])
+      .optional()
+      .describe('Shell string (run with /bin/sh -c) or argv; a login shell (/bin/bash -l when present, else /bin/sh -l) when omitted.'),
+    cols: dimension.default(80).describe('Columns.'),
+    rows: dimension.default(24).describe('Rows.'),
+    envs: z.record(z.string().regex(ENV_NAME, 'env names are letters, digits and _'), z.string()).default({}).describe('Environment; TERM defaults to xterm-256color.'),
+    cwd: z
+      .string()
+      // eslint-disable-next-line no-control-regex -- NUL is refused
+      .regex(/^[/][^\n\r\x00]*$/, 'must be absolute (start with /) without line breaks or NUL bytes')
+      .optional()
+      .describe('Absolute working directory; must exist.'),
+    user: z.string().regex(/^[a-zA-Z0-9_][a-zA-Z0-9_.:-]{0,63}$/).optional().describe('User name, uid or uid:gid; image default (root) when omitted.'),
+    timeout: z.number().positive().max(7 * 24 * 3600).optional().describe('Seconds; the terminal (its whole session) is killed after it.'),
+  })
+  .strict();
+
+/** Body of `POST /sandboxes/{id}/pty/{pid}/resize`. */
+export const resizePtySchema = z.object({ cols: dimension, rows: dimension }).strict();
+
+/** Body of `POST /sandboxes/{id}/pty/{pid}/input`. */
+export const ptyInputSchema = z
+  .object({
+    data: z.string().describe('Bytes to type into the terminal.'),
+    encoding: z.enum(['utf8', 'base64']).default('utf8').describe('How `data` is encoded; base64 for exact bytes.'),
+  })
+  .strict();
+
+/** Body of `POST /sandboxes/{id}/pty/{pid}/signal`. */
+export const ptySignalSchema = z
+  .object({
+    signal: z
+      .string()
+      .regex(new RegExp(`^(SIG)?(${SIGNALS.join('|')})$`, 'i'), `signal must be one of ${SIGNALS.join(', ')} (SIG prefix optional)`)
+      .describe(`One of ${SIGNALS.join(', ')} (SIG prefix optional).`),
+    target: z
+      .enum(['foreground', 'process', 'session'])
+      .default('foreground')
+      .describe('foreground: the terminal\'s foreground process group, like a keyboard (Ctrl-C reaches a running `sleep`); process: the terminal process (PID) only; session: every process of the terminal.'),
+  })
+  .strict();
+
+/** A terminal (create, get, list, resize). */
+export const ptyInfoSchema = z
+  .object({
+    sandboxID: z.string(),
+    pid: z.number().int().describe('The terminal process\'s PID inside the sandbox; the terminal\'s handle.'),
+    cmd: z.array(z.string()).describe('The argv run; empty for the default login shell.'),
+    cols: z.number().int(),
+    rows: z.number().int(),
+    user: z.string().nullable(),
+    cwd: z.string().nullable(),
+    startedAt: z.string().describe('ISO 8601 time'),
+    running: z.boolean(),
+    exitCode: z.number().int().nullable().describe('Set once exited; -1 when unknown (e.g. the container went away).'),
+    attached: z.number().int().describe('WebSocket clients attached now.'),
+  })
+  .strict();
+const ptyListSchema = z.object({ terminals: z.array(ptyInfoSchema) }).strict();
+const ptySignalResultSchema = z.object({ signalled: z.number().int().describe('Processes signalled.') }).strict();
+const ptyKillResultSchema = z.object({ pid: z.number().int(), exitCode: z.number().int() }).strict();
+
+// tsc fails here when the documented shape drifts from what the data plane returns.
+const _ptyInfoMatches: z.infer<typeof ptyInfoSchema> = {} as PtyInfo;
+void _ptyInfoMatches;
+
+const base = '/sandboxes/{sandboxID}/pty';
+const pidParams = { pid: z.number().int().min(1).describe('The terminal\'s PID (as create returned).') };
+const paused: [409, string] = [409, 'Sandbox paused (resume it, or create it with autoResume)'];
+const missing: [404, string] = [404, 'Sandbox or terminal not found (terminals live in the API process that created them)'];
+const exited: [409, string] = [409, 'The terminal has exited, or the sandbox is paused'];
+registerOperations(base, {
+  post: {
+    summary: 'Create an interactive terminal (pty); read and type over the WebSocket …/pty/{pid}/ws',
+    body: createPtySchema,
+    responses: { '201': { description: 'The terminal', json: ptyInfoSchema } },
+    errors: [404, paused, [429, 'Owner terminal cap reached (BERTH_MAX_PTYS_PER_OWNER)']],
+  },
+  get: { summary: 'List the sandbox\'s terminals (running, and exited ones for BERTH_PTY_EXIT_GRACE_MS)', responses: { '200': { description: 'Terminals', json: ptyListSchema } }, errors: [404, paused] },
+});
+registerOperations(`${base}/{pid}`, {
+  get: { summary: 'One terminal', params: pidParams, responses: { '200': { description: 'The terminal', json: ptyInfoSchema } }, errors: [missing, paused] },
+  delete: { summary: 'Kill the terminal (SIGKILL to its whole session) and wait for it to end', params: pidParams, responses: { '200': { description: 'Its exit code', json: ptyKillResultSchema } }, errors: [missing, paused] },
+});
+registerOperations(`${base}/{pid}/resize`, {
+  post: { summary: 'Resize the terminal (the process gets SIGWINCH)', params: pidParams, body: resizePtySchema, responses: { '200': { description: 'The terminal', json: ptyInfoSchema } }, errors: [missing, exited] },
+});
+registerOperations(`${base}/{pid}/input`, {
+  post: { summary: 'Type into the terminal (the WebSocket does the same with binary frames)', params: pidParams, body: ptyInputSchema, responses: { '204': { description: 'Written' } }, errors: [missing, exited] },
+});
+registerOperations(`${base}/{pid}/signal`, {
+  post: { summary: 'Send a signal (to the foreground process group by default, like a keyboard)', params: pidParams, body: ptySignalSchema, responses: { '200': { description: 'How many processes got it', json: ptySignalResultSchema } }, errors: [missing, exited] },
+});
+registerOperations(`${base}/{pid}/ws`, {
+  get: {
+    summary:
+      'WebSocket (upgrade; API key headers): binary frames are raw bytes both ways; text frames are JSON control messages ({"type":"resize","cols","rows"} from the client; {"type":"attached",…}, {"type":"exit","exitCode"} and {"type":"error",…} from berth). The scrollback is replayed on attach. See docs/pty.md',
+    params: pidParams,
+    responses: { '101': { description: 'Switching protocols (WebSocket)' } },
+    errors: [missing, paused, [429, 'Owner stream cap reached (BERTH_MAX_STREAMS_PER_OWNER)']],
+  },
+});
+
+/** A PID path parameter: a positive whole number, else 400. */
+export function parsePid(raw: unknown): number {
+  const text = String(raw);
+  if (!/^[1-9][0-9]{0,9}$/.test(text)) throw new InvalidArgumentError(`pid must be a terminal's PID (a positive whole number): got "${text.slice(0, 40)}"`);
+  return Number(text);
+}
+
+function toCreateOptions(body: z.infer<typeof createPtySchema>): PtyCreateOptions {
+  return {
+    ...(body.cmd !== undefined ? { cmd: typeof body.cmd === 'string' ? ['/bin/sh', '-c', body.cmd] : body.cmd } : {}),
+    cols: body.cols,
+    rows: body.rows,
+    envs: body.envs,
+    ...(body.cwd !== undefined ? { cwd: sandboxPath(body.cwd, 'cwd') } : {}),
+    ...(body.user !== undefined ? { user: body.user } : {}),
+    ...(body.timeout !== undefined ? { timeoutS: body.timeout } : {}),
+  };
+}
+
+/** The terminals router (mount after the JSON body parser). */
+export function ptyRoutes(gate: InteractionGate, ptys: PtyManager): Router {
+  const router = Router();
+  const enter = async (req: Request) => {
+    const { owner } = callerOf(req);
+    const info = await gate.beginInteraction(owner, String(req.params.id));
+    return { owner, sandboxID: info.sandboxID };
+  };
+
+  router.post('/sandboxes/:id/pty', async (req, res) => {
+    const body = parseOr400(createPtySchema, req.body, 'terminal');
+    const { owner, sandboxID } = await enter(req);
+    res.status(201).json(await ptys.create(owner, sandboxID, toCreateOptions(body)));
+  });
+
+  router.get('/sandboxes/:id/pty', async (req, res) => {
+    const { sandboxID } = await enter(req);
+    res.json({ terminals: ptys.list(sandboxID) });
+  });
+
+  router.get('/sandboxes/:id/pty/:pid', async (req, res) => {
+    const pid = parsePid(req.params.pid);
+    const { sandboxID } = await enter(req);
+    res.json(ptys.get(sandboxID, pid));
+  });
+
+  router.delete('/sandboxes/:id/pty/:pid', async (req, res) => {
+    const pid = parsePid(req.params.pid);
+    const { sandboxID } = await enter(req);
+    res.json({ pid, exitCode: await ptys.kill(sandboxID, pid) });
+  });
+
+  // The WebSocket is served by the upgrade handler; a plain GET learns how to use it.
+  router.get('/sandboxes/:id/pty/:pid/ws', async (req, res) => {
+    const pid = parsePid(req.params.pid);
+    const { sandboxID } = await enter(req);
+    ptys.get(sandboxID, pid);
+    res.setHeader('upgrade', 'websocket');
+    throw new InvalidArgumentError('this is a WebSocket endpoint: connect with a WebSocket client (Connection: Upgrade, Upgrade: websocket) and your API key header', 'upgrade_required');
+  });
+
+  router.post('/sandboxes/:id/pty/:pid/resize', async (req, res) => {
+    const pid = parsePid(req.params.pid);
+    const size = parseOr400(resizePtySchema, req.body, 'size');
+    const { sandboxID } = await enter(req);
+    res.json(await ptys.resize(sandboxID, pid, size));
+  });
+
+  router.post('/sandboxes/:id/pty/:pid/input', async (req, res) => {
+    const pid = parsePid(req.params.pid);
+    const body = parseOr400(ptyInputSchema, req.body, 'input');
+    const { sandboxID } = await enter(req);
+    ptys.write(sandboxID, pid, Buffer.from(body.data, body.encoding === 'base64' ? 'base64' : 'utf8'));
+    res.status(204).end();
+  });
+
+  router.post('/sandboxes/:id/pty/:pid/signal', async (req, res) => {
+    const pid = parsePid(req.params.pid);
+    const body = parseOr400(ptySignalSchema, req.body, 'signal');
+    const { sandboxID } = await enter(req);
+    res.json({ signalled: await ptys.signal(sandboxID, pid, parseSignal(body.signal), body.target) });
+  });
+
+  return router;
+}
