@@ -59,4 +59,7 @@ describe('OpenSandbox SDK 1.1.1 against berth', () => {
   it('sync flow: create → info → commands → files → metrics → endpoint → renew → pause/resume → manager → kill', { timeout: 600_000 }, async () => {
     await pytest('test_sync_flow.py');
   });
+  it('async flow, a second tenant gets not found, NOT_SUPPORTED for what berth lacks', { timeout: 600_000 }, async () => {
+    await pytest('test_async_flow.py');
+  });
 });
