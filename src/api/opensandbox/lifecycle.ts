@@ -174,6 +174,12 @@ export function toBerthCreate(request: CreateRequest, templates: Map<string, Tem
   if (request.volumes?.length) throw new NotSupportedError('volumes are not supported by berth yet: upload files with sandbox.files instead');
   if (request.credentialProxy?.enabled) throw new NotSupportedError('the credential proxy is not supported by berth');
   if (request.lifecycle !== undefined && request.lifecycle !== null) throw new NotSupportedError('lifecycle hooks (pre_start, periodic) are not supported by berth: run them as commands');
+  for (const name of Object.keys(request.env ?? {})) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new InvalidArgumentError(`env name "${name}" is not valid: use letters, digits and _, not starting with a digit`);
+  }
+  for (const key of Object.keys(request.metadata ?? {})) {
+    if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(key)) throw new InvalidArgumentError(`metadata key "${key}" is not valid: use 1-64 letters, digits, _ . : or -`);
+  }
   const uri = request.image.uri;
   const template = templates.get(uri) ?? [...templates.values()].find((t) => t.image === uri);
   const limits = request.resourceLimits ?? {};
