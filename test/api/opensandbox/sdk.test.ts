@@ -62,4 +62,7 @@ describe('OpenSandbox SDK 1.1.1 against berth', () => {
   it('async flow, a second tenant gets not found, NOT_SUPPORTED for what berth lacks', { timeout: 600_000 }, async () => {
     await pytest('test_async_flow.py');
   });
+  it('expiry without renew stops the sandbox at the expiry it showed, never before; a real entrypoint runs', { timeout: 300_000 }, async () => {
+    await pytest('test_expiry.py');
+  });
 });
