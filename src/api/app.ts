@@ -26,7 +26,7 @@ import { StreamSlots } from '../service/stream-slots.js';
 import type { TransitionReason } from '../workflows/definitions.js';
 
 /** Reasons a sandbox stops or fails (the stop-reason metric has one series each). */
-const STOP_REASONS: TransitionReason[] = ['user', 'idle_timeout', 'max_lifetime', 'paused_retention', 'host_lost', 'container_lost', 'disk_quota', 'provision_failed'];
+const STOP_REASONS: TransitionReason[] = ['user', 'idle_timeout', 'absolute_timeout', 'max_lifetime', 'paused_retention', 'host_lost', 'container_lost', 'disk_quota', 'provision_failed'];
 
 export interface AppDeps {
   config: BerthConfig;
