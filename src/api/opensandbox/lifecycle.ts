@@ -198,7 +198,8 @@ export function toBerthCreate(request: CreateRequest, templates: Map<string, Tem
     metadata: request.metadata ?? {},
     envs: request.env ?? {},
     ...(Object.keys(resources).length ? { resources } : {}),
-    lifecycle: { onTimeout: 'kill', autoResume: false },
+    // OpenSandbox's timeout is an absolute expiry: interactions do not move it; renew sets it.
+    lifecycle: { onTimeout: 'kill', autoResume: false, timeoutMode: 'absolute' },
     ...(policy ? { network: { allowInternet: policy.defaultAction !== 'deny', allowOut: targets('allow'), denyOut: targets('deny') } } : {}),
   };
   return parseOr400(createSandboxSchema, raw, 'create request');

@@ -65,4 +65,7 @@ describe('OpenSandbox SDK 1.1.1 against berth', () => {
   it('expiry without renew stops the sandbox at the expiry it showed, never before; a real entrypoint runs', { timeout: 300_000 }, async () => {
     await pytest('test_expiry.py');
   });
+  it("absolute expiry: interactions do not extend OpenSandbox's timeout; renew shortens and extends it", { timeout: 300_000 }, async () => {
+    await pytest('test_absolute_expiry.py');
+  });
 });
