@@ -144,7 +144,22 @@ def test_lifecycle_commands_files(server_proxy):
         assert "sleep 600" in "".join(m.text for m in ps.logs.stdout)
 
         # the manager lists and kills
+        # connect to it by ID
+        again = SandboxSync.connect(sbx.id, connection_config=cfg)
+        assert "".join(m.text for m in again.commands.run("echo connected").logs.stdout).strip() == "connected"
+        assert again.is_healthy()
+        again.close()
+
         manager = SandboxManagerSync.create(connection_config=cfg)
+        renewed = manager.renew_sandbox(sbx.id, timedelta(minutes=3))
+        assert 170 < (renewed.expires_at - datetime.now(timezone.utc)).total_seconds() <= 180
+        manager.pause_sandbox(sbx.id)
+        assert manager.get_sandbox_info(sbx.id).status.state == "Paused"
+        listed = manager.list_sandbox_infos(SandboxFilter(states=["Paused"], metadata={"suite": "os-sync"}))
+        assert [s.id for s in listed.sandbox_infos] == [sbx.id]
+        manager.resume_sandbox(sbx.id)
+        paged = manager.list_sandbox_infos(SandboxFilter(states=["Running", "Paused"], page_size=1))
+        assert paged.pagination.page_size == 1 and len(paged.sandbox_infos) == 1
         listed = manager.list_sandbox_infos(SandboxFilter(states=["Running"], metadata={"suite": "os-sync"}))
         assert sbx.id in [s.id for s in listed.sandbox_infos]
         assert manager.get_sandbox_info(sbx.id).status.state == "Running"
