@@ -8,7 +8,7 @@ import { startStack, type TestStack } from '../../helpers/stack.js';
 
 let stack: TestStack;
 beforeAll(async () => {
-  stack = await startStack({ owners: ['alice', 'bob'] });
+  stack = await startStack({ owners: ['alice', 'bob'], env: { BERTH_MAX_STREAMS_PER_OWNER: '1' } });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -116,6 +116,18 @@ describe('OpenSandbox front door over HTTP', () => {
       expectError(await call('POST', `/v1/sandboxes/${id}/proxy/44772/code/context`, { body: { language: 'python' } }), 501, 'NOT_SUPPORTED', /code-interpreter/);
       expectError(await call('POST', `/v1/sandboxes/${id}/proxy/44772/session`, { body: {} }), 501, 'NOT_SUPPORTED', /sessions/);
       expectError(await call('GET', `/v1/sandboxes/${id}/proxy/18080/policy`), 501, 'NOT_SUPPORTED', /egress/);
+
+      // a foreground command is a stream: beyond the owner's stream cap, 429 QUOTA_EXCEEDED
+      const long = await fetch(`${stack.baseUrl}/v1/sandboxes/${id}/proxy/44772/command`, {
+        method: 'POST',
+        headers: { 'OPEN-SANDBOX-API-KEY': stack.keys.alice ?? '', 'content-type': 'application/json' },
+        body: JSON.stringify({ command: 'sleep 2' }),
+      });
+      const reader = long.body!.getReader();
+      expect(new TextDecoder().decode((await reader.read()).value)).toContain('"type":"init"'); // the stream is open
+      expectError(await call('POST', `/v1/sandboxes/${id}/proxy/44772/command`, { body: { command: 'true' } }), 429, 'QUOTA_EXCEEDED', /BERTH_MAX_STREAMS_PER_OWNER/);
+      while (!(await reader.read()).done);
+      expect((await call('POST', `/v1/sandboxes/${id}/proxy/44772/command`, { body: { command: 'true' } })).status).toBe(200);
 
       // a server in the sandbox sees neither the API key nor the endpoint token
       const listen = await call('POST', `/v1/sandboxes/${id}/proxy/44772/command`, {

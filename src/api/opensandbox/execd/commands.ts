@@ -11,6 +11,7 @@ import { InvalidArgumentError, NotFoundError } from '../../../errors.js';
 import { COMMAND_ID_PATTERN, type CommandRequest, type CommandRunner, type CommandStatus, type ForegroundCommand } from '../../../dataplane/commands.js';
 import { sandboxPath, type LogCursor } from '../../../dataplane/paths.js';
 import type { InteractionGate } from '../../../service/interaction-gate.js';
+import type { StreamSlots } from '../../../service/stream-slots.js';
 import { callerOf } from '../../auth.js';
 import { mountParam } from '../auth.js';
 import { notSupported, parseOr400 } from '../errors.js';
@@ -92,7 +93,7 @@ function openEvents(res: Response): { send(type: string, fields?: Record<string,
 }
 
 /** The execd command routes; `foreground` holds this process's running foreground commands (for interrupt). */
-export function commandRoutes(gate: InteractionGate, runner: CommandRunner): Router {
+export function commandRoutes(gate: InteractionGate, runner: CommandRunner, slots: StreamSlots): Router {
   const router = Router({ mergeParams: true });
   const foreground = new Map<string, ForegroundCommand>();
 
@@ -116,6 +117,8 @@ export function commandRoutes(gate: InteractionGate, runner: CommandRunner): Rou
       res.end();
       return;
     }
+    // A foreground command is a stream: it counts against the owner's stream cap (429 beyond it).
+    const releaseSlot = slots.hold(owner, 'command stream', res);
     const stopKeepAlive = gate.keepAlive(info.sandboxID, info.timeout);
     try {
       const cmd = await runner.startForeground(info.sandboxID, request);
@@ -150,6 +153,7 @@ export function commandRoutes(gate: InteractionGate, runner: CommandRunner): Rou
       res.end();
     } finally {
       stopKeepAlive();
+      releaseSlot();
     }
   });
 

@@ -11,6 +11,7 @@ import type { EntryInfo, FileAttributes, FileOps, OpenFile } from '../../../data
 import { replaceLiteral } from '../../../dataplane/replace.js';
 import { parseByteRange, parseMode, parseOwner, sandboxPath } from '../../../dataplane/paths.js';
 import type { InteractionGate } from '../../../service/interaction-gate.js';
+import type { StreamSlots } from '../../../service/stream-slots.js';
 import { callerOf } from '../../auth.js';
 import { mountParam } from '../auth.js';
 import { parseOr400 } from '../errors.js';
@@ -47,7 +48,7 @@ function paths(raw: unknown): string[] {
 }
 
 /** The execd file and directory routes. */
-export function fileRoutes(gate: InteractionGate, files: FileOps, limits: { maxUploadBytes: number; fileEditCapBytes: number }): Router {
+export function fileRoutes(gate: InteractionGate, files: FileOps, limits: { maxUploadBytes: number; fileEditCapBytes: number }, slots: StreamSlots): Router {
   const router = Router({ mergeParams: true });
   const begin = async (req: Request) => gate.beginInteraction(callerOf(req).owner, mountParam(req, 'id'));
 
@@ -84,10 +85,12 @@ export function fileRoutes(gate: InteractionGate, files: FileOps, limits: { maxU
     if (req.query.offset !== undefined || req.query.limit !== undefined) {
       throw new NotSupportedError('line-based reads (offset/limit) are not supported by berth: read a byte range (range_header="bytes=0-1023") instead');
     }
-    const info = await begin(req);
+    const releaseSlot = slots.hold(callerOf(req).owner, 'file download', res);
     let file: OpenFile | undefined;
-    const stop = gate.keepAlive(info.sandboxID, info.timeout);
+    let stop = () => undefined as void;
     try {
+      const info = await begin(req);
+      stop = gate.keepAlive(info.sandboxID, info.timeout);
       file = await files.open(info.sandboxID, path);
       const range = parseByteRange(req.get('range'), file.size);
       if (range === 'unsatisfiable') {
@@ -107,6 +110,7 @@ export function fileRoutes(gate: InteractionGate, files: FileOps, limits: { maxU
     } finally {
       file?.cancel();
       stop();
+      releaseSlot();
     }
   });
 

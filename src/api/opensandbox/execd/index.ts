@@ -8,6 +8,7 @@ import type { CommandRunner } from '../../../dataplane/commands.js';
 import type { FileOps } from '../../../dataplane/files.js';
 import type { MetricsSampler } from '../../../dataplane/metrics.js';
 import type { InteractionGate } from '../../../service/interaction-gate.js';
+import type { StreamSlots } from '../../../service/stream-slots.js';
 import { callerOf } from '../../auth.js';
 import { mountParam } from '../auth.js';
 import { notSupported } from '../errors.js';
@@ -19,6 +20,7 @@ export interface ExecdDeps {
   runner: CommandRunner;
   files: FileOps;
   sampler: MetricsSampler;
+  slots: StreamSlots;
   limits: { maxUploadBytes: number; fileEditCapBytes: number };
 }
 
@@ -48,8 +50,8 @@ export function execdRoutes(deps: ExecdDeps): Router {
   router.get('/metrics/watch', notSupported('watching metrics', 'poll get_metrics() instead'));
 
   router.use(express.json({ limit: '1mb' }));
-  router.use(commandRoutes(gate, deps.runner));
-  router.use(fileRoutes(gate, deps.files, deps.limits));
+  router.use(commandRoutes(gate, deps.runner, deps.slots));
+  router.use(fileRoutes(gate, deps.files, deps.limits, deps.slots));
 
   const noCode = notSupported('code-interpreter contexts', 'berth runs commands, not Jupyter kernels: run code with commands.run("python3 -c ...")');
   router.all('/code{/*rest}', noCode);
