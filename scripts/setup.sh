@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One-shot, idempotent machine setup for berth:
 #   node deps -> Docker daemon -> Temporal CLI -> local sandbox images -> Python venvs
-#   (the Python SDK's tests, schemathesis) -> headless Chromium (the /docs browser test)
+#   (the Python SDK's tests, schemathesis, the OpenSandbox SDK) -> headless Chromium (the /docs browser test)
 # then writes $BERTH_DATA_DIR/setup.env (KEY=value lines; `source` it).
 #
 # Safe to re-run; a re-run with everything present takes ~1-2 s.
@@ -26,6 +26,8 @@ source "$LIB/ensure-python-sdk.sh"
 source "$LIB/ensure-schemathesis.sh"
 # shellcheck source=lib/ensure-chromium.sh
 source "$LIB/ensure-chromium.sh"
+# shellcheck source=lib/ensure-opensandbox-sdk.sh
+source "$LIB/ensure-opensandbox-sdk.sh"
 
 ensure_node_deps() {
   step_start "node dependencies"
@@ -79,6 +81,7 @@ write_setup_env() {
     printf 'BERTH_PY_SDK_PYTHON=%q\n' "$BERTH_PY_SDK_PYTHON"
     printf 'BERTH_SCHEMATHESIS=%q\n' "$BERTH_SCHEMATHESIS"
     [[ -n "${BERTH_CHROMIUM:-}" ]] && printf 'BERTH_CHROMIUM=%q\n' "$BERTH_CHROMIUM"
+    printf 'BERTH_OPENSANDBOX_PYTHON=%q\n' "$BERTH_OPENSANDBOX_PYTHON"
     if [[ "${BERTH_SKIP_DEBIAN_IMAGE:-0}" != 1 ]]; then
       printf 'BERTH_IMAGE_PYTHON=%q\n' "$BERTH_IMAGE_PYTHON"
     fi
@@ -103,6 +106,7 @@ ensure_images
 ensure_python_sdk
 ensure_schemathesis
 ensure_chromium
+ensure_opensandbox_sdk
 check_network_enforcement
 write_setup_env
 berth_log "setup complete in $(_berth_elapsed "$_SETUP_T0") (source $BERTH_DATA_DIR/setup.env)"

@@ -92,3 +92,10 @@ export class UpstreamUnavailableError extends BerthError {
     super('upstream_unavailable', 502, message);
   }
 }
+
+/** 501: a feature of a wire protocol that berth does not offer (the message says what instead). */
+export class NotSupportedError extends BerthError {
+  constructor(message: string) {
+    super('not_supported', 501, message);
+  }
+}

@@ -26,6 +26,7 @@ import { volumeRoutes } from './rest/volumes.js';
 import { VolumeService } from '../service/volume-service.js';
 import { VolumeStore } from '../dataplane/volumes.js';
 import { sandboxRoutes } from './rest/sandboxes.js';
+import { openSandboxRoutes } from './opensandbox/index.js';
 import { InteractionGate } from '../service/interaction-gate.js';
 import { SandboxService } from '../service/sandbox-service.js';
 import { StreamSlots } from '../service/stream-slots.js';
@@ -117,18 +118,39 @@ export function createApp(deps: AppDeps): BerthApp {
     res.type(metrics.registry.contentType).send(worker ? `${own}\n# worker (Temporal SDK) metrics from ${config.workerMetrics.scrapeUrl}\n${worker}` : own);
   });
 
-  app.use(apiKeyAuth(config.apiKeys));
   const proxy = new PortProxy(docker);
   const slots = new StreamSlots(config.dataPlane.maxStreamsPerOwner);
+  const runner = new CommandRunner(docker, config.dataPlane);
+  const fileOps = new FileOps(docker, config.dataPlane, spooler);
+  const sampler = new MetricsSampler(docker, { intervalMs: config.dataPlane.metricsIntervalMs, retention: config.dataPlane.metricsRetention }, logger);
+  // The OpenSandbox front door (its own key header, body parsing and error shape).
+  app.use(
+    '/v1',
+    openSandboxRoutes({
+      service,
+      gate,
+      runner,
+      files: fileOps,
+      sampler,
+      proxy,
+      slots,
+      logger,
+      apiKeys: config.apiKeys,
+      secretKeyHex: config.secretKeyHex,
+      publicUrl: config.api.publicUrl,
+      templates: config.templates,
+      limits: config.dataPlane,
+    }),
+  );
+  app.use(apiKeyAuth(config.apiKeys));
   app.use(endpointRoutes(gate, proxy, config.api.publicUrl, slots)); // before the JSON parser: proxied bodies pass untouched
   app.use(express.json({ limit: '1mb' }));
   app.use(sandboxRoutes(service));
   app.use(volumeRoutes(volumes));
-  app.use(commandRoutes(gate, new CommandRunner(docker, config.dataPlane), config.dataPlane, slots));
+  app.use(commandRoutes(gate, runner, config.dataPlane, slots));
   const ptys = new PtyManager(docker, config.pty);
   app.use(ptyRoutes(gate, ptys));
-  app.use(fileRoutes(gate, new FileOps(docker, config.dataPlane, spooler), config.dataPlane, slots));
-  const sampler = new MetricsSampler(docker, { intervalMs: config.dataPlane.metricsIntervalMs, retention: config.dataPlane.metricsRetention }, logger);
+  app.use(fileRoutes(gate, fileOps, config.dataPlane, slots));
   sampler.start();
   app.use(metricsRoutes(gate, sampler, config.dataPlane.metricsIntervalMs));
   app.use((req, res) => {

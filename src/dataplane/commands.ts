@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { ConflictError, InvalidArgumentError, NotFoundError } from '../errors.js';
+import { ConflictError, ContainerMissingError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import { dataPlaneError } from '../docker/errors.js';
 import { collect, execCollect, execCreateOptions, ROOT, startExec } from './exec.js';
 import { formatLogCursor, type LogCursor, type SignalName } from './paths.js';
@@ -190,9 +190,26 @@ export class CommandRunner {
       // The wrapper never ran: Docker could not start the process (bad cwd or user); it says why on stdout.
       const [out] = await Promise.all([collect(stdout, 64 * 1024), collect(stderr, 64 * 1024)]);
       await done;
+      // Or the container is being removed (the sandbox expired or was killed during the call):
+      // its processes die before Docker reports it stopped, so look for a moment.
+      if (!(await this.staysRunning(sandboxID))) throw new ContainerMissingError(sandboxID, `sandbox ${sandboxID} stopped while the command was starting`);
       throw new InvalidArgumentError(`the command could not start: ${out.data.toString('utf8').trim() || 'unknown reason'}`);
     }
     return { cmdID, pid, stdout, stderr, done, interrupt };
+  }
+
+  /** Whether the sandbox's container still runs over the next ~half second (false once it is gone or exited). */
+  private async staysRunning(sandboxID: string): Promise<boolean> {
+    for (let i = 0; i < 5; i++) {
+      try {
+        const { State } = await this.docker.getContainer(sandboxID).inspect();
+        if (State.Running !== true || State.Status === 'removing') return false;
+      } catch {
+        return false;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return true;
   }
 
   /** Starts a background command; returns once its process exists in the sandbox. */

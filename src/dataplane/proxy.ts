@@ -11,7 +11,7 @@ import { InvalidArgumentError, NotFoundError, UpstreamUnavailableError } from '.
 import { dataPlaneError } from '../docker/errors.js';
 
 /** Headers never forwarded upstream (credentials for berth and hop-by-hop headers). */
-const DROP_REQUEST_HEADERS = new Set(['authorization', 'x-api-key', 'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host']);
+const DROP_REQUEST_HEADERS = new Set(['authorization', 'x-api-key', 'open-sandbox-api-key', 'x-execd-access-token', 'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host']);
 const DROP_RESPONSE_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate']);
 
 /** Validates a port number from a path. */

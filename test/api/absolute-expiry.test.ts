@@ -4,7 +4,7 @@
  * POST /timeout may shorten it, POST /refreshes never does.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type TestStack } from '../helpers/stack.js';
+import { eventually, startStack, type TestStack } from '../helpers/stack.js';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -35,8 +35,13 @@ describe('lifecycle.timeoutMode over REST', () => {
       await sleep(200);
     }
     expect(gone).toBe(true);
-    const events = await stack.api('GET', `/sandboxes/${sb.sandboxID}/events`);
-    const stop = events.body.events.at(-1);
+    // A command can already answer 404 while the expiry's destroy runs (its container is being
+    // removed); the stop is recorded once the destroy is done.
+    const stop = await eventually(async () => {
+      const events = await stack.api('GET', `/sandboxes/${sb.sandboxID}/events`);
+      const last = events.body.events.at(-1);
+      return last?.status === 'stopped' ? last : undefined;
+    });
     expect(stop).toMatchObject({ status: 'stopped', reason: 'absolute_timeout' });
     expect(ms(stop.at)).toBeGreaterThanOrEqual(ms(sb.endAt));
   });
