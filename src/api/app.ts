@@ -22,6 +22,7 @@ import { sandboxRoutes } from './rest/sandboxes.js';
 import { InteractionGate } from '../service/interaction-gate.js';
 import { SandboxService } from '../service/sandbox-service.js';
 import { StreamSlots } from '../service/stream-slots.js';
+import { e2bControlPlane } from './e2b/control-plane.js';
 import type { TransitionReason } from '../workflows/definitions.js';
 
 /** Reasons a sandbox stops or fails (the stop-reason metric has one series each). */
@@ -108,6 +109,9 @@ export function createApp(deps: AppDeps): BerthApp {
     res.type(metrics.registry.contentType).send(worker ? `${own}\n# worker (Temporal SDK) metrics from ${config.workerMetrics.scrapeUrl}\n${worker}` : own);
   });
 
+  const sampler = new MetricsSampler(docker, { intervalMs: config.dataPlane.metricsIntervalMs, retention: config.dataPlane.metricsRetention }, logger);
+  // The E2B protocol on the same paths: it answers requests with an E2B-format key (src/api/e2b/detect.ts).
+  app.use(e2bControlPlane({ service, gate, sampler, config, logger }));
   app.use(apiKeyAuth(config.apiKeys));
   const proxy = new PortProxy(docker);
   const slots = new StreamSlots(config.dataPlane.maxStreamsPerOwner);
@@ -116,7 +120,6 @@ export function createApp(deps: AppDeps): BerthApp {
   app.use(sandboxRoutes(service));
   app.use(commandRoutes(gate, new CommandRunner(docker, config.dataPlane), config.dataPlane, slots));
   app.use(fileRoutes(gate, new FileOps(docker, config.dataPlane, spooler), config.dataPlane, slots));
-  const sampler = new MetricsSampler(docker, { intervalMs: config.dataPlane.metricsIntervalMs, retention: config.dataPlane.metricsRetention }, logger);
   sampler.start();
   app.use(metricsRoutes(gate, sampler, config.dataPlane.metricsIntervalMs));
   app.use((req, res) => {
