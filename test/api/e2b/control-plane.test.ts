@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, type TestStack } from '../../helpers/stack.js';
-import { runE2BPython, startE2BStack } from './harness.js';
+import { runE2BNode, runE2BPython, startE2BStack } from './harness.js';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -42,5 +42,59 @@ describe('e2b Python SDK', () => {
     // berth agrees: the sandbox is gone and its container removed.
     expect((await stack.api('GET', `/sandboxes/${r.sandbox_id}`)).status).toBe(404);
     await eventually(async () => (await stack.docker.listContainers({ all: true, filters: { label: [`berth.sandbox=${r.sandbox_id}`] } })).length === 0);
+  });
+});
+
+describe('e2b npm SDK', () => {
+  it('create with metadata/envs → getInfo → setTimeout → pause → connect resumes → list (paged) by metadata → metrics → kill → kill again is false', async () => {
+    const tag = randomBytes(4).toString('hex');
+    const run = await runE2BNode(stack, 'e2b_control.ts', [tag]);
+    expect(run.code, run.stderr).toBe(0);
+    const r = run.result;
+    expect(r.info).toMatchObject({ sandboxId: r.sandboxId, templateId: 'base', metadata: { suite: 'e2b-js', tag }, state: 'running' });
+    expect(Math.abs(r.endAtAfterSetTimeout - (r.nowAfterSetTimeout + 60_000))).toBeLessThan(5000);
+    expect(r.pause).toBe(true);
+    expect(r.stateAfterPause).toBe('paused');
+    expect(r.pauseAgain).toBe(false);
+    expect(r.connectId).toBe(r.sandboxId);
+    expect(r.stateAfterConnect).toBe('running');
+    expect(r.listed).toEqual([r.sandboxId]);
+    expect(r.listedPaused).toEqual([]);
+    expect(r.metrics[0].memTotal).toBeGreaterThan(0);
+    expect(r.kill).toBe(true);
+    expect(r.killAgain).toBe(false);
+    expect(r.killById).toBe(false);
+    expect(r.getAfterKill).toMatch(/NotFound/);
+    expect((await stack.api('GET', `/sandboxes/${r.sandboxId}`)).status).toBe(404);
+  });
+});
+
+describe('expiry through the e2b Python SDK', () => {
+  it('a sandbox with timeout=5 stops (idle_timeout) not before its endAt; lifecycle on_timeout=pause pauses instead', async () => {
+    const run = await runE2BPython(stack, 'e2b_expiry.py');
+    expect(run.code, run.stderr).toBe(0);
+    const { killed, paused, paused_end_at: pausedEndAt } = run.result as { killed: string; paused: string; paused_end_at: number };
+    const stopped = await eventually(async () => {
+      const ev = await stack.api('GET', `/sandboxes/${killed}/events`);
+      return ev.body.status === 'stopped' ? ev.body : null;
+    }, 60_000, 250);
+    const events = stopped.events as { at: string; status: string; reason: string }[];
+    const created = Date.parse(events[0]?.at ?? '');
+    const stop = events.find((e) => e.status === 'stopped');
+    expect(stop?.reason).toBe('idle_timeout');
+    expect(Date.parse(stop?.at ?? '') - created).toBeGreaterThanOrEqual(5000);
+
+    const pausedInfo = await eventually(async () => {
+      const res = await stack.api('GET', `/sandboxes/${paused}`);
+      return res.body.status === 'paused' ? res.body : null;
+    }, 60_000, 250);
+    expect(pausedInfo.lifecycle.onTimeout).toBe('pause');
+    const pauseEvent = (await stack.api('GET', `/sandboxes/${paused}/events`)).body.events.find((e: { status: string }) => e.status === 'paused');
+    expect(pauseEvent.reason).toBe('idle_timeout');
+    expect(Date.parse(pauseEvent.at)).toBeGreaterThanOrEqual(pausedEndAt * 1000 - 1000);
+    // Seen by the SDK's door as paused too.
+    const viaE2B = await stack.api('GET', `/sandboxes/${paused}`, { key: null, headers: { 'x-api-key': stack.e2bKeys.alice ?? '' } });
+    expect(viaE2B.body.state).toBe('paused');
+    await stack.api('DELETE', `/sandboxes/${paused}`);
   });
 });

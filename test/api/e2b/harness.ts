@@ -73,3 +73,8 @@ export function e2bEnv(stack: TestStack, owner = 'alice'): Record<string, string
 export function runE2BPython(stack: TestStack, script: string, args: string[] = [], env: Record<string, string> = {}): Promise<ClientRun> {
   return runClient(clients.e2bPython(), [path.join(CLIENTS_DIR, script), ...args], { ...e2bEnv(stack), ...env });
 }
+
+/** Runs a TypeScript script from test/api/e2b/clients with Node (tsx) and the `e2b` npm package. */
+export function runE2BNode(stack: TestStack, script: string, args: string[] = [], env: Record<string, string> = {}): Promise<ClientRun> {
+  return runClient(process.execPath, ['--import', 'tsx', path.join(CLIENTS_DIR, script), ...args], { ...e2bEnv(stack), BERTH_E2B_JS_DIR: clients.e2bJsDir(), ...env });
+}
