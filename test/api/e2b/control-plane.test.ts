@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, type TestStack } from '../../helpers/stack.js';
-import { runE2BNode, runE2BPython, startE2BStack } from './harness.js';
+import { runAgentboxDebug, runE2BNode, runE2BPython, startE2BStack } from './harness.js';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -96,5 +96,35 @@ describe('expiry through the e2b Python SDK', () => {
     const viaE2B = await stack.api('GET', `/sandboxes/${paused}`, { key: null, headers: { 'x-api-key': stack.e2bKeys.alice ?? '' } });
     expect(viaE2B.body.state).toBe('paused');
     await stack.api('DELETE', `/sandboxes/${paused}`);
+  });
+});
+
+describe('agentbox-python-sdk (AGENTBOX_DEBUG=true)', () => {
+  it('create with metadata/envs → get_info → pause → connect resumes → list by metadata; kill and set_timeout are local no-ops in debug mode', async () => {
+    const tag = randomBytes(4).toString('hex');
+    const run = await runAgentboxDebug(stack, 'agentbox_control.py', [tag]);
+    expect(run.code, run.stderr).toBe(0);
+    const r = run.result;
+    // agentbox names a sandbox <sandboxID>-<clientID>.
+    expect(r.sandbox_id).toMatch(/^[a-z0-9]{20}-berth$/);
+    const id = String(r.sandbox_id).split('-')[0] ?? '';
+    expect(r.info).toMatchObject({ sandbox_id: r.sandbox_id, template_id: 'base', metadata: { suite: 'agentbox', tag } });
+    expect(r.info.end_at - r.info.started_at).toBeGreaterThan(110);
+    expect(r.end_at_after_set_timeout).toBeGreaterThan(r.info.end_at - 5); // set_timeout(30) did not reach berth
+    expect(r.pause).toBe(r.sandbox_id);
+    expect(r.connect_id).toBe(r.sandbox_id);
+    expect(r.listed).toEqual([r.sandbox_id]);
+    expect(r.kill).toBe(true);
+    // Every call went to "localhost:3000" (through the test proxy), none elsewhere.
+    expect(run.seen.length).toBeGreaterThan(0);
+    expect(run.seen.every((s) => s.includes(' localhost:3000/'))).toBe(true);
+    expect(run.seen).toContain(`POST localhost:3000/sandboxes/${r.sandbox_id}/pause`);
+    expect(run.seen).toContain(`POST localhost:3000/sandboxes/${r.sandbox_id}/connect`);
+    // connect resumed it, and the local kill left it running.
+    const info = await stack.api('GET', `/sandboxes/${id}`);
+    expect(info.body.status).toBe('running');
+    const events = (await stack.api('GET', `/sandboxes/${id}/events`)).body.events.map((e: { status: string }) => e.status);
+    expect(events).toEqual(['creating', 'running', 'paused', 'running']);
+    expect((await stack.api('DELETE', `/sandboxes/${id}`)).status).toBe(204);
   });
 });

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { LOCAL_IMAGES } from '../../../src/templates.js';
 import { startStack, type StackOptions, type TestStack } from '../../helpers/stack.js';
+import { startForwardProxy } from './forward-proxy.js';
 
 export const CLIENTS_DIR = path.resolve('test/api/e2b/clients');
 
@@ -77,4 +78,26 @@ export function runE2BPython(stack: TestStack, script: string, args: string[] = 
 /** Runs a TypeScript script from test/api/e2b/clients with Node (tsx) and the `e2b` npm package. */
 export function runE2BNode(stack: TestStack, script: string, args: string[] = [], env: Record<string, string> = {}): Promise<ClientRun> {
   return runClient(process.execPath, ['--import', 'tsx', path.join(CLIENTS_DIR, script), ...args], { ...e2bEnv(stack), BERTH_E2B_JS_DIR: clients.e2bJsDir(), ...env });
+}
+
+/**
+ * Runs a Python script with agentbox in debug mode: its hard-coded `localhost:3000` (and
+ * `localhost:49983`, envd) reach this stack through a test forward proxy.
+ */
+export async function runAgentboxDebug(stack: TestStack, script: string, args: string[] = [], envdUrl?: string): Promise<ClientRun & { seen: string[] }> {
+  const routes: Record<string, string> = { 'localhost:3000': stack.baseUrl };
+  if (envdUrl) routes['localhost:49983'] = envdUrl;
+  const proxy = await startForwardProxy(routes);
+  try {
+    const run = await runClient(clients.agentboxPython(), [path.join(CLIENTS_DIR, script), ...args], {
+      AGENTBOX_DEBUG: 'true',
+      AGENTBOX_API_KEY: stack.e2bKeys.alice ?? '',
+      BERTH_TEST_PROXY: proxy.url,
+      HTTP_PROXY: proxy.url,
+      http_proxy: proxy.url,
+    });
+    return { ...run, seen: proxy.seen };
+  } finally {
+    await proxy.close();
+  }
 }
