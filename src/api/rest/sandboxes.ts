@@ -62,7 +62,7 @@ registerOperations(`${id}/connect`, {
   post: { summary: 'Connect: resume if paused, touch; never shortens', body: connectSchema, responses: { '200': sandbox('Running sandbox') }, errors: [404, 409] },
 });
 registerOperations(`${id}/timeout`, {
-  post: { summary: 'Set the idle timeout; endAt = now + timeout (may shorten)', body: setTimeoutSchema, responses: { '200': sandbox('The sandbox') }, errors: [404, 409] },
+  post: { summary: 'Set the timeout; endAt = now + timeout (may shorten)', body: setTimeoutSchema, responses: { '200': sandbox('The sandbox') }, errors: [404, 409] },
 });
 registerOperations(`${id}/refreshes`, {
   post: { summary: 'Keep alive: endAt = max(endAt, now + duration)', body: refreshSchema, responses: { '200': sandbox('The sandbox') }, errors: [404, 409] },
