@@ -64,9 +64,10 @@ export function toBerthCreate(body: E2BCreateBody): CreateSandboxBody {
     timeout: body.timeout && body.timeout > 0 ? body.timeout : E2B_DEFAULT_TIMEOUT_S,
     metadata: body.metadata ?? {},
     envs: body.envVars ?? {},
-    lifecycle: { onTimeout, autoResume: body.autoResume?.enabled ?? false },
+    // E2B's timeout is absolute: endAt = start + timeout, interactions do not move it.
+    lifecycle: { onTimeout, autoResume: body.autoResume?.enabled ?? false, timeoutMode: 'absolute' },
     ...(hasNetwork ? { network: { allowInternet, allowOut, denyOut } } : {}),
-  } as CreateSandboxBody;
+  };
 }
 
 export const e2bTimeoutSchema = z.object({ timeout: z.number().int().nonnegative() }).passthrough();

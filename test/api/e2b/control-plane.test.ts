@@ -70,32 +70,30 @@ describe('e2b npm SDK', () => {
 });
 
 describe('expiry through the e2b Python SDK', () => {
-  it('a sandbox with timeout=5 stops (idle_timeout) not before its endAt; lifecycle on_timeout=pause pauses instead', async () => {
+  it('timeout is absolute: used all along, a timeout=6 sandbox stops at start + 6 s (absolute_timeout); on_timeout=pause pauses it', async () => {
     const run = await runE2BPython(stack, 'e2b_expiry.py');
     expect(run.code, run.stderr).toBe(0);
-    const { killed, paused, paused_end_at: pausedEndAt } = run.result as { killed: string; paused: string; paused_end_at: number };
-    const stopped = await eventually(async () => {
-      const ev = await stack.api('GET', `/sandboxes/${killed}/events`);
-      return ev.body.status === 'stopped' ? ev.body : null;
-    }, 60_000, 250);
-    const events = stopped.events as { at: string; status: string; reason: string }[];
-    const created = Date.parse(events[0]?.at ?? '');
-    const stop = events.find((e) => e.status === 'stopped');
-    expect(stop?.reason).toBe('idle_timeout');
-    expect(Date.parse(stop?.at ?? '') - created).toBeGreaterThanOrEqual(5000);
+    const r = run.result as { killed: string; paused: string; killed_end_ats: number[]; paused_end_ats: number[]; killed_gone_seen_at?: number; paused_seen_at?: number };
+    expect(r.killed_gone_seen_at).toBeDefined();
+    expect(r.paused_seen_at).toBeDefined();
+    // get_info / get_metrics did not move endAt (they would in berth's idle mode).
+    expect(r.killed_end_ats.length).toBeGreaterThan(3);
+    expect(new Set(r.killed_end_ats).size).toBe(1);
+    expect(new Set(r.paused_end_ats).size).toBe(1);
 
-    const pausedInfo = await eventually(async () => {
-      const res = await stack.api('GET', `/sandboxes/${paused}`);
-      return res.body.status === 'paused' ? res.body : null;
-    }, 60_000, 250);
-    expect(pausedInfo.lifecycle.onTimeout).toBe('pause');
-    const pauseEvent = (await stack.api('GET', `/sandboxes/${paused}/events`)).body.events.find((e: { status: string }) => e.status === 'paused');
-    expect(pauseEvent.reason).toBe('idle_timeout');
-    expect(Date.parse(pauseEvent.at)).toBeGreaterThanOrEqual(pausedEndAt * 1000 - 1000);
-    // Seen by the SDK's door as paused too.
-    const viaE2B = await stack.api('GET', `/sandboxes/${paused}`, { key: null, headers: { 'x-api-key': stack.e2bKeys.alice ?? '' } });
-    expect(viaE2B.body.state).toBe('paused');
-    await stack.api('DELETE', `/sandboxes/${paused}`);
+    const events = (await stack.api('GET', `/sandboxes/${r.killed}/events`)).body.events as { at: string; status: string; reason: string }[];
+    const stop = events.find((e) => e.status === 'stopped');
+    expect(stop?.reason).toBe('absolute_timeout');
+    // Not before the endAt the SDK saw (allowing for the clock's millisecond rounding in the SDK).
+    expect(Date.parse(stop?.at ?? '')).toBeGreaterThanOrEqual((r.killed_end_ats[0] ?? 0) * 1000 - 1000);
+
+    const pausedEvents = (await stack.api('GET', `/sandboxes/${r.paused}/events`)).body.events as { at: string; status: string; reason: string }[];
+    const pause = pausedEvents.find((e) => e.status === 'paused');
+    expect(pause?.reason).toBe('absolute_timeout');
+    expect(Date.parse(pause?.at ?? '')).toBeGreaterThanOrEqual((r.paused_end_ats[0] ?? 0) * 1000 - 1000);
+    const info = await stack.api('GET', `/sandboxes/${r.paused}`);
+    expect(info.body).toMatchObject({ status: 'paused', timeoutMode: 'absolute', lifecycle: { onTimeout: 'pause' } });
+    await stack.api('DELETE', `/sandboxes/${r.paused}`);
   });
 });
 
