@@ -105,4 +105,17 @@ describe('two doors on the same paths', () => {
     expect(v1.body.map((s: { sandboxID: string }) => s.sandboxID)).toEqual([ids[2]]);
     for (const id of ids) await stack.api('DELETE', `/sandboxes/${id}`, e2b(key));
   });
+
+  it('metrics of a paused sandbox answer the kept samples and do not resume it, even with autoResume', async () => {
+    const key = stack.e2bKeys.alice ?? '';
+    const created = await stack.api('POST', '/v2/sandboxes', { ...e2b(key), body: { templateID: 'tiny', timeout: 60, autoPause: true, autoResume: { enabled: true } } });
+    const id = created.body.sandboxID as string;
+    expect((await stack.api('GET', `/sandboxes/${id}/metrics`, e2b(key))).body.length).toBeGreaterThan(0);
+    expect((await stack.api('POST', `/sandboxes/${id}/pause`, e2b(key))).status).toBe(204);
+    const metrics = await stack.api('GET', `/sandboxes/${id}/metrics`, e2b(key));
+    expect(metrics.status).toBe(200);
+    expect(Array.isArray(metrics.body)).toBe(true);
+    expect((await stack.api('GET', `/sandboxes/${id}`, e2b(key))).body.state).toBe('paused');
+    await stack.api('DELETE', `/sandboxes/${id}`, e2b(key));
+  });
 });
