@@ -45,6 +45,24 @@ describe('e2b Python SDK', () => {
   });
 });
 
+describe('e2b Python SDK, async (AsyncSandbox)', () => {
+  it('create → get_info → pause (True, then False) → connect resumes → list → set_timeout → kill (True, then False)', async () => {
+    const tag = randomBytes(4).toString('hex');
+    const run = await runE2BPython(stack, 'e2b_async.py', [tag]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.result).toEqual({
+      sandbox_id: expect.stringMatching(/^[a-z0-9]{20}$/),
+      state: 'running',
+      pause: true,
+      pause_again: false,
+      state_after_connect: 'running',
+      listed: [run.result.sandbox_id],
+      kill: true,
+      kill_again: false,
+    });
+  });
+});
+
 describe('e2b npm SDK', () => {
   it('create with metadata/envs → getInfo → setTimeout → pause → connect resumes → list (paged) by metadata → metrics → kill → kill again is false', async () => {
     const tag = randomBytes(4).toString('hex');
@@ -98,7 +116,7 @@ describe('expiry through the e2b Python SDK', () => {
 });
 
 describe('agentbox-python-sdk (AGENTBOX_DEBUG=true)', () => {
-  it('create with metadata/envs → get_info → pause → connect resumes → list by metadata; kill and set_timeout are local no-ops in debug mode', async () => {
+  it('create with metadata/envs → get_info → pause → connect resumes → pause → resume → list by metadata; kill and set_timeout are local no-ops in debug mode', async () => {
     const tag = randomBytes(4).toString('hex');
     const run = await runAgentboxDebug(stack, 'agentbox_control.py', [tag]);
     expect(run.code, run.stderr).toBe(0);
@@ -111,6 +129,7 @@ describe('agentbox-python-sdk (AGENTBOX_DEBUG=true)', () => {
     expect(r.end_at_after_set_timeout).toBeGreaterThan(r.info.end_at - 5); // set_timeout(30) did not reach berth
     expect(r.pause).toBe(r.sandbox_id);
     expect(r.connect_id).toBe(r.sandbox_id);
+    expect(r.resume_id).toBe(r.sandbox_id);
     expect(r.listed).toEqual([r.sandbox_id]);
     expect(r.kill).toBe(true);
     // Every call went to "localhost:3000" (through the test proxy), none elsewhere.
@@ -118,11 +137,12 @@ describe('agentbox-python-sdk (AGENTBOX_DEBUG=true)', () => {
     expect(run.seen.every((s) => s.includes(' localhost:3000/'))).toBe(true);
     expect(run.seen).toContain(`POST localhost:3000/sandboxes/${r.sandbox_id}/pause`);
     expect(run.seen).toContain(`POST localhost:3000/sandboxes/${r.sandbox_id}/connect`);
+    expect(run.seen).toContain(`POST localhost:3000/sandboxes/${r.sandbox_id}/resume`);
     // connect resumed it, and the local kill left it running.
     const info = await stack.api('GET', `/sandboxes/${id}`);
     expect(info.body.status).toBe('running');
     const events = (await stack.api('GET', `/sandboxes/${id}/events`)).body.events.map((e: { status: string }) => e.status);
-    expect(events).toEqual(['creating', 'running', 'paused', 'running']);
+    expect(events).toEqual(['creating', 'running', 'paused', 'running', 'paused', 'running']);
     expect((await stack.api('DELETE', `/sandboxes/${id}`)).status).toBe(204);
   });
 });
