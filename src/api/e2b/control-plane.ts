@@ -61,7 +61,6 @@ export function e2bControlPlane(deps: E2BControlPlaneDeps): Router {
 
   const create = async (req: Request, res: Response) => {
     const body = parseOr400(e2bCreateSchema, req.body, 'sandbox request');
-    if (body.volumeMounts?.length) throw new InvalidArgumentError('volumeMounts are not supported by berth yet; create the sandbox without volumes');
     const berthBody = parseOr400(createSandboxSchema, toBerthCreate(body), 'sandbox request');
     const view = await service.create(owner(req), berthBody, true);
     res.status(201).json(toE2BSandbox(view, ctx(req, view)));

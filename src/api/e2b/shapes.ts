@@ -43,7 +43,7 @@ export const e2bCreateSchema = z
       .passthrough()
       .nullish(),
     secure: z.boolean().optional(),
-    volumeMounts: z.array(z.unknown()).nullish(),
+    volumeMounts: z.array(z.object({ name: z.string(), path: z.string() }).passthrough()).nullish(),
     mcp: z.unknown().optional(),
   })
   .passthrough();
@@ -67,6 +67,8 @@ export function toBerthCreate(body: E2BCreateBody): CreateSandboxBody {
     // E2B's timeout is absolute: endAt = start + timeout, interactions do not move it.
     lifecycle: { onTimeout, autoResume: body.autoResume?.enabled ?? false, timeoutMode: 'absolute' },
     ...(hasNetwork ? { network: { allowInternet, allowOut, denyOut } } : {}),
+    // berth volumes of the owner (POST /volumes with berth's REST), mounted read-write.
+    ...(body.volumeMounts?.length ? { volumes: body.volumeMounts.map((v) => ({ name: v.name, mountPath: v.path, readOnly: false })) } : {}),
   };
 }
 

@@ -118,4 +118,21 @@ describe('two doors on the same paths', () => {
     expect((await stack.api('GET', `/sandboxes/${id}`, e2b(key))).body.state).toBe('paused');
     await stack.api('DELETE', `/sandboxes/${id}`, e2b(key));
   });
+
+  it("volumeMounts [{name, path}] mount the owner's berth volumes (made with berth's POST /volumes)", async () => {
+    const key = stack.e2bKeys.alice ?? '';
+    const name = `e2bvol${Date.now().toString(36)}`;
+    expect((await stack.api('POST', '/volumes', { body: { name } })).status).toBe(201);
+    const created = await stack.api('POST', '/v2/sandboxes', { ...e2b(key), body: { templateID: 'tiny', timeout: 60, volumeMounts: [{ name, path: '/data' }] } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id = created.body.sandboxID as string;
+    const wrote = await stack.api('POST', `/sandboxes/${id}/commands`, { body: { cmd: 'echo kept > /data/f && cat /data/f' } });
+    expect(wrote.body.stdout).toBe('kept\n');
+    expect((await stack.api('GET', `/volumes/${name}`)).body.mountedBy).toBe(1);
+    const missing = await stack.api('POST', '/v2/sandboxes', { ...e2b(key), body: { templateID: 'tiny', volumeMounts: [{ name: 'no-such-volume', path: '/data' }] } });
+    expect(missing.body.code).toBe(missing.status);
+    expect(missing.status).toBeGreaterThanOrEqual(400);
+    expect(missing.status).toBeLessThan(500);
+    await stack.api('DELETE', `/sandboxes/${id}`, e2b(key));
+  });
 });
