@@ -61,6 +61,8 @@ export function e2bControlPlane(deps: E2BControlPlaneDeps): Router {
 
   const create = async (req: Request, res: Response) => {
     const body = parseOr400(e2bCreateSchema, req.body, 'sandbox request');
+    if (body.mcp != null) throw new InvalidArgumentError('mcp (an MCP gateway in the sandbox) is not supported by berth; create the sandbox without it');
+    if (body.iam != null) throw new InvalidArgumentError('iam (workload identity tokens) is not supported by berth; create the sandbox without it');
     const berthBody = parseOr400(createSandboxSchema, toBerthCreate(body), 'sandbox request');
     const view = await service.create(owner(req), berthBody, true);
     res.status(201).json(toE2BSandbox(view, ctx(req, view)));

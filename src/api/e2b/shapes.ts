@@ -45,6 +45,7 @@ export const e2bCreateSchema = z
     secure: z.boolean().optional(),
     volumeMounts: z.array(z.object({ name: z.string(), path: z.string() }).passthrough()).nullish(),
     mcp: z.unknown().optional(),
+    iam: z.unknown().optional(),
   })
   .passthrough();
 export type E2BCreateBody = z.infer<typeof e2bCreateSchema>;

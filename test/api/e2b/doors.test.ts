@@ -68,6 +68,8 @@ describe('two doors on the same paths', () => {
     expect(badTemplate.body.message).toMatch(/unknown templateID "nope"/);
     const badEnv = await stack.api('POST', '/v2/sandboxes', { ...e2b(key), body: { templateID: 'tiny', envVars: { '1BAD': 'x' } } });
     expect(badEnv.status).toBe(400);
+    const mcp = await stack.api('POST', '/v2/sandboxes', { ...e2b(key), body: { templateID: 'tiny', mcp: { github: {} } } });
+    expect(mcp.body).toEqual({ code: 400, message: expect.stringMatching(/^mcp .* not supported/) });
     const badState = await stack.api('GET', '/v2/sandboxes?state=sleeping', e2b(key));
     expect(badState.body).toEqual({ code: 400, message: 'state "sleeping" is not one of running, paused' });
     const unsupported = await stack.api('GET', '/sandboxes/abc/logs', e2b(key));
