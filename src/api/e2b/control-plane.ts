@@ -10,7 +10,7 @@ import { InvalidArgumentError } from '../../errors.js';
 import type { MetricsSampler } from '../../dataplane/metrics.js';
 import type { InteractionGate } from '../../service/interaction-gate.js';
 import type { SandboxService, SandboxView } from '../../service/sandbox-service.js';
-import { createSandboxSchema } from '../../service/schemas.js';
+import { createSandboxSchema, METADATA_FILTER } from '../../service/schemas.js';
 import type { SandboxStatus } from '../../workflows/definitions.js';
 import { apiKeyAuth, callerOf } from '../auth.js';
 import { parseOr400 } from '../rest/validate.js';
@@ -75,7 +75,10 @@ export function e2bControlPlane(deps: E2BControlPlaneDeps): Router {
     const limit = req.query.limit === undefined ? MAX_PAGE : Number(req.query.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new InvalidArgumentError(`limit must be an integer from 1 to ${MAX_PAGE}`);
     const nextToken = typeof req.query.nextToken === 'string' && req.query.nextToken ? req.query.nextToken : undefined;
-    const page = await service.list(owner(req), { status: statuses, metadata: parseMetadataFilter(req.query.metadata), limit, nextToken });
+    const metadata = parseMetadataFilter(req.query.metadata);
+    const bad = metadata.find((pair) => !METADATA_FILTER.test(pair));
+    if (bad !== undefined) throw new InvalidArgumentError(`metadata filter "${bad}" is not key=value with a key of letters, digits, _ . : or - and a value without quotes, backslashes or control characters`);
+    const page = await service.list(owner(req), { status: statuses, metadata, limit, nextToken });
     // The list comes from the search index; endAt and resources from each sandbox itself.
     const views = await Promise.all(page.sandboxes.map((s) => service.get(owner(req), s.sandboxID).catch(() => null)));
     if (paged && page.nextToken) res.setHeader('x-next-token', page.nextToken);

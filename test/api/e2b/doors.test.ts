@@ -70,6 +70,11 @@ describe('two doors on the same paths', () => {
     expect(badEnv.status).toBe(400);
     const mcp = await stack.api('POST', '/v2/sandboxes', { ...e2b(key), body: { templateID: 'tiny', mcp: { github: {} } } });
     expect(mcp.body).toEqual({ code: 400, message: expect.stringMatching(/^mcp .* not supported/) });
+    // A metadata filter the search index cannot take (quotes, control characters) is a 400, not a 500.
+    const quoted = await stack.api('GET', `/v2/sandboxes?metadata=${encodeURIComponent("k=it's")}`, e2b(key));
+    expect(quoted.status).toBe(400);
+    expect(quoted.body.code).toBe(400);
+    expect(quoted.body.message).toMatch(/metadata filter/);
     const badState = await stack.api('GET', '/v2/sandboxes?state=sleeping', e2b(key));
     expect(badState.body).toEqual({ code: 400, message: 'state "sleeping" is not one of running, paused' });
     const unsupported = await stack.api('GET', '/sandboxes/abc/logs', e2b(key));
