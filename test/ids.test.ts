@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newSandboxID, SANDBOX_ID_PATTERN } from '../../src/ids.js';
+import { newSandboxID, SANDBOX_ID_PATTERN } from '../src/ids.js';
 
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 

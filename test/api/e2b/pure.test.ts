@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { envdAccessToken, ownerOfEnvdAccessToken } from '../../src/api/e2b/access-token.js';
-import { isE2BRequest } from '../../src/api/e2b/detect.js';
-import { hostRoute } from '../../src/api/e2b/host-proxy.js';
-import { parseMetadataFilter, sandboxIDFromPath, toBerthCreate } from '../../src/api/e2b/shapes.js';
-import { loadConfig } from '../../src/config.js';
+import { envdAccessToken, ownerOfEnvdAccessToken } from '../../../src/api/e2b/access-token.js';
+import { isE2BRequest } from '../../../src/api/e2b/detect.js';
+import { hostRoute } from '../../../src/api/e2b/host-proxy.js';
+import { parseMetadataFilter, sandboxIDFromPath, toBerthCreate } from '../../../src/api/e2b/shapes.js';
+import { loadConfig } from '../../../src/config.js';
 
 const SECRET = 'ab'.repeat(32);
 
