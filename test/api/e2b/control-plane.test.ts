@@ -31,6 +31,8 @@ describe('e2b Python SDK', () => {
     expect(r.pause_again).toBe(false);
     expect(r.connect_id).toBe(r.sandbox_id);
     expect(r.state_after_connect).toBe('running');
+    expect(Math.abs(r.end_at_after_connect_600 - (r.now_after_connect_600 + 600))).toBeLessThan(5);
+    expect(r.end_at_after_connect_5).toBe(r.end_at_after_connect_600);
     expect(r.listed).toEqual([r.sandbox_id]);
     expect(r.listed_paused).toEqual([]);
     expect(r.metrics.length).toBeGreaterThan(0);

@@ -42,6 +42,13 @@ again = Sandbox.connect(sbx.sandbox_id)
 out["connect_id"] = again.sandbox_id
 out["state_after_connect"] = again.get_info().state.value
 
+# connect(timeout) extends endAt to now + timeout, and never shortens it.
+Sandbox.connect(sbx.sandbox_id, timeout=600)
+out["end_at_after_connect_600"] = sbx.get_info().end_at.timestamp()
+out["now_after_connect_600"] = time.time()
+Sandbox.connect(sbx.sandbox_id, timeout=5)
+out["end_at_after_connect_5"] = sbx.get_info().end_at.timestamp()
+
 paginator = Sandbox.list(query=SandboxQuery(metadata={"tag": tag}))
 listed = []
 while paginator.has_next:
