@@ -89,6 +89,17 @@ describe('e2b npm SDK', () => {
   });
 });
 
+describe('expiry through the e2b npm SDK', () => {
+  it("lifecycle { onTimeout: 'pause', autoResume: true }: polled getInfo does not keep it alive, it pauses on time, connect resumes it", async () => {
+    const run = await runE2BNode(stack, 'e2b_autopause.ts');
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.result).toMatchObject({ stateSeen: 'paused', stateAfterConnect: 'running', kill: true });
+    expect(run.result.polls).toBeGreaterThan(3);
+    const events = (await stack.api('GET', `/sandboxes/${run.result.sandboxId}/events`)).body;
+    expect(events.events.map((e: { status: string; reason: string }) => `${e.status}:${e.reason}`)).toContain('paused:absolute_timeout');
+  });
+});
+
 describe('expiry through the e2b Python SDK', () => {
   it('timeout is absolute: used all along, a timeout=6 sandbox stops at start + 6 s (absolute_timeout); on_timeout=pause pauses it', async () => {
     const run = await runE2BPython(stack, 'e2b_expiry.py');
