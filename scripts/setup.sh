@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One-shot, idempotent machine setup for berth:
 #   node deps -> Docker daemon -> Temporal CLI -> local sandbox images -> Python venvs
-#   (the Python SDK's tests, schemathesis, the OpenSandbox SDK) -> headless Chromium (the /docs browser test)
+#   (the Python SDK's tests, schemathesis, the OpenSandbox SDK) -> the real E2B clients (e2b Python and npm,
+#   agentbox) -> headless Chromium (the /docs browser test)
 # then writes $BERTH_DATA_DIR/setup.env (KEY=value lines; `source` it).
 #
 # Safe to re-run; a re-run with everything present takes ~1-2 s.
@@ -28,6 +29,8 @@ source "$LIB/ensure-schemathesis.sh"
 source "$LIB/ensure-chromium.sh"
 # shellcheck source=lib/ensure-opensandbox-sdk.sh
 source "$LIB/ensure-opensandbox-sdk.sh"
+# shellcheck source=lib/ensure-e2b-clients.sh
+source "$LIB/ensure-e2b-clients.sh"
 
 ensure_node_deps() {
   step_start "node dependencies"
@@ -82,6 +85,9 @@ write_setup_env() {
     printf 'BERTH_SCHEMATHESIS=%q\n' "$BERTH_SCHEMATHESIS"
     [[ -n "${BERTH_CHROMIUM:-}" ]] && printf 'BERTH_CHROMIUM=%q\n' "$BERTH_CHROMIUM"
     printf 'BERTH_OPENSANDBOX_PYTHON=%q\n' "$BERTH_OPENSANDBOX_PYTHON"
+    printf 'BERTH_E2B_PYTHON=%q\n' "$BERTH_E2B_PYTHON"
+    printf 'BERTH_AGENTBOX_PYTHON=%q\n' "$BERTH_AGENTBOX_PYTHON"
+    printf 'BERTH_E2B_JS_DIR=%q\n' "$BERTH_E2B_JS_DIR"
     if [[ "${BERTH_SKIP_DEBIAN_IMAGE:-0}" != 1 ]]; then
       printf 'BERTH_IMAGE_PYTHON=%q\n' "$BERTH_IMAGE_PYTHON"
     fi
@@ -107,6 +113,7 @@ ensure_python_sdk
 ensure_schemathesis
 ensure_chromium
 ensure_opensandbox_sdk
+ensure_e2b_clients
 check_network_enforcement
 write_setup_env
 berth_log "setup complete in $(_berth_elapsed "$_SETUP_T0") (source $BERTH_DATA_DIR/setup.env)"

@@ -30,6 +30,8 @@ import { openSandboxRoutes } from './opensandbox/index.js';
 import { InteractionGate } from '../service/interaction-gate.js';
 import { SandboxService } from '../service/sandbox-service.js';
 import { StreamSlots } from '../service/stream-slots.js';
+import { e2bControlPlane } from './e2b/control-plane.js';
+import { e2bHostProxy, e2bHostProxyUpgrade } from './e2b/host-proxy.js';
 import type { TransitionReason } from '../workflows/definitions.js';
 
 /** Reasons a sandbox stops or fails (the stop-reason metric has one series each). */
@@ -90,6 +92,11 @@ export function createApp(deps: AppDeps): BerthApp {
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
   app.use(metrics.middleware(logger));
+  const proxy = new PortProxy(docker);
+  const slots = new StreamSlots(config.dataPlane.maxStreamsPerOwner);
+  // E2B's get_host(port): `<port>-<sandboxID>.<domain>` host names go to the sandbox port, whatever the path.
+  const hostProxyDeps = { gate, proxy, apiKeys: config.apiKeys, slots, logger };
+  app.use(e2bHostProxy(hostProxyDeps));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -118,8 +125,6 @@ export function createApp(deps: AppDeps): BerthApp {
     res.type(metrics.registry.contentType).send(worker ? `${own}\n# worker (Temporal SDK) metrics from ${config.workerMetrics.scrapeUrl}\n${worker}` : own);
   });
 
-  const proxy = new PortProxy(docker);
-  const slots = new StreamSlots(config.dataPlane.maxStreamsPerOwner);
   const runner = new CommandRunner(docker, config.dataPlane);
   const fileOps = new FileOps(docker, config.dataPlane, spooler);
   const sampler = new MetricsSampler(docker, { intervalMs: config.dataPlane.metricsIntervalMs, retention: config.dataPlane.metricsRetention }, logger);
@@ -142,6 +147,8 @@ export function createApp(deps: AppDeps): BerthApp {
       limits: config.dataPlane,
     }),
   );
+  // The E2B protocol on the same paths: it answers requests with an E2B-format key (src/api/e2b/detect.ts).
+  app.use(e2bControlPlane({ service, gate, sampler, config, logger }));
   app.use(apiKeyAuth(config.apiKeys));
   app.use(endpointRoutes(gate, proxy, config.api.publicUrl, slots)); // before the JSON parser: proxied bodies pass untouched
   app.use(express.json({ limit: '1mb' }));
@@ -157,9 +164,13 @@ export function createApp(deps: AppDeps): BerthApp {
     res.status(404).json({ code: 'not_found', message: `no route ${req.method} ${req.path}; see /docs` });
   });
   app.use(errorMiddleware(logger, (sandboxID) => gate.reportContainerMissing(sandboxID)));
-  const proxyUpgrade = proxyUpgradeHandler({ gate, proxy, apiKeys: config.apiKeys, logger, slots });
+  const restUpgrade = proxyUpgradeHandler({ gate, proxy, apiKeys: config.apiKeys, logger, slots });
   const ptyUpgrade = ptyUpgradeHandler({ gate, ptys, apiKeys: config.apiKeys, logger, slots });
-  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => (isPtySocketPath(req.url) ? ptyUpgrade : proxyUpgrade)(req, socket, head);
+  const hostUpgrade = e2bHostProxyUpgrade(hostProxyDeps);
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (hostUpgrade(req, socket, head)) return;
+    (isPtySocketPath(req.url) ? ptyUpgrade : restUpgrade)(req, socket, head);
+  };
   const listen = app.listen.bind(app) as (...args: unknown[]) => Server;
   app.listen = ((...args: unknown[]) => listen(...args).on('upgrade', upgrade)) as typeof app.listen;
   return {
