@@ -5,7 +5,7 @@ import type Docker from 'dockerode';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { BerthConfig } from '../config.js';
-import { apiKeyAuth } from './auth.js';
+import { apiKeyAuth, constantTimeLookup } from './auth.js';
 import { errorMiddleware } from './rest/error-middleware.js';
 import { ApiMetrics } from './metrics.js';
 import { docsPage, openApiDocument } from './rest/openapi.js';
@@ -20,6 +20,9 @@ import { fileRoutes } from './rest/files.js';
 import { commandRoutes } from './rest/commands.js';
 import { sandboxRoutes } from './rest/sandboxes.js';
 import { InteractionGate } from '../service/interaction-gate.js';
+import { ProcessTable } from '../dataplane/processes.js';
+import { Watches } from '../dataplane/watch.js';
+import { createEnvdApp, type EnvdApp } from './e2b/envd/app.js';
 import { SandboxService } from '../service/sandbox-service.js';
 import { StreamSlots } from '../service/stream-slots.js';
 import type { TransitionReason } from '../workflows/definitions.js';
@@ -40,6 +43,8 @@ export interface BerthApp {
   /** The path of every data-plane call (touch, auto-resume, leases, live-state cache). */
   gate: InteractionGate;
   metrics: ApiMetrics;
+  /** E2B's envd (Connect-RPC, /files, /health): listen on it separately (config.e2bEnvd.port). */
+  envd: EnvdApp;
   /**
    * The HTTP server's `upgrade` listener (WebSocket proxy to sandbox ports). `app.listen`
    * installs it; attach it yourself when you create the server with `http.createServer(app)`.
@@ -114,8 +119,10 @@ export function createApp(deps: AppDeps): BerthApp {
   app.use(endpointRoutes(gate, proxy, config.api.publicUrl, slots)); // before the JSON parser: proxied bodies pass untouched
   app.use(express.json({ limit: '1mb' }));
   app.use(sandboxRoutes(service));
-  app.use(commandRoutes(gate, new CommandRunner(docker, config.dataPlane), config.dataPlane, slots));
-  app.use(fileRoutes(gate, new FileOps(docker, config.dataPlane, spooler), config.dataPlane, slots));
+  const fileOps = new FileOps(docker, config.dataPlane, spooler);
+  const commandRunner = new CommandRunner(docker, config.dataPlane);
+  app.use(commandRoutes(gate, commandRunner, config.dataPlane, slots));
+  app.use(fileRoutes(gate, fileOps, config.dataPlane, slots));
   const sampler = new MetricsSampler(docker, { intervalMs: config.dataPlane.metricsIntervalMs, retention: config.dataPlane.metricsRetention }, logger);
   sampler.start();
   app.use(metricsRoutes(gate, sampler, config.dataPlane.metricsIntervalMs));
@@ -123,6 +130,16 @@ export function createApp(deps: AppDeps): BerthApp {
     res.status(404).json({ code: 'not_found', message: `no route ${req.method} ${req.path}; see /docs` });
   });
   app.use(errorMiddleware(logger, (sandboxID) => gate.reportContainerMissing(sandboxID)));
+  const envd = createEnvdApp({
+    gate,
+    processes: new ProcessTable(commandRunner),
+    files: fileOps,
+    watches: new Watches(docker, config.e2bEnvd.watchIntervalMs),
+    maxUploadBytes: config.dataPlane.maxUploadBytes,
+    secretKeyHex: config.secretKeyHex,
+    ownerOfKey: (key) => constantTimeLookup(config.apiKeys, key),
+    logger,
+  });
   const upgrade = proxyUpgradeHandler({ gate, proxy, apiKeys: config.apiKeys, logger, slots });
   const listen = app.listen.bind(app) as (...args: unknown[]) => Server;
   app.listen = ((...args: unknown[]) => listen(...args).on('upgrade', upgrade)) as typeof app.listen;
@@ -131,8 +148,10 @@ export function createApp(deps: AppDeps): BerthApp {
     service,
     gate,
     metrics,
+    envd,
     upgrade,
     close: async () => {
+      envd.close();
       sampler.close();
       await gate.close();
       spooler.close();
