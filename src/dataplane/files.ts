@@ -484,6 +484,8 @@ function notRegular(path: string, type: string): Error {
 function archiveError(err: unknown, sandboxID: string, path: string): Error {
   const e = err as { statusCode?: number; json?: { message?: string }; message?: string };
   const message = e.json?.message ?? e.message ?? String(err);
+  // dockerode prefixes every 404 with "no such container", also a missing path's ("Could not find the file …").
+  if (/could not find the file/i.test(message)) return new PathMissing(`${path} does not exist`);
   if (/no such container/i.test(message)) return mapDockerError(err, sandboxID);
   if (/not a directory/i.test(message)) return new InvalidArgumentError(`${path} is not a directory (or a parent is a file)`);
   if (e.statusCode === 404) return new PathMissing(`${path} does not exist`);
