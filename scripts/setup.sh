@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One-shot, idempotent machine setup for berth:
 #   node deps -> Docker daemon -> Temporal CLI -> local sandbox images -> Python venvs
-#   (the Python SDK's tests, schemathesis)
+#   (the Python SDK's tests, schemathesis) -> the real E2B clients (e2b Python and npm, agentbox)
 # then writes $BERTH_DATA_DIR/setup.env (KEY=value lines; `source` it).
 #
 # Safe to re-run; a re-run with everything present takes ~1-2 s.
@@ -24,6 +24,8 @@ source "$LIB/ensure-images.sh"
 source "$LIB/ensure-python-sdk.sh"
 # shellcheck source=lib/ensure-schemathesis.sh
 source "$LIB/ensure-schemathesis.sh"
+# shellcheck source=lib/ensure-e2b-clients.sh
+source "$LIB/ensure-e2b-clients.sh"
 
 ensure_node_deps() {
   step_start "node dependencies"
@@ -76,6 +78,9 @@ write_setup_env() {
     printf 'BERTH_IMAGE_BUSYBOX=%q\n' "$BERTH_IMAGE_BUSYBOX"
     printf 'BERTH_PY_SDK_PYTHON=%q\n' "$BERTH_PY_SDK_PYTHON"
     printf 'BERTH_SCHEMATHESIS=%q\n' "$BERTH_SCHEMATHESIS"
+    printf 'BERTH_E2B_PYTHON=%q\n' "$BERTH_E2B_PYTHON"
+    printf 'BERTH_AGENTBOX_PYTHON=%q\n' "$BERTH_AGENTBOX_PYTHON"
+    printf 'BERTH_E2B_JS_DIR=%q\n' "$BERTH_E2B_JS_DIR"
     if [[ "${BERTH_SKIP_DEBIAN_IMAGE:-0}" != 1 ]]; then
       printf 'BERTH_IMAGE_PYTHON=%q\n' "$BERTH_IMAGE_PYTHON"
     fi
@@ -99,6 +104,7 @@ ensure_temporal_cli
 ensure_images
 ensure_python_sdk
 ensure_schemathesis
+ensure_e2b_clients
 check_network_enforcement
 write_setup_env
 berth_log "setup complete in $(_berth_elapsed "$_SETUP_T0") (source $BERTH_DATA_DIR/setup.env)"

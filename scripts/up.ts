@@ -36,9 +36,11 @@ function persistent(file: string, make: () => string): string {
 }
 
 const apiKey = persistent('dev-api-key', () => `berth_dev_${randomBytes(16).toString('hex')}`);
+/** The same owner's key for the E2B SDKs (E2B's key format; it selects the E2B door: docs/e2b.md). */
+const e2bApiKey = persistent('dev-e2b-api-key', () => `e2b_${randomBytes(20).toString('hex')}`);
 const childEnv: Record<string, string | undefined> = {
   ...env,
-  BERTH_API_KEYS: env.BERTH_API_KEYS ?? `${apiKey}:dev`,
+  BERTH_API_KEYS: env.BERTH_API_KEYS ?? `${apiKey}:dev,${e2bApiKey}:dev`,
   BERTH_SECRET_KEY: env.BERTH_SECRET_KEY ?? persistent('secret-key', () => randomBytes(32).toString('hex')),
   TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
   TEMPORAL_UI_URL: `http://127.0.0.1:${temporalUiPort}`,
@@ -200,6 +202,7 @@ async function main(): Promise<void> {
   API docs     ${api}/docs   (OpenAPI: ${api}/openapi.json)
   Temporal UI  http://127.0.0.1:${temporalUiPort}
   API key      ${env.BERTH_API_KEYS ? '(from BERTH_API_KEYS)' : apiKey}
+  E2B API key  ${env.BERTH_API_KEYS ? '(an e2b_<hex> key in BERTH_API_KEYS)' : e2bApiKey}   (E2B SDKs: E2B_API_URL=${api} E2B_API_KEY=<it>; see docs/e2b.md)
   Logs         ${logDir}/{api,worker,temporal}.log
 
   Try: curl -s -X POST ${api}/sandboxes -H "Authorization: Bearer ${env.BERTH_API_KEYS ? '<key>' : apiKey}" \\

@@ -21,6 +21,11 @@ const apiKeysSchema = z
         ctx.addIssue({ code: 'custom', message: `API key "${key.slice(0, 3)}…" is shorter than 8 characters` });
         return z.NEVER;
       }
+      if (key.startsWith('e2b_') && !/^e2b_[0-9a-f]{32,}$/.test(key)) {
+        // The E2B door answers e2b_ keys (src/api/e2b/detect.ts); the E2B SDKs expect e2b_<hex>.
+        ctx.addIssue({ code: 'custom', message: `API key "e2b_…" must be e2b_ and at least 32 lowercase hex digits (E2B's key format), e.g. e2b_$(openssl rand -hex 20)` });
+        return z.NEVER;
+      }
       if (!/^[a-zA-Z0-9_.-]+$/.test(owner)) {
         ctx.addIssue({ code: 'custom', message: `owner "${owner}" must be letters, digits, _ . or -` });
         return z.NEVER;
@@ -114,6 +119,10 @@ const envSchema = z.object({
   BERTH_NETWORK_DNS_SERVERS: cidrList.optional(),
   BERTH_NETWORK_ENFORCE: bool.default(true),
   BERTH_STICKY_TIMEOUT_MS: z.coerce.number().int().min(100).default(1000),
+  BERTH_E2B_DOMAIN: z
+    .string()
+    .regex(/^[a-zA-Z0-9.-]+(:\d{1,5})?$/, 'BERTH_E2B_DOMAIN is a host name with an optional :port, e.g. sandboxes.example.com or localhost:3000')
+    .optional(),
 });
 
 /** berth's whole configuration; built only by {@link loadConfig}. */
@@ -183,6 +192,8 @@ export interface BerthConfig {
   templates: Map<string, Template>;
   /** The network sandboxes join and how their traffic is filtered (see docs/security.md). */
   network: NetworkConfig;
+  /** The E2B front door (docs/e2b.md): the `domain` it tells SDKs (default `localhost:<API port>`). */
+  e2b: { domain: string | undefined };
 }
 
 /**
@@ -255,5 +266,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       enforce: e.BERTH_NETWORK_ENFORCE,
       dnsServers: e.BERTH_NETWORK_DNS_SERVERS,
     },
+    e2b: { domain: e.BERTH_E2B_DOMAIN },
   };
 }

@@ -25,6 +25,7 @@ import { Watches } from '../dataplane/watch.js';
 import { createEnvdApp, type EnvdApp } from './e2b/envd/app.js';
 import { SandboxService } from '../service/sandbox-service.js';
 import { StreamSlots } from '../service/stream-slots.js';
+import { e2bControlPlane } from './e2b/control-plane.js';
 import type { TransitionReason } from '../workflows/definitions.js';
 
 /** Reasons a sandbox stops or fails (the stop-reason metric has one series each). */
@@ -113,6 +114,9 @@ export function createApp(deps: AppDeps): BerthApp {
     res.type(metrics.registry.contentType).send(worker ? `${own}\n# worker (Temporal SDK) metrics from ${config.workerMetrics.scrapeUrl}\n${worker}` : own);
   });
 
+  const sampler = new MetricsSampler(docker, { intervalMs: config.dataPlane.metricsIntervalMs, retention: config.dataPlane.metricsRetention }, logger);
+  // The E2B protocol on the same paths: it answers requests with an E2B-format key (src/api/e2b/detect.ts).
+  app.use(e2bControlPlane({ service, gate, sampler, config, logger }));
   app.use(apiKeyAuth(config.apiKeys));
   const proxy = new PortProxy(docker);
   const slots = new StreamSlots(config.dataPlane.maxStreamsPerOwner);
@@ -123,7 +127,6 @@ export function createApp(deps: AppDeps): BerthApp {
   const commandRunner = new CommandRunner(docker, config.dataPlane);
   app.use(commandRoutes(gate, commandRunner, config.dataPlane, slots));
   app.use(fileRoutes(gate, fileOps, config.dataPlane, slots));
-  const sampler = new MetricsSampler(docker, { intervalMs: config.dataPlane.metricsIntervalMs, retention: config.dataPlane.metricsRetention }, logger);
   sampler.start();
   app.use(metricsRoutes(gate, sampler, config.dataPlane.metricsIntervalMs));
   app.use((req, res) => {

@@ -32,6 +32,8 @@ export interface TestStack {
   envdUrl: string;
   /** API keys by owner name given to {@link startStack}. */
   keys: Record<string, string>;
+  /** The same owners' E2B-format keys (`e2b_<hex>`: they select the E2B door). */
+  e2bKeys: Record<string, string>;
   /** Owner names actually used (prefixed with test-). */
   owners: Record<string, string>;
   /** Calls the API; `as` picks the owner's key (default the first owner). */
@@ -69,13 +71,15 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
   const suffix = randomBytes(4).toString('hex');
   const ownerNames = options.owners ?? ['alice', 'bob'];
   const keys: Record<string, string> = {};
+  const e2bKeys: Record<string, string> = {};
   const owners: Record<string, string> = {};
   for (const name of ownerNames) {
     keys[name] = `key-${name}-${suffix}`;
+    e2bKeys[name] = `e2b_${randomBytes(20).toString('hex')}`;
     owners[name] = `test-${inject('runTag')}-${name}-${suffix}`;
   }
   const config = loadConfig({
-    BERTH_API_KEYS: ownerNames.map((n) => `${keys[n]}:${owners[n]}`).join(','),
+    BERTH_API_KEYS: ownerNames.flatMap((n) => [`${keys[n]}:${owners[n]}`, `${e2bKeys[n]}:${owners[n]}`]).join(','),
     BERTH_SECRET_KEY: randomBytes(32).toString('hex'),
     TEMPORAL_ADDRESS: options.temporalAddress ?? inject('temporalAddress'),
     BERTH_TASK_QUEUE: `berth-test-${suffix}`,
@@ -127,6 +131,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     baseUrl,
     envdUrl,
     keys,
+    e2bKeys,
     owners,
     async api(method, path, opts = {}) {
       const headers: Record<string, string> = { ...opts.headers };

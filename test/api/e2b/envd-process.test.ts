@@ -3,7 +3,7 @@
  * real sandboxes (real Temporal, real Docker).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { envdAccessToken } from '../../../src/api/e2b/envd/access.js';
+import { envdAccessToken } from '../../../src/api/e2b/access-token.js';
 import { envelope, output, serverStream, unary, type EnvdTarget } from '../../helpers/envd.js';
 import { eventually, startStack, type TestStack } from '../../helpers/stack.js';
 

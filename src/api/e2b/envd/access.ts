@@ -3,39 +3,18 @@
  * (or, without `E2B_SANDBOX_URL`, in the host name `<port>-<sandboxID>[-<clientID>].<domain>`),
  * the envd access token the control plane handed out in `X-Access-Token`, and the sandbox user
  * as `Authorization: Basic base64(<user>:)`. berth's envd access token is stateless: the
- * sandbox ID, the owner, and an HMAC over both with a key derived from `BERTH_SECRET_KEY`, so
- * any API process can check it and agentbox (which sends no sandbox header) is routed by it.
+ * sandbox ID, the owner, and an HMAC over both with `BERTH_SECRET_KEY` (src/api/e2b/access-token.ts,
+ * shared with the control plane that hands it out), so any API process can check it and agentbox
+ * (which sends no sandbox header) is routed by it.
  * A berth/E2B API key in `X-API-Key` with `E2b-Sandbox-Id` is accepted too.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
+import { verifyEnvdAccessToken } from '../access-token.js';
 import { ConnectError } from './connect.js';
 
-const TOKEN = /^([a-z0-9]{1,64})\.([A-Za-z0-9_-]{1,200})\.([A-Za-z0-9_-]{43})$/;
 const SANDBOX_ID = /^[a-z0-9]{1,64}$/;
 const HOST = /^\d{1,5}-([a-z0-9]{1,64})(?:-[a-z0-9]+)?\./i;
 const USER = /^[a-z_][a-z0-9_.-]{0,31}$/i;
-
-function mac(secretKeyHex: string, sandboxID: string, owner: string): Buffer {
-  const key = createHmac('sha256', Buffer.from(secretKeyHex, 'hex')).update('berth envd access token v1').digest();
-  return createHmac('sha256', key).update(`${sandboxID}\0${owner}`).digest();
-}
-
-/** The envd access token of a sandbox for its owner (what the control plane returns as `envdAccessToken`). */
-export function envdAccessToken(secretKeyHex: string, sandboxID: string, owner: string): string {
-  return `${sandboxID}.${Buffer.from(owner).toString('base64url')}.${mac(secretKeyHex, sandboxID, owner).toString('base64url')}`;
-}
-
-/** The sandbox and owner a token was issued for, or null when it is not one of berth's. */
-export function verifyEnvdAccessToken(secretKeyHex: string, token: string): { sandboxID: string; owner: string } | null {
-  const m = TOKEN.exec(token);
-  if (!m) return null;
-  const [, sandboxID = '', ownerB64 = '', sig = ''] = m;
-  const owner = Buffer.from(ownerB64, 'base64url').toString('utf8');
-  const expected = mac(secretKeyHex, sandboxID, owner);
-  const given = Buffer.from(sig, 'base64url');
-  return given.length === expected.length && timingSafeEqual(given, expected) ? { sandboxID, owner } : null;
-}
 
 /** A resolved envd caller. */
 export interface EnvdCaller {
