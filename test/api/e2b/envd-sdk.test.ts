@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_IMAGES } from '../../../src/templates.js';
 import type { TestStack } from '../../helpers/stack.js';
-import { runE2BNode, runE2BPython, startE2BStack } from './harness.js';
+import { runAgentboxDebug, runE2BNode, runE2BPython, startE2BStack } from './harness.js';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -72,5 +72,28 @@ describe('e2b npm SDK → envd', () => {
     expect(r.existsRemoved).toBe(false);
     expect(r.watch).toContainEqual(['watched.txt', 'create']);
     expect(r.killed).toBe(true);
+  });
+});
+
+describe('agentbox-python-sdk (debug mode) → envd on localhost:49983', () => {
+  it('routes by the envd access token alone; answers only the fields agentbox parses', async () => {
+    const run = await runAgentboxDebug(stack, 'agentbox_envd.py', [], stack.envdUrl);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.seen.some((s) => s.includes('localhost:49983/process.Process/Start'))).toBe(true);
+    const r = run.result;
+    expect(r.run).toEqual({ exit_code: 0, stdout: 'hi\nuser\n', stderr: 'err\n', streamed: 'hi\nuser\n' });
+    expect(r.bg_listed).toBe(true);
+    expect(r.bg).toBe('bg\n');
+    expect(r.write).toEqual({ name: 'a.txt', path: '/home/user/ab/a.txt' });
+    expect(r.read).toBe('agent');
+    expect(r.make_dir).toBe(true);
+    expect(r.list).toEqual([
+      ['a.txt', '/home/user/ab/a.txt'],
+      ['sub', '/home/user/ab/sub'],
+    ]);
+    expect(r.rename).toBe('/home/user/ab/b.txt');
+    expect([r.exists, r.exists_removed]).toEqual([true, false]);
+    expect(r.watch).toContain('watched.txt');
+    await stack.api('DELETE', `/sandboxes/${r.sandbox_id}`);
   });
 });
