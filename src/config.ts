@@ -107,6 +107,9 @@ const envSchema = z.object({
   BERTH_LIST_ENTRIES_CAP: z.coerce.number().int().positive().default(10_000),
   BERTH_METRICS_INTERVAL_MS: z.coerce.number().int().min(0).default(5000),
   BERTH_METRICS_RETENTION: z.coerce.number().int().positive().default(720),
+  BERTH_MAX_PTYS_PER_OWNER: z.coerce.number().int().positive().default(16),
+  BERTH_PTY_SCROLLBACK_BYTES: z.coerce.number().int().min(0).max(64 * 1024 * 1024).default(256 * 1024),
+  BERTH_PTY_EXIT_GRACE_MS: z.coerce.number().int().min(0).default(30_000),
   BERTH_NETWORK_NAME: z
     .string()
     .regex(/^[a-zA-Z0-9][a-zA-Z0-9_-]{0,14}$/, 'BERTH_NETWORK_NAME names a Linux bridge: 1-15 letters, digits, _ or -')
@@ -188,6 +191,15 @@ export interface BerthConfig {
     /** Samples kept per sandbox. */
     metricsRetention: number;
   };
+  /** Interactive terminals (src/dataplane/pty.ts, docs/pty.md). */
+  pty: {
+    /** Live terminals per owner per API process (429 above). */
+    maxPtysPerOwner: number;
+    /** Output bytes kept per terminal, replayed to a client that (re)attaches. */
+    scrollbackBytes: number;
+    /** How long an exited terminal stays listed with its exit code. */
+    exitGraceMs: number;
+  };
   allowCustomImages: boolean;
   templates: Map<string, Template>;
   /** The network sandboxes join and how their traffic is filtered (see docs/security.md). */
@@ -255,6 +267,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       metricsIntervalMs: e.BERTH_METRICS_INTERVAL_MS,
       metricsRetention: e.BERTH_METRICS_RETENTION,
     },
+    pty: { maxPtysPerOwner: e.BERTH_MAX_PTYS_PER_OWNER, scrollbackBytes: e.BERTH_PTY_SCROLLBACK_BYTES, exitGraceMs: e.BERTH_PTY_EXIT_GRACE_MS },
     workerMetrics: { bindAddress: e.BERTH_WORKER_METRICS_ADDRESS, scrapeUrl: e.BERTH_WORKER_METRICS_URL },
     stickyTimeoutMs: e.BERTH_STICKY_TIMEOUT_MS,
     allowCustomImages: e.BERTH_ALLOW_CUSTOM_IMAGES,
