@@ -21,6 +21,7 @@ import { commandRoutes } from './rest/commands.js';
 import { sandboxRoutes } from './rest/sandboxes.js';
 import { InteractionGate } from '../service/interaction-gate.js';
 import { ProcessTable } from '../dataplane/processes.js';
+import { PtyManager } from '../dataplane/pty.js';
 import { Watches } from '../dataplane/watch.js';
 import { createEnvdApp, type EnvdApp } from './e2b/envd/app.js';
 import { SandboxService } from '../service/sandbox-service.js';
@@ -133,9 +134,12 @@ export function createApp(deps: AppDeps): BerthApp {
     res.status(404).json({ code: 'not_found', message: `no route ${req.method} ${req.path}; see /docs` });
   });
   app.use(errorMiddleware(logger, (sandboxID) => gate.reportContainerMissing(sandboxID)));
+  // Terminals of this API process (shared by every front door that offers them).
+  const ptys = new PtyManager(docker, config.pty);
   const envd = createEnvdApp({
     gate,
     processes: new ProcessTable(commandRunner),
+    ptys,
     files: fileOps,
     watches: new Watches(docker, config.e2bEnvd.watchIntervalMs),
     maxUploadBytes: config.dataPlane.maxUploadBytes,
@@ -155,6 +159,7 @@ export function createApp(deps: AppDeps): BerthApp {
     upgrade,
     close: async () => {
       envd.close();
+      await ptys.close();
       sampler.close();
       await gate.close();
       spooler.close();

@@ -150,6 +150,38 @@ describe('background processes', () => {
   });
 });
 
+describe('pty', () => {
+  it('Start with pty: input as pty bytes, Update resizes, Connect re-attaches with the scrollback, SIGKILL ends it', async () => {
+    let pid = 0;
+    const ptyOut = (m: any[]) => m.map((x) => x.event?.data?.pty).filter(Boolean).map((d: string) => Buffer.from(d, 'base64').toString('utf8')).join(''); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const first = await serverStream(t, 'process.Process/Start', { process: { cmd: '/bin/sh', args: ['-i'], envs: { PS1: '$ ' } }, pty: { size: { cols: 80, rows: 24 } } }, {
+      onMessage: async (m) => {
+        if (!m.event?.start) return;
+        pid = m.event.start.pid;
+        const input = Buffer.from('echo $((6*7)); stty size\n').toString('base64');
+        expect((await unary(t, 'process.Process/SendInput', { process: { pid }, input: { pty: input } })).status).toBe(200);
+      },
+      stopWhen: (m) => ptyOut(m).includes('24 80'),
+    });
+    expect(ptyOut(first.messages)).toContain('42');
+    expect((await unary(t, 'process.Process/List', {})).body.processes.map((p: { pid: number }) => p.pid)).toContain(pid);
+    // stdin-style input to a pty is refused with a clear code.
+    expect(await unary(t, 'process.Process/SendInput', { process: { pid }, input: { stdin: 'YQ==' } })).toMatchObject({ status: 400, body: { code: 'failed_precondition' } });
+    expect((await unary(t, 'process.Process/Update', { process: { pid }, pty: { size: { cols: 100, rows: 30 } } })).status).toBe(200);
+    const again = await serverStream(t, 'process.Process/Connect', { process: { pid } }, {
+      onMessage: async (m) => {
+        if (m.event?.start) await unary(t, 'process.Process/SendInput', { process: { pid }, input: { pty: Buffer.from('stty size\n').toString('base64') } });
+      },
+      stopWhen: (m) => ptyOut(m).includes('30 100'),
+    });
+    expect(ptyOut(again.messages)).toContain('42'); // replayed from the scrollback
+    const ending = serverStream(t, 'process.Process/Connect', { process: { pid } });
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await unary(t, 'process.Process/SendSignal', { process: { pid }, signal: 'SIGNAL_SIGKILL' })).status).toBe(200);
+    expect((await ending).messages.at(-1).event.end.exited).toBe(true);
+  });
+});
+
 describe('errors and access', () => {
   it('answers Connect error codes, never a 500', async () => {
     const missing = await unary(t, 'process.Process/SendInput', { process: { pid: 999999 }, input: { stdin: 'YQ==' } });

@@ -75,6 +75,32 @@ describe('e2b npm SDK → envd', () => {
   });
 });
 
+describe('pty through envd', () => {
+  it('e2b Python: pty.create, send_stdin, resize, wait with on_pty, kill', async () => {
+    const run = await runE2BPython(stack, 'e2b_pty.py', [], { E2B_SANDBOX_URL: stack.envdUrl });
+    expect(run.code, run.stderr).toBe(0);
+    const r = run.result;
+    expect(r.first.output).toContain('42');
+    expect(r.first.output).toContain('24 80');
+    expect(r.first.exit_code).toBe(3);
+    expect(r.resized).toContain('30 100');
+    expect(r.kill).toBe(true);
+    expect(r.killed).toBe(true);
+  });
+
+  it('e2b npm: pty.create with onData, sendInput, resize, wait, kill', async () => {
+    const run = await runE2BNode(stack, 'e2b_pty.ts', [], { E2B_SANDBOX_URL: stack.envdUrl });
+    expect(run.code, run.stderr).toBe(0);
+    const r = run.result;
+    expect(r.output).toContain('42');
+    expect(r.output).toContain('24 80');
+    expect(r.output).toContain('30 100');
+    expect(r.exitCode).toBe(4);
+    expect(r.kill).toBe(true);
+    expect(r.killed).toBe(true);
+  });
+});
+
 describe('agentbox-python-sdk (debug mode) → envd on localhost:49983', () => {
   it('routes by the envd access token alone; answers only the fields agentbox parses', async () => {
     const run = await runAgentboxDebug(stack, 'agentbox_envd.py', [], stack.envdUrl);

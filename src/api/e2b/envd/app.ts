@@ -8,6 +8,7 @@ import express, { type Express, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { FileOps } from '../../../dataplane/files.js';
 import type { ProcessTable } from '../../../dataplane/processes.js';
+import type { PtyManager } from '../../../dataplane/pty.js';
 import type { Watches } from '../../../dataplane/watch.js';
 import { ContainerMissingError } from '../../../errors.js';
 import type { InteractionGate } from '../../../service/interaction-gate.js';
@@ -17,6 +18,7 @@ import { ConnectError, HTTP_STATUS, openStream, readStreamRequest, readUnaryRequ
 import { FileTransfer } from './files.js';
 import { FilesystemService } from './filesystem.js';
 import { ProcessService } from './process.js';
+import { EnvdPtys } from './pty.js';
 import { WatchService } from './watch.js';
 
 /** Largest Connect request message accepted (input chunks, paths). */
@@ -28,6 +30,7 @@ const STRICT_USER_AGENT = /^connect-python\b/;
 export interface EnvdDeps extends AccessDeps {
   gate: InteractionGate;
   processes: ProcessTable;
+  ptys: PtyManager;
   files: FileOps;
   watches: Watches;
   maxUploadBytes: number;
@@ -44,7 +47,7 @@ type ServerStream = (call: EnvdCall, msg: Record<string, unknown>, req: Request,
 
 export function createEnvdApp(deps: EnvdDeps): EnvdApp {
   const { gate, logger } = deps;
-  const processes = new ProcessService(deps.processes);
+  const processes = new ProcessService(deps.processes, new EnvdPtys(deps.ptys));
   const filesystem = new FilesystemService(deps.files);
   const watch = new WatchService(deps.watches);
   const transfer = new FileTransfer(deps.files);

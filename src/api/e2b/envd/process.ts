@@ -10,6 +10,7 @@ import { ConnectError, FLAG_END_STREAM, envelope, keepaliveIntervalMs, openStrea
 import { pumpStream } from './stream-events.js';
 import { asBytes, asRecord, asString, asStringArray, asStringMap, homeOf, resolvePath } from './messages.js';
 import type { EnvdCall } from './call.js';
+import type { EnvdPtys } from './pty.js';
 
 const KEEPALIVE = { event: { keepalive: {} } };
 
@@ -34,14 +35,27 @@ function selectorOf(raw: unknown): { pid?: number; tag?: string } {
   throw new ConnectError('invalid_argument', 'name the process: process.pid or process.tag');
 }
 
-export class ProcessService {
-  constructor(private readonly table: ProcessTable) {}
+type Target = { kind: 'process'; proc: ManagedProcess } | { kind: 'pty'; pid: number };
 
-  private find(call: EnvdCall, raw: unknown): ManagedProcess {
+export class ProcessService {
+  constructor(
+    private readonly table: ProcessTable,
+    private readonly ptys: EnvdPtys,
+  ) {}
+
+  /** The process or terminal a selector names. @throws ConnectError not_found */
+  private target(call: EnvdCall, raw: unknown): Target {
     const selector = selectorOf(raw);
     const proc = this.table.find(call.sandboxID, selector);
-    if (!proc) throw new ConnectError('not_found', `process ${selector.pid ?? selector.tag} not found (it ended, or was started through another berth API process)`);
-    return proc;
+    if (proc) return { kind: 'process', proc };
+    if (selector.pid !== undefined && this.ptys.has(call, selector.pid)) return { kind: 'pty', pid: selector.pid };
+    throw new ConnectError('not_found', `process ${selector.pid ?? selector.tag} not found (it ended, or was started through another berth API process)`);
+  }
+
+  private find(call: EnvdCall, raw: unknown): ManagedProcess {
+    const t = this.target(call, raw);
+    if (t.kind === 'pty') throw new ConnectError('failed_precondition', `process ${t.pid} is a pty: send input.pty, resize with Update`);
+    return t.proc;
   }
 
   /** Start (server stream). */
@@ -49,7 +63,6 @@ export class ProcessService {
     const config = asRecord(msg.process, 'process');
     const cmd = asString(config.cmd, 'process.cmd');
     if (!cmd) throw new ConnectError('invalid_argument', 'process.cmd is required, e.g. "/bin/bash"');
-    if (msg.pty !== undefined && msg.pty !== null) throw new ConnectError('unimplemented', 'pty processes are not supported by this berth yet; run the command without a pty');
     const spec: ProcessSpec = {
       cmd,
       args: asStringArray(config.args, 'process.args'),
@@ -60,6 +73,10 @@ export class ProcessService {
       ...(typeof msg.tag === 'string' && msg.tag ? { tag: msg.tag } : {}),
       stdin: msg.stdin === undefined || msg.stdin === null ? true : msg.stdin === true,
     };
+    if (msg.pty !== undefined && msg.pty !== null) {
+      await this.ptys.start(call, spec, msg.pty, req, res);
+      return;
+    }
     const timeoutMs = requestTimeoutMs(req);
     const proc = await this.table.start(call.sandboxID, spec);
     this.attach(call, proc, req, res, timeoutMs);
@@ -67,8 +84,9 @@ export class ProcessService {
 
   /** Connect (server stream): re-attach to a running process. */
   connect(call: EnvdCall, msg: Record<string, unknown>, req: Request, res: Response): void {
-    const proc = this.find(call, msg.process);
-    this.attach(call, proc, req, res, requestTimeoutMs(req));
+    const t = this.target(call, msg.process);
+    if (t.kind === 'pty') this.ptys.attach(call, t.pid, req, res);
+    else this.attach(call, t.proc, req, res, requestTimeoutMs(req));
   }
 
   private attach(call: EnvdCall, proc: ManagedProcess, req: Request, res: Response, timeoutMs: number | undefined): void {
@@ -97,22 +115,30 @@ export class ProcessService {
 
   list(call: EnvdCall): unknown {
     return {
-      processes: this.table.list(call.sandboxID).map((p) => ({
-        config: { cmd: p.spec.cmd, args: p.spec.args, envs: p.spec.envs, ...(p.spec.cwd ? { cwd: p.spec.cwd } : {}) },
-        pid: p.pid,
-        ...(p.tag ? { tag: p.tag } : {}),
-      })),
+      processes: [
+        ...this.table.list(call.sandboxID).map((p) => ({
+          config: { cmd: p.spec.cmd, args: p.spec.args, envs: p.spec.envs, ...(p.spec.cwd ? { cwd: p.spec.cwd } : {}) },
+          pid: p.pid,
+          ...(p.tag ? { tag: p.tag } : {}),
+        })),
+        ...this.ptys.list(call),
+      ],
     };
   }
 
   sendInput(call: EnvdCall, msg: Record<string, unknown>): unknown {
-    const proc = this.find(call, msg.process);
-    this.write(proc, msg.input);
+    this.write(call, this.target(call, msg.process), msg.input);
     return {};
   }
 
-  private write(proc: ManagedProcess, rawInput: unknown): void {
+  private write(call: EnvdCall, t: Target, rawInput: unknown): void {
     const input = asRecord(rawInput, 'input');
+    if (t.kind === 'pty') {
+      if (input.pty === undefined) throw new ConnectError('failed_precondition', `process ${t.pid} is a pty: send input.pty`);
+      this.ptys.write(call, t.pid, asBytes(input.pty, 'input.pty'));
+      return;
+    }
+    const proc = t.proc;
     if (input.pty !== undefined) throw new ConnectError('failed_precondition', `process ${proc.pid} has no pty: send input.stdin`);
     const data = asBytes(input.stdin, 'input.stdin');
     if (!proc.stdinOpen) throw new ConnectError('failed_precondition', `stdin of process ${proc.pid} is closed (start it with stdin: true to send input)`);
@@ -120,13 +146,14 @@ export class ProcessService {
   }
 
   async sendSignal(call: EnvdCall, msg: Record<string, unknown>): Promise<unknown> {
-    const proc = this.find(call, msg.process);
+    const t = this.target(call, msg.process);
     const raw = msg.signal;
     let signal: SignalName;
     if (raw === 'SIGNAL_SIGKILL' || raw === 9) signal = 'KILL';
     else if (raw === 'SIGNAL_SIGTERM' || raw === 15) signal = 'TERM';
     else throw new ConnectError('invalid_argument', 'signal must be SIGNAL_SIGTERM or SIGNAL_SIGKILL');
-    await proc.signal(signal);
+    if (t.kind === 'pty') await this.ptys.signal(call, t.pid, signal);
+    else await t.proc.signal(signal);
     return {};
   }
 
@@ -135,9 +162,11 @@ export class ProcessService {
     return {};
   }
 
-  update(call: EnvdCall, msg: Record<string, unknown>): unknown {
-    const proc = this.find(call, msg.process);
-    throw new ConnectError('failed_precondition', `process ${proc.pid} has no pty to resize`);
+  async update(call: EnvdCall, msg: Record<string, unknown>): Promise<unknown> {
+    const t = this.target(call, msg.process);
+    if (t.kind === 'process') throw new ConnectError('failed_precondition', `process ${t.proc.pid} has no pty to resize`);
+    if (msg.pty !== undefined && msg.pty !== null) await this.ptys.resize(call, t.pid, msg.pty);
+    return {};
   }
 
   /**
@@ -148,7 +177,7 @@ export class ProcessService {
     const type = (req.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
     if (type !== 'application/connect+json') throw new ConnectError('invalid_argument', 'StreamInput takes application/connect+json (enveloped JSON messages)');
     let pending = Buffer.alloc(0);
-    let proc: ManagedProcess | undefined;
+    let target: Target | undefined;
     let total = 0;
     for await (const chunk of req as AsyncIterable<Buffer>) {
       total += chunk.length;
@@ -162,10 +191,10 @@ export class ProcessService {
         pending = pending.subarray(5 + size);
         if (flags & FLAG_END_STREAM) continue;
         const message = parseJsonMessage(payload);
-        if (message.start !== undefined) proc = this.find(call, asRecord(message.start, 'start').process);
+        if (message.start !== undefined) target = this.target(call, asRecord(message.start, 'start').process);
         else if (message.data !== undefined) {
-          if (!proc) throw new ConnectError('invalid_argument', 'StreamInput must begin with a start message naming the process');
-          this.write(proc, asRecord(message.data, 'data').input);
+          if (!target) throw new ConnectError('invalid_argument', 'StreamInput must begin with a start message naming the process');
+          this.write(call, target, asRecord(message.data, 'data').input);
         }
       }
     }
