@@ -27,6 +27,7 @@ import { createEnvdApp, type EnvdApp } from './e2b/envd/app.js';
 import { SandboxService } from '../service/sandbox-service.js';
 import { StreamSlots } from '../service/stream-slots.js';
 import { e2bControlPlane } from './e2b/control-plane.js';
+import { e2bHostProxy, e2bHostProxyUpgrade } from './e2b/host-proxy.js';
 import type { TransitionReason } from '../workflows/definitions.js';
 
 /** Reasons a sandbox stops or fails (the stop-reason metric has one series each). */
@@ -85,6 +86,11 @@ export function createApp(deps: AppDeps): BerthApp {
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
   app.use(metrics.middleware(logger));
+  const proxy = new PortProxy(docker);
+  const slots = new StreamSlots(config.dataPlane.maxStreamsPerOwner);
+  // E2B's get_host(port): `<port>-<sandboxID>.<domain>` host names go to the sandbox port, whatever the path.
+  const hostProxyDeps = { gate, proxy, apiKeys: config.apiKeys, slots, logger };
+  app.use(e2bHostProxy(hostProxyDeps));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -119,8 +125,6 @@ export function createApp(deps: AppDeps): BerthApp {
   // The E2B protocol on the same paths: it answers requests with an E2B-format key (src/api/e2b/detect.ts).
   app.use(e2bControlPlane({ service, gate, sampler, config, logger }));
   app.use(apiKeyAuth(config.apiKeys));
-  const proxy = new PortProxy(docker);
-  const slots = new StreamSlots(config.dataPlane.maxStreamsPerOwner);
   app.use(endpointRoutes(gate, proxy, config.api.publicUrl, slots)); // before the JSON parser: proxied bodies pass untouched
   app.use(express.json({ limit: '1mb' }));
   app.use(sandboxRoutes(service));
@@ -147,7 +151,11 @@ export function createApp(deps: AppDeps): BerthApp {
     ownerOfKey: (key) => constantTimeLookup(config.apiKeys, key),
     logger,
   });
-  const upgrade = proxyUpgradeHandler({ gate, proxy, apiKeys: config.apiKeys, logger, slots });
+  const restUpgrade = proxyUpgradeHandler({ gate, proxy, apiKeys: config.apiKeys, logger, slots });
+  const hostUpgrade = e2bHostProxyUpgrade(hostProxyDeps);
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!hostUpgrade(req, socket, head)) restUpgrade(req, socket, head);
+  };
   const listen = app.listen.bind(app) as (...args: unknown[]) => Server;
   app.listen = ((...args: unknown[]) => listen(...args).on('upgrade', upgrade)) as typeof app.listen;
   return {
