@@ -1,0 +1,49 @@
+/**
+ * envd calls are interactions: they pass the gate (auto-resume of a paused sandbox, or a clear
+ * error without it) and an attached stream keeps its sandbox alive past its idle timeout.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { output, serverStream, unary } from '../../helpers/envd.js';
+import { eventually, startStack, type TestStack } from '../../helpers/stack.js';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+async function create(body: Record<string, unknown>): Promise<string> {
+  const res = await stack.api('POST', '/sandboxes', { body: { templateID: 'tiny', ...body } });
+  expect(res.status).toBe(201);
+  return res.body.sandboxID as string;
+}
+
+describe('envd and the sandbox lifecycle', () => {
+  it('a process stream keeps its sandbox alive past the idle timeout; idle applies once it detaches', async () => {
+    const id = await create({ timeout: 2 });
+    const t = { stack, sandboxID: id };
+    const res = await serverStream(t, 'process.Process/Start', { process: { cmd: '/bin/sh', args: ['-c', 'sleep 8; echo survived'] }, stdin: false });
+    expect(output(res.messages, 'stdout')).toBe('survived\n');
+    expect((await stack.api('GET', `/sandboxes/${id}`)).body.status).toBe('running');
+    await eventually(async () => (await stack.api('GET', `/sandboxes/${id}`)).status === 404, 60_000, 250);
+    // The sandbox is gone: envd says so with a Connect code.
+    expect(await unary(t, 'process.Process/List', {})).toMatchObject({ status: 404, body: { code: 'not_found' } });
+  });
+
+  it('resumes a paused sandbox created with autoResume; without it answers failed_precondition', async () => {
+    const auto = await create({ timeout: 300, lifecycle: { autoResume: true } });
+    expect((await stack.api('POST', `/sandboxes/${auto}/pause`)).status).toBe(200);
+    const stat = await unary({ stack, sandboxID: auto }, 'filesystem.Filesystem/Stat', { path: '/tmp' });
+    expect(stat.status).toBe(200);
+    expect((await stack.api('GET', `/sandboxes/${auto}`)).body.status).toBe('running');
+
+    const manual = await create({ timeout: 300 });
+    expect((await stack.api('POST', `/sandboxes/${manual}/pause`)).status).toBe(200);
+    const refused = await unary({ stack, sandboxID: manual }, 'filesystem.Filesystem/Stat', { path: '/tmp' });
+    expect(refused).toMatchObject({ status: 400, body: { code: 'failed_precondition', message: expect.stringContaining('paused') } });
+    const stream = await serverStream({ stack, sandboxID: manual }, 'process.Process/Start', { process: { cmd: '/bin/true' } });
+    expect(stream.trailer.error.code).toBe('failed_precondition');
+  });
+});
