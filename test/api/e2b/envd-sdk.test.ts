@@ -27,6 +27,9 @@ describe('e2b Python SDK → envd', () => {
     expect(r.bg_listed).toBe(true);
     expect(r.bg_stdout).toBe('bg1\nbg2\nbg3\n');
     expect(r.stdin).toBe('got:hello stdin\n');
+    expect(r.close_stdin).toBe('piped\neof\n');
+    expect(r.write_stream).toBe('/home/user/notes/streamed.bin');
+    expect(r.read_stream_len).toBe(100000);
     expect(r.connect).toBe('connected\n');
     expect(r.kill).toBe(true);
     expect(r.kill_again).toBe(false);

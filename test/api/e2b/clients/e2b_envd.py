@@ -2,6 +2,7 @@
 
 Env: E2B_API_URL, E2B_API_KEY, E2B_SANDBOX_URL (berth's envd listener). Prints one JSON object.
 """
+import io
 import json
 import time
 
@@ -36,6 +37,10 @@ try:
     h = sbx.commands.run("read line; echo got:$line", background=True, stdin=True)
     sbx.commands.send_stdin(h.pid, "hello stdin\n")
     out["stdin"] = h.wait().stdout
+    c = sbx.commands.run("cat; echo eof", background=True, stdin=True)
+    sbx.commands.send_stdin(c.pid, "piped\n")
+    sbx.commands.close_stdin(c.pid)
+    out["close_stdin"] = c.wait().stdout
 
     # connect to a running command from a new handle; kill
     long = sbx.commands.run("sleep 1; echo connected", background=True)
@@ -51,6 +56,9 @@ try:
     out["read"] = sbx.files.read("/home/user/notes/a.txt")
     out["read_bytes"] = list(sbx.files.read("/home/user/notes/a.txt", format="bytes"))
     out["write_relative"] = sbx.files.write("rel.txt", b"\x00\x01").path
+    out["write_stream"] = sbx.files.write("/home/user/notes/streamed.bin", io.BytesIO(b"s" * 100000)).path
+    out["read_stream_len"] = len(sbx.files.read("/home/user/notes/streamed.bin", format="bytes"))
+    sbx.files.remove("/home/user/notes/streamed.bin")
     out["make_dir"] = sbx.files.make_dir("/home/user/notes/sub")
     out["make_dir_again"] = sbx.files.make_dir("/home/user/notes/sub")
     out["list"] = sorted([[e.name, e.type.value, e.path] for e in sbx.files.list("/home/user/notes")])
