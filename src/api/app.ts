@@ -147,6 +147,7 @@ export function createApp(deps: AppDeps): BerthApp {
     files: fileOps,
     watches: new Watches(docker, config.e2bEnvd.watchIntervalMs),
     maxUploadBytes: config.dataPlane.maxUploadBytes,
+    slots,
     secretKeyHex: config.secretKeyHex,
     ownerOfKey: (key) => constantTimeLookup(config.apiKeys, key),
     logger,

@@ -47,3 +47,28 @@ describe('envd and the sandbox lifecycle', () => {
     expect(stream.trailer.error.code).toBe('failed_precondition');
   });
 });
+
+describe('stream cap', () => {
+  it('envd streams count against BERTH_MAX_STREAMS_PER_OWNER (resource_exhausted), and give their slot back', async () => {
+    const capped = await startStack({ env: { BERTH_MAX_STREAMS_PER_OWNER: '1' } });
+    try {
+      const res = await capped.api('POST', '/sandboxes', { body: { templateID: 'tiny', timeout: 300 } });
+      const t = { stack: capped, sandboxID: res.body.sandboxID as string };
+      let second: Awaited<ReturnType<typeof serverStream>> | undefined;
+      const first = await serverStream(t, 'process.Process/Start', { process: { cmd: '/bin/sh', args: ['-c', 'sleep 2; echo first'] }, stdin: false }, {
+        onMessage: async (m) => {
+          if (m.event?.start) second = await serverStream(t, 'process.Process/Start', { process: { cmd: '/bin/true' }, stdin: false });
+        },
+      });
+      expect(output(first.messages, 'stdout')).toBe('first\n');
+      expect(second?.trailer.error).toMatchObject({ code: 'resource_exhausted', message: expect.stringContaining('BERTH_MAX_STREAMS_PER_OWNER') });
+      // The first stream ended: its slot is free again.
+      await eventually(async () => {
+        const again = await serverStream(t, 'process.Process/Start', { process: { cmd: '/bin/sh', args: ['-c', 'echo again'] }, stdin: false });
+        return output(again.messages, 'stdout') === 'again\n';
+      });
+    } finally {
+      await capped.stop();
+    }
+  });
+});

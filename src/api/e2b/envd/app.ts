@@ -12,6 +12,7 @@ import type { PtyManager } from '../../../dataplane/pty.js';
 import type { Watches } from '../../../dataplane/watch.js';
 import { ContainerMissingError } from '../../../errors.js';
 import type { InteractionGate } from '../../../service/interaction-gate.js';
+import type { StreamSlots } from '../../../service/stream-slots.js';
 import { resolveCaller, type AccessDeps } from './access.js';
 import type { EnvdCall } from './call.js';
 import { ConnectError, HTTP_STATUS, openStream, readStreamRequest, readUnaryRequest, sendUnaryError, toConnectError } from './connect.js';
@@ -34,6 +35,8 @@ export interface EnvdDeps extends AccessDeps {
   files: FileOps;
   watches: Watches;
   maxUploadBytes: number;
+  /** Per-owner cap on open streams (BERTH_MAX_STREAMS_PER_OWNER), shared with berth's REST. */
+  slots: StreamSlots;
   logger: Logger;
 }
 
@@ -115,7 +118,9 @@ export function createEnvdApp(deps: EnvdDeps): EnvdApp {
     if (stream) {
       try {
         const msg = await readStreamRequest(req, MAX_MESSAGE_BYTES);
-        await stream(await begin(req), msg, req, res);
+        const c = await begin(req);
+        deps.slots.hold(c.owner, 'envd stream', res);
+        await stream(c, msg, req, res);
       } catch (err) {
         const mapped = report(err, req);
         if (!res.headersSent) openStream(res).end(mapped);
@@ -150,8 +155,20 @@ export function createEnvdApp(deps: EnvdDeps): EnvdApp {
       res.status(status).json({ code: status, message: mapped.message });
     }
   };
-  app.get('/files', fileRoute((c, req, res) => transfer.download(c, req, res)));
-  app.post('/files', fileRoute((c, req, res) => transfer.upload(c, req, res, deps.maxUploadBytes)));
+  app.get(
+    '/files',
+    fileRoute((c, req, res) => {
+      deps.slots.hold(c.owner, 'file download', res);
+      return transfer.download(c, req, res);
+    }),
+  );
+  app.post(
+    '/files',
+    fileRoute((c, req, res) => {
+      deps.slots.hold(c.owner, 'file upload', res);
+      return transfer.upload(c, req, res, deps.maxUploadBytes);
+    }),
+  );
 
   app.use((req, res) => {
     res.status(404).json({ code: 404, message: `berth envd has no route ${req.method} ${req.path}` });
