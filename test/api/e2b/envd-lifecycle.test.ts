@@ -46,6 +46,23 @@ describe('envd and the sandbox lifecycle', () => {
     const stream = await serverStream({ stack, sandboxID: manual }, 'process.Process/Start', { process: { cmd: '/bin/true' } });
     expect(stream.trailer.error.code).toBe('failed_precondition');
   });
+
+  it('/health of a named sandbox: 204 running, 502 "was not found" paused (not resumed) or stopped, 204 without credentials', async () => {
+    const id = await create({ timeout: 300, lifecycle: { autoResume: true } });
+    const health = (headers: Record<string, string>) => fetch(`${stack.envdUrl}/health`, { headers });
+    const mine = { 'x-api-key': stack.keys.alice!, 'e2b-sandbox-id': id };
+    expect((await health(mine)).status).toBe(204);
+    expect((await health({})).status).toBe(204);
+    expect((await stack.api('POST', `/sandboxes/${id}/pause`)).status).toBe(200);
+    const paused = await health(mine);
+    expect(paused.status).toBe(502);
+    expect(((await paused.json()) as { message: string }).message).toContain('was not found');
+    expect((await stack.api('GET', `/sandboxes/${id}`)).body.status).toBe('paused');
+    expect((await health({ 'x-api-key': stack.keys.bob!, 'e2b-sandbox-id': id })).status).toBe(502);
+    expect((await stack.api('DELETE', `/sandboxes/${id}`)).status).toBeLessThan(300);
+    expect((await health(mine)).status).toBe(502);
+    expect((await health({ 'x-api-key': 'wrong-key-123', 'e2b-sandbox-id': id })).status).toBe(401);
+  });
 });
 
 describe('stream cap', () => {

@@ -48,7 +48,9 @@ describe('e2b Python SDK → envd', () => {
     expect([r.exists_old, r.exists_new, r.exists_removed]).toEqual([false, true, false]);
     expect(r.read_missing).toBe('FileNotFoundException');
     expect(r.watch).toContainEqual(['watched.txt', 'create']);
+    expect(r.is_running).toBe(true);
     expect(r.killed).toBe(true);
+    expect(r.is_running_after_kill).toBe(false);
   });
 });
 

@@ -98,8 +98,25 @@ export function createEnvdApp(deps: EnvdDeps): EnvdApp {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
 
-  app.get('/health', (_req, res) => {
-    res.status(204).end();
+  // envd's health: 204. For a named sandbox (header or token, with credentials) the SDKs'
+  // is_running() reads it: 502 "… was not found" when the sandbox is not running (paused,
+  // stopped, another owner's), without touching or resuming it.
+  app.get('/health', async (req, res) => {
+    try {
+      const hasCredentials = req.get('x-access-token') !== undefined || req.get('x-api-key') !== undefined;
+      if (hasCredentials) {
+        const caller = resolveCaller(req, deps);
+        if (!(await gate.isRunning(caller.owner, caller.sandboxID))) {
+          res.status(502).json({ code: 502, message: `sandbox ${caller.sandboxID} was not found (not running)` });
+          return;
+        }
+      }
+      res.status(204).end();
+    } catch (err) {
+      const mapped = report(err, req);
+      const status = HTTP_STATUS[mapped.code];
+      res.status(status).json({ code: status, message: mapped.message });
+    }
   });
 
   app.post('/:service/:method', async (req, res) => {

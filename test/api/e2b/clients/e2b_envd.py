@@ -87,6 +87,8 @@ try:
         time.sleep(0.25)
     handle.stop()
     out["watch"] = [[e.name, e.type.value] for e in events]
+    out["is_running"] = sbx.is_running()
 finally:
     out["killed"] = sbx.kill()
+out["is_running_after_kill"] = sbx.is_running()
 print(json.dumps(out))
