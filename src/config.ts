@@ -83,6 +83,7 @@ const envSchema = z.object({
   BERTH_MAX_LIFETIME_MS: z.coerce.number().int().positive().default(HOUR_MS),
   BERTH_PAUSED_RETENTION_MS: z.coerce.number().int().positive().default(24 * HOUR_MS),
   BERTH_MAX_SANDBOXES_PER_OWNER: z.coerce.number().int().positive().default(100),
+  BERTH_MAX_VOLUMES_PER_OWNER: z.coerce.number().int().positive().default(32),
   BERTH_MAX_CPU: z.coerce.number().positive().default(4),
   BERTH_MAX_MEMORY_MB: z.coerce.number().int().positive().default(8192),
   BERTH_MAX_CPU_PER_OWNER: z.coerce.number().positive().default(32),
@@ -161,6 +162,7 @@ export interface BerthConfig {
     maxCpuPerOwner: number;
     maxMemoryMBPerOwner: number;
     pidsLimit: number;
+    maxVolumesPerOwner: number;
   };
   /** Worker: where it serves Temporal SDK metrics ('' = off). API: where it reads them for /metrics ('' = off). */
   workerMetrics: { bindAddress: string; scrapeUrl: string };
@@ -255,6 +257,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxCpuPerOwner: e.BERTH_MAX_CPU_PER_OWNER,
       maxMemoryMBPerOwner: e.BERTH_MAX_MEMORY_MB_PER_OWNER,
       pidsLimit: e.BERTH_PIDS_LIMIT,
+      maxVolumesPerOwner: e.BERTH_MAX_VOLUMES_PER_OWNER,
     },
     dataPlane: {
       execOutputCapBytes: e.BERTH_EXEC_OUTPUT_CAP_BYTES,

@@ -65,6 +65,7 @@ export function containerSpec(req: ProvisionRequest, options: ContainerSpecOptio
       NetworkMode: options.networkName,
       RestartPolicy: { Name: 'no' },
       Binds: [],
+      ...(req.volumes?.length ? { Mounts: req.volumes.map((v) => ({ Type: 'volume' as const, Source: v.volume, Target: v.mountPath, ReadOnly: v.readOnly })) } : {}),
       Privileged: false,
     },
   };

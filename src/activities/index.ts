@@ -13,7 +13,7 @@ import {
 } from '../workflows/definitions.js';
 import { containerSpec } from './container-spec.js';
 import { LABELS } from '../docker/labels.js';
-import { dockerMessage, dockerStatus } from '../docker/errors.js';
+import { dockerFailure, dockerMessage, dockerStatus } from '../docker/errors.js';
 import { withHeartbeat } from './heartbeat.js';
 
 /** What the activities need from the outside world. */
@@ -145,7 +145,7 @@ export function createActivities({ docker, logger, config, taskQueue, network: g
       await docker.getContainer(ref.sandboxID).pause();
     } catch (err) {
       if (dockerStatus(err) === 404) throw containerGone(ref.sandboxID);
-      if (!/already paused/i.test(dockerMessage(err))) throw err;
+      if (dockerFailure(err) !== 'already-paused') throw err;
     }
     logger.info({ sandboxID: ref.sandboxID, mode: ref.mode }, 'container paused');
   }
@@ -160,7 +160,7 @@ export function createActivities({ docker, logger, config, taskQueue, network: g
       await docker.getContainer(ref.sandboxID).unpause();
     } catch (err) {
       if (dockerStatus(err) === 404) throw containerGone(ref.sandboxID);
-      if (!/not paused/i.test(dockerMessage(err))) throw err;
+      if (dockerFailure(err) !== 'not-paused') throw err;
     }
     logger.info({ sandboxID: ref.sandboxID }, 'container resumed');
   }
@@ -174,7 +174,7 @@ export function createActivities({ docker, logger, config, taskQueue, network: g
       const status = dockerStatus(err);
       // 404: already gone; 409 "already in progress": another call is removing it. Either way
       // its rules go too (an address without a chain is denied everything meanwhile).
-      const removing = status === 409 && /already in progress/i.test(dockerMessage(err));
+      const removing = dockerFailure(err) === 'removal-in-progress';
       if (status !== 404 && !removing) throw err;
     }
     // After the container: its address is gone before its rules are.

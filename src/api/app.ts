@@ -18,6 +18,9 @@ import { endpointRoutes, proxyUpgradeHandler } from './rest/endpoints.js';
 import { metricsRoutes } from './rest/metrics.js';
 import { fileRoutes } from './rest/files.js';
 import { commandRoutes } from './rest/commands.js';
+import { volumeRoutes } from './rest/volumes.js';
+import { VolumeService } from '../service/volume-service.js';
+import { VolumeStore } from '../dataplane/volumes.js';
 import { sandboxRoutes } from './rest/sandboxes.js';
 import { InteractionGate } from '../service/interaction-gate.js';
 import { ProcessTable } from '../dataplane/processes.js';
@@ -64,10 +67,12 @@ export interface BerthApp {
 export function createApp(deps: AppDeps): BerthApp {
   const { config, client, docker, logger } = deps;
   const metrics = new ApiMetrics(() => collectStates(client));
+  const volumes = new VolumeService(new VolumeStore(docker), config.limits);
   const service = new SandboxService({
     client,
     config,
     logger,
+    volumes,
     onLifecycle: (event) => {
       if (event.kind === 'stop') metrics.stops.inc({ reason: event.reason });
       else metrics.creates.inc({ template: event.templateID, outcome: event.kind === 'create' ? 'ok' : 'failed' });
@@ -128,6 +133,7 @@ export function createApp(deps: AppDeps): BerthApp {
   app.use(endpointRoutes(gate, proxy, config.api.publicUrl, slots)); // before the JSON parser: proxied bodies pass untouched
   app.use(express.json({ limit: '1mb' }));
   app.use(sandboxRoutes(service));
+  app.use(volumeRoutes(volumes));
   const fileOps = new FileOps(docker, config.dataPlane, spooler);
   const commandRunner = new CommandRunner(docker, config.dataPlane);
   app.use(commandRoutes(gate, commandRunner, config.dataPlane, slots));

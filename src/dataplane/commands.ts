@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../errors.js';
-import { collect, execCollect, execCreateOptions, mapExecStartError, ROOT, startExec } from './exec.js';
+import { dataPlaneError } from '../docker/errors.js';
+import { collect, execCollect, execCreateOptions, ROOT, startExec } from './exec.js';
 import { formatLogCursor, type LogCursor, type SignalName } from './paths.js';
 
 /** Where background commands keep their state inside the sandbox. */
@@ -220,7 +221,7 @@ export class CommandRunner {
     } catch (err) {
       // Not started: drop its folder so it is not listed as a command that never ends.
       await execCollect(this.docker, sandboxID, { cmd: ['rm', '-rf', `${COMMANDS_DIR}/${cmdID}`], user: ROOT }).catch(() => undefined);
-      throw mapExecStartError(err, sandboxID);
+      throw dataPlaneError(err, sandboxID, { exec: true });
     }
     for (let i = 0; i < 100; i++) {
       const status = await this.status(sandboxID, cmdID);

@@ -5,7 +5,7 @@
  */
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { ConflictError, ContainerMissingError, InvalidArgumentError, UnavailableError } from '../errors.js';
+import { dataPlaneError } from '../docker/errors.js';
 
 /** What to run. `cmd` is an argv (no shell unless you pass `/bin/sh -c`). */
 export interface ExecOptions {
@@ -53,10 +53,10 @@ export async function startExec(docker: Docker, containerID: string, options: Ex
   const exec = await container
     .exec(execCreateOptions(options, { stdin: withStdin, output: true }))
     .catch((err: unknown) => {
-      throw mapExecStartError(err, containerID);
+      throw dataPlaneError(err, containerID, { exec: true });
     });
   const socket = (await exec.start({ hijack: true, stdin: withStdin }).catch((err: unknown) => {
-    throw mapExecStartError(err, containerID);
+    throw dataPlaneError(err, containerID, { exec: true });
   })) as NodeJS.ReadWriteStream & { destroy(): void };
 
   const stdout = new PassThrough();
@@ -184,26 +184,3 @@ export async function execCollect(
   return { exitCode, stdout: out.data, stderr: err.data.toString('utf8') };
 }
 
-/** Maps a Docker engine error about a container (missing, paused, stopped, engine down) to berth's errors. */
-export function mapDockerError(err: unknown, containerID: string): Error {
-  const e = err as { statusCode?: number; json?: { message?: string }; message?: string };
-  const message = e.json?.message ?? e.message ?? String(err);
-  if (e.statusCode === 404) return new ContainerMissingError(containerID, `sandbox ${containerID} has no container any more; it is being stopped (container_lost)`);
-  if (e.statusCode === 409) {
-    if (/paused/i.test(message)) return new ConflictError(`sandbox ${containerID} is paused: resume it first`);
-    return new ContainerMissingError(containerID, `sandbox ${containerID} is not running (its container exited); it is being stopped (container_lost)`);
-  }
-  if (e.statusCode === undefined) return new UnavailableError(`Docker engine unreachable: ${message}`);
-  return err instanceof Error ? err : new Error(message);
-}
-
-/** Maps an error starting an exec: a bad `cwd` or `user` is the caller's (400); the rest as {@link mapDockerError}. */
-export function mapExecStartError(err: unknown, containerID: string): Error {
-  const e = err as { statusCode?: number; json?: { message?: string }; message?: string };
-  const message = e.json?.message ?? e.message ?? String(err);
-  if (e.statusCode !== undefined && e.statusCode !== 404 && e.statusCode !== 409) {
-    if (/chdir|no such file or directory/i.test(message)) return new InvalidArgumentError(`cwd does not exist in the sandbox: ${message}`);
-    if (/unable to find user|no matching entries in passwd/i.test(message)) return new InvalidArgumentError(`user does not exist in the sandbox: ${message}`);
-  }
-  return mapDockerError(err, containerID);
-}

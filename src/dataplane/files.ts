@@ -10,7 +10,8 @@ import { posix } from 'node:path';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import type Docker from 'dockerode';
 import { BerthError, ConflictError, InvalidArgumentError, NotFoundError, PayloadTooLargeError } from '../errors.js';
-import { collect, execCollect, mapDockerError, ROOT, startExec } from './exec.js';
+import { collect, execCollect, ROOT, startExec } from './exec.js';
+import { dataPlaneError, PathMissingError } from '../docker/errors.js';
 import type { Spool, Spooler } from './spool.js';
 import { firstEntry, tarStream, type TarEntry } from './tar.js';
 
@@ -195,7 +196,7 @@ export class FileOps {
       opened = await this.archive(sandboxID, path);
     } catch (err) {
       // Not in the rootfs or a volume: maybe on a mount only the container sees; exec decides.
-      if (err instanceof PathMissing) return this.openByExec(sandboxID, path);
+      if (err instanceof PathMissingError) return this.openByExec(sandboxID, path);
       throw err;
     }
     let resolved = path;
@@ -307,7 +308,7 @@ export class FileOps {
     try {
       stream = (await this.docker.getContainer(sandboxID).getArchive({ path })) as unknown as Readable;
     } catch (err) {
-      throw archiveError(err, sandboxID, path);
+      throw dataPlaneError(err, sandboxID, { path });
     }
     const cancel = () => stream.destroy();
     try {
@@ -373,7 +374,7 @@ export class FileOps {
       if (bodyError !== undefined) {
         throw new InvalidArgumentError('upload aborted before the whole body arrived; nothing was written');
       }
-      throw archiveError(err, sandboxID, path);
+      throw dataPlaneError(err, sandboxID, { path });
     }
   }
 
@@ -472,24 +473,9 @@ export interface OpenFile {
   cancel: () => void;
 }
 
-/** A path the archive API did not find (as opposed to a missing container). */
-class PathMissing extends NotFoundError {}
-
 function notRegular(path: string, type: string): Error {
   if (type === 'dir') return new InvalidArgumentError(`${path} is a directory: list it with GET /files/list`);
   return new InvalidArgumentError(`${path} is not a regular file (device, socket or pipe)`);
-}
-
-/** Maps an archive API error: a missing path is a 404 on the path, the rest as for exec. */
-function archiveError(err: unknown, sandboxID: string, path: string): Error {
-  const e = err as { statusCode?: number; json?: { message?: string }; message?: string };
-  const message = e.json?.message ?? e.message ?? String(err);
-  // dockerode prefixes every 404 with "no such container", also a missing path's ("Could not find the file …").
-  if (/could not find the file/i.test(message)) return new PathMissing(`${path} does not exist`);
-  if (/no such container/i.test(message)) return mapDockerError(err, sandboxID);
-  if (/not a directory/i.test(message)) return new InvalidArgumentError(`${path} is not a directory (or a parent is a file)`);
-  if (e.statusCode === 404) return new PathMissing(`${path} does not exist`);
-  return mapDockerError(err, sandboxID);
 }
 
 function ownerSpec(attrs: FileAttributes): string {

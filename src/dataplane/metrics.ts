@@ -6,7 +6,7 @@
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { LABELS } from '../docker/labels.js';
-import { mapDockerError } from './exec.js';
+import { dataPlaneError } from '../docker/errors.js';
 
 /** One sample. */
 export interface MetricSample {
@@ -92,7 +92,7 @@ export class MetricsSampler {
       container.stats({ stream: false, 'one-shot': true } as { stream: false }) as Promise<StatsBody>,
       needDisk ? container.inspect({ size: true } as object) : Promise.resolve(null),
     ]).catch((err: unknown) => {
-      throw mapDockerError(err, sandboxID);
+      throw dataPlaneError(err, sandboxID);
     });
     const atMs = Date.now(); // after the reads: samples are appended in time order
     if (inspect) {

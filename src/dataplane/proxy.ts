@@ -8,7 +8,7 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { InvalidArgumentError, NotFoundError, UpstreamUnavailableError } from '../errors.js';
-import { mapDockerError } from './exec.js';
+import { dataPlaneError } from '../docker/errors.js';
 
 /** Headers never forwarded upstream (credentials for berth and hop-by-hop headers). */
 const DROP_REQUEST_HEADERS = new Set(['authorization', 'x-api-key', 'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host']);
@@ -54,7 +54,7 @@ export class PortProxy {
       .getContainer(sandboxID)
       .inspect()
       .catch((err: unknown) => {
-        throw mapDockerError(err, sandboxID);
+        throw dataPlaneError(err, sandboxID);
       });
     const networks = Object.values(info.NetworkSettings.Networks ?? {});
     const ip = networks.map((n) => n.IPAddress).find(Boolean);

@@ -18,7 +18,8 @@
 import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { ConflictError, InvalidArgumentError, NotFoundError, QuotaExceededError } from '../errors.js';
-import { execCollect, mapDockerError, mapExecStartError, ROOT } from './exec.js';
+import { dataPlaneError } from '../docker/errors.js';
+import { execCollect, ROOT } from './exec.js';
 import type { SignalName } from './paths.js';
 import { PTY_PID_MARKER, PTY_SIGNAL, PTY_WRAPPER } from './pty-scripts.js';
 import { Scrollback } from './scrollback.js';
@@ -173,10 +174,10 @@ export class PtyManager {
         DetachKeys: PTY_DETACH_KEYS,
       })
       .catch((err: unknown) => {
-        throw mapExecStartError(err, sandboxID);
+        throw dataPlaneError(err, sandboxID, { exec: true });
       });
     const socket = (await exec.start({ hijack: true, stdin: true, Tty: true }).catch((err: unknown) => {
-      throw mapExecStartError(err, sandboxID);
+      throw dataPlaneError(err, sandboxID, { exec: true });
     })) as Duplex;
     socket.on('error', () => socket.destroy());
 
@@ -281,7 +282,7 @@ export class PtyManager {
     checkSize(size);
     const s = this.running(sandboxID, pid);
     await s.exec.resize({ h: size.rows, w: size.cols }).catch((err: unknown) => {
-      throw mapDockerError(err, sandboxID);
+      throw dataPlaneError(err, sandboxID);
     });
     s.info.cols = size.cols;
     s.info.rows = size.rows;
@@ -296,7 +297,7 @@ export class PtyManager {
     this.running(sandboxID, pid);
     const res = await execCollect(this.docker, sandboxID, { cmd: ['/bin/sh', '-c', PTY_SIGNAL, 'berth', String(pid), signal, target], user: ROOT }).catch(
       (err: unknown) => {
-        throw mapDockerError(err, sandboxID);
+        throw dataPlaneError(err, sandboxID);
       },
     );
     if (res.exitCode === 44) return 0; // exited meanwhile

@@ -1,5 +1,6 @@
-/** Literal text replacement for `POST /files/replace`, bounded before anything is built. */
+/** Literal text replacement in a sandbox's file, bounded before anything is built. */
 import { PayloadTooLargeError } from '../errors.js';
+import type { EntryInfo } from './files.js';
 
 /**
  * Replaces `old` by `replacement` in `text` (every occurrence, or only the first), refusing
@@ -29,4 +30,28 @@ export function replaceLiteral(
   }
   const updated = all ? text.split(old).join(replacement) : text.replace(old, () => replacement);
   return { replacements, updated };
+}
+
+/** What {@link replaceInFile} needs of the file operations. */
+export interface TextFileOps {
+  readSmall(sandboxID: string, path: string): Promise<Buffer>;
+  info(sandboxID: string, path: string): Promise<EntryInfo>;
+  write(sandboxID: string, path: string, content: Buffer): Promise<EntryInfo>;
+}
+
+/**
+ * Replaces literal text in a file of the sandbox (see {@link replaceLiteral}); the file is
+ * rewritten only when something was replaced. Answers the count and the entry after.
+ */
+export async function replaceInFile(
+  files: TextFileOps,
+  sandboxID: string,
+  path: string,
+  edit: { old: string; new: string; all: boolean },
+  capBytes: number,
+): Promise<{ replacements: number; entry: EntryInfo }> {
+  const text = (await files.readSmall(sandboxID, path)).toString('utf8');
+  const { replacements, updated } = replaceLiteral(text, edit.old, edit.new, edit.all, capBytes);
+  if (replacements === 0) return { replacements, entry: await files.info(sandboxID, path) };
+  return { replacements, entry: await files.write(sandboxID, path, Buffer.from(updated, 'utf8')) };
 }

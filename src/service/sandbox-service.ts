@@ -29,6 +29,7 @@ import {
   type SandboxInfo,
   type SandboxResult,
   type SandboxSpec,
+  type VolumeMount,
   type SandboxWorkflowInput,
   type SandboxStatus,
   type TransitionReason,
@@ -71,6 +72,13 @@ export interface SandboxServiceDeps {
   onLifecycle?: (event: { kind: 'create' | 'create_failed'; templateID: string } | { kind: 'stop'; reason: string }) => void;
   /** The interaction gate's state to drop when a lifecycle call changes a sandbox. */
   interactions?: InteractionHooks;
+  /** Resolves the volumes a create names (404 for one that is not the owner's). */
+  volumes?: VolumeResolver;
+}
+
+/** Turns the volume names of a create into the engine's mounts (see src/service/volume-service.ts). */
+export interface VolumeResolver {
+  resolve(owner: string, mounts: NonNullable<CreateSandboxBody['volumes']>): Promise<VolumeMount[]>;
 }
 
 /** What a lifecycle call tells the interaction gate (see src/service/interaction-gate.ts). */
@@ -90,6 +98,7 @@ export class SandboxService {
   private readonly quota: OwnerQuota;
   private readonly interactions: InteractionHooks;
   private readonly onLifecycle: NonNullable<SandboxServiceDeps['onLifecycle']>;
+  private readonly volumes: VolumeResolver | undefined;
 
   constructor(deps: SandboxServiceDeps) {
     this.client = deps.client;
@@ -98,11 +107,16 @@ export class SandboxService {
     this.onLifecycle = deps.onLifecycle ?? (() => undefined);
     this.quota = new OwnerQuota(deps.client, deps.config.temporal.namespace, deps.config.limits);
     this.interactions = deps.interactions ?? NO_INTERACTIONS;
+    this.volumes = deps.volumes;
   }
 
   /** Creates a sandbox; with `wait`, resolves once it runs (or throws why it failed). */
   async create(owner: string, body: CreateSandboxBody, wait: boolean): Promise<SandboxView> {
     const spec = this.buildSpec(owner, body);
+    if (body.volumes?.length) {
+      if (!this.volumes) throw new InvalidArgumentError('this server offers no volumes');
+      spec.volumes = await this.volumes.resolve(owner, body.volumes);
+    }
     try {
       await this.quota.reserve(owner, spec.sandboxID, spec.resources);
     } catch (err) {

@@ -47,6 +47,34 @@ export const networkPolicySchema = z
     'Egress policy. Private ranges (10/8, 172.16/12, 192.168/16, 100.64/10, …) are denied unless in allowOut; other sandboxes, the host and link-local (169.254/16) are never reachable.',
   );
 
+/** A volume name: what `POST /volumes` creates and a sandbox mounts. */
+export const VOLUME_NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
+/** Where a volume may not be mounted: the root, the kernel's file systems, berth's own folder. */
+const RESERVED_MOUNT = /^\/(proc|sys|dev|tmp\/\.berth)(\/|$)/;
+export const MAX_VOLUME_MOUNTS = 16;
+
+export const volumeMountSchema = z
+  .object({
+    name: z.string().regex(VOLUME_NAME, 'volume names are 1-63 lowercase letters, digits, _ . or -, starting with a letter or digit').describe('A volume of yours (POST /volumes).'),
+    mountPath: z
+      .string()
+      // eslint-disable-next-line no-control-regex -- NUL and line breaks are refused
+      .regex(/^\/[^\x00\n\r]*$/, 'mountPath must be absolute (start with /)')
+      .max(1024)
+      .transform((p) => p.replace(/\/+/g, '/').replace(/(.)\/$/, '$1'))
+      .refine((p) => p !== '/' && !p.split('/').includes('..') && !RESERVED_MOUNT.test(p), 'mountPath may not be /, contain .., or lie under /proc, /sys, /dev or /tmp/.berth')
+      .describe('Absolute path inside the sandbox, e.g. /data.'),
+    readOnly: z.boolean().default(false),
+  })
+  .strict();
+
+export const createVolumeSchema = z
+  .object({
+    name: z.string().regex(VOLUME_NAME, 'volume names are 1-63 lowercase letters, digits, _ . or -, starting with a letter or digit'),
+    sizeMB: z.number().int().positive().max(1024 * 1024).optional().describe('Recorded, not enforced: the local volume driver has no size limit (see docs/volumes.md).'),
+  })
+  .strict();
+
 export const createSandboxSchema = z
   .object({
     templateID: z.string().min(1).optional().describe('Template to boot; default "base".'),
@@ -71,6 +99,12 @@ export const createSandboxSchema = z
       .optional(),
     lifecycle: lifecycleSchema.optional(),
     network: networkPolicySchema.optional(),
+    volumes: z
+      .array(volumeMountSchema)
+      .max(MAX_VOLUME_MOUNTS)
+      .refine((mounts) => new Set(mounts.map((m) => m.mountPath)).size === mounts.length, 'each volume needs its own mountPath')
+      .optional()
+      .describe('Volumes of yours to mount; they outlive the sandbox.'),
   })
   .strict();
 export type CreateSandboxBody = z.infer<typeof createSandboxSchema>;

@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, QueryRejectedError } from '@temporalio/client';
-import { ActivityFailure, ApplicationFailure, TemporalFailure } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { BerthError, ConflictError, InvalidArgumentError, NotFoundError, UnavailableError } from '../errors.js';
 import { FailureType } from '../workflows/definitions.js';
 
@@ -35,46 +35,71 @@ function firstMessage(err: unknown): string {
   return String((err as Error)?.message ?? err).slice(0, 300);
 }
 
-function isGrpcStatus(err: unknown, ...codes: number[]): boolean {
-  return findCause(err, (link) => {
-    const code = (link as { code?: unknown }).code;
-    return typeof code === 'number' && codes.includes(code);
-  }) !== undefined;
+/** The gRPC status codes Temporal's client surfaces, by name. */
+const Grpc = { DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, RESOURCE_EXHAUSTED: 8, UNAVAILABLE: 14 } as const;
+
+function isGrpcStatus(err: unknown, code: number): boolean {
+  return findCause(err, (link) => (link as { code?: unknown }).code === code) !== undefined;
 }
 
+const gone = (sandboxID: string) => new NotFoundError(`sandbox ${sandboxID} not found (it may have stopped)`);
+
+/** A failure type set by the workflow (never `instanceof` across the boundary) → berth's error. */
+const BY_FAILURE_TYPE: Readonly<Record<string, (sandboxID: string, failure: ApplicationFailure) => BerthError>> = {
+  [FailureType.notFound]: (id) => gone(id),
+  [FailureType.containerGone]: (id) => gone(id),
+  [FailureType.conflict]: (_id, failure) => new ConflictError(failure.message),
+  [FailureType.invalid]: (_id, failure) => new InvalidArgumentError(failure.message),
+};
+
+interface Rule {
+  /** What the rule recognises, for readers of the table. */
+  what: string;
+  matches: (err: unknown) => boolean;
+  toError: (sandboxID: string, err: unknown) => BerthError;
+}
+
+/** Everything else Temporal throws, in order; first match wins. Unmatched errors pass through (a 500). */
+const RULES: readonly Rule[] = [
+  { what: 'workflow not found', matches: (err) => err instanceof WorkflowNotFoundError, toError: (id) => new NotFoundError(`sandbox ${id} not found`) },
+  {
+    what: 'workflow gone (gRPC NOT_FOUND) or already closed',
+    matches: (err) => isGrpcStatus(err, Grpc.NOT_FOUND) || /already completed|workflow execution already/i.test(String((err as Error)?.message)),
+    toError: gone,
+  },
+  { what: 'query rejected (closed workflow)', matches: (err) => err instanceof QueryRejectedError, toError: gone },
+  { what: 'Temporal unreachable', matches: (err) => isGrpcStatus(err, Grpc.UNAVAILABLE), toError: () => new UnavailableError('Temporal is unreachable; retry shortly') },
+  {
+    what: 'no answer in time (no worker?)',
+    matches: (err) => isGrpcStatus(err, Grpc.DEADLINE_EXCEEDED),
+    toError: (id) =>
+      new UnavailableError(`sandbox ${id} did not answer in time (is a berth worker running?); check GET /sandboxes/${id} before retrying: the call may still take effect`),
+  },
+  {
+    what: 'Temporal at a limit',
+    matches: (err) => isGrpcStatus(err, Grpc.RESOURCE_EXHAUSTED),
+    toError: (_id, err) => new UnavailableError(`Temporal is at a limit: ${firstMessage(err)}; retry shortly`),
+  },
+  {
+    // An update whose Docker call failed after its retries: nothing changed, the caller may retry.
+    what: "an update's Docker call failed after its retries",
+    matches: (err) => err instanceof WorkflowUpdateFailedError && findCause(err, (e) => e instanceof ActivityFailure) !== undefined,
+    toError: (id, err) =>
+      new UnavailableError(`the Docker engine did not complete the operation on sandbox ${id}: ${rootMessage(err)}; the sandbox is unchanged, retry shortly`),
+  },
+];
+
 /**
- * Maps what Temporal threw for a call on sandbox `sandboxID` to a {@link BerthError}.
- * Failure `type`s come from the workflow (never `instanceof` across the boundary).
+ * Maps what Temporal threw for a call on sandbox `sandboxID` to a {@link BerthError}: first a
+ * failure type the workflow set, then the first matching rule; anything else is returned as is.
  */
 export function toBerthError(err: unknown, sandboxID: string): BerthError | unknown {
   if (err instanceof BerthError) return err;
-  if (err instanceof WorkflowNotFoundError) return new NotFoundError(`sandbox ${sandboxID} not found`);
-  const failure = applicationFailureOf(err);
-  if (failure) {
-    switch (failure.type) {
-      case FailureType.notFound:
-      case FailureType.containerGone:
-        return new NotFoundError(`sandbox ${sandboxID} not found (it may have stopped)`);
-      case FailureType.conflict:
-        return new ConflictError(failure.message);
-      case FailureType.invalid:
-        return new InvalidArgumentError(failure.message);
-    }
+  if (!(err instanceof WorkflowNotFoundError)) {
+    const failure = applicationFailureOf(err);
+    const mapped = failure?.type ? BY_FAILURE_TYPE[failure.type] : undefined;
+    if (failure && mapped) return mapped(sandboxID, failure);
   }
-  // gRPC NOT_FOUND (5): workflow gone; FAILED_PRECONDITION (9) / "already completed": closed.
-  if (isGrpcStatus(err, 5) || /already completed|workflow execution already/i.test(String((err as Error)?.message))) {
-    return new NotFoundError(`sandbox ${sandboxID} not found (it may have stopped)`);
-  }
-  if (err instanceof QueryRejectedError) return new NotFoundError(`sandbox ${sandboxID} not found (it may have stopped)`);
-  if (isGrpcStatus(err, 14)) return new UnavailableError('Temporal is unreachable; retry shortly');
-  if (isGrpcStatus(err, 4)) {
-    return new UnavailableError(`sandbox ${sandboxID} did not answer in time (is a berth worker running?); check GET /sandboxes/${sandboxID} before retrying: the call may still take effect`);
-  }
-  if (isGrpcStatus(err, 8)) return new UnavailableError(`Temporal is at a limit: ${firstMessage(err)}; retry shortly`);
-  // An update whose Docker call failed after its retries: nothing changed, the caller may retry.
-  if (err instanceof WorkflowUpdateFailedError && findCause(err, (e) => e instanceof ActivityFailure)) {
-    return new UnavailableError(`the Docker engine did not complete the operation on sandbox ${sandboxID}: ${rootMessage(err)}; the sandbox is unchanged, retry shortly`);
-  }
-  if (err instanceof WorkflowUpdateFailedError || err instanceof TemporalFailure) return err;
-  return err;
+  const rule = RULES.find((r) => r.matches(err));
+  return rule ? rule.toError(sandboxID, err) : err;
 }

@@ -62,6 +62,8 @@ export interface SandboxSpec {
   network?: NetworkPolicy;
   /** Env vars sealed with the API's secret key (see src/secrets.ts); never clear text in history. */
   sealedEnvs?: string;
+  /** Named volumes mounted into the container (absent: none). */
+  volumes?: VolumeMount[];
   idleTimeoutMs: number;
   maxLifetimeMs: number;
   pausedRetentionMs: number;
@@ -241,6 +243,16 @@ export function metadataKeywords(metadata: Record<string, string>): string[] {
 }
 
 // ---- activities the workflow calls (implemented in src/activities) ----
+/** A Docker named volume mounted into a sandbox. */
+export interface VolumeMount {
+  /** The volume's name as its owner knows it. */
+  name: string;
+  /** The engine's volume name. */
+  volume: string;
+  mountPath: string;
+  readOnly: boolean;
+}
+
 export interface ProvisionRequest {
   sandboxID: string;
   owner: string;
@@ -250,6 +262,7 @@ export interface ProvisionRequest {
   /** Absent for runs started before policies existed: the activity applies the default. */
   network?: NetworkPolicy;
   sealedEnvs?: string;
+  volumes?: VolumeMount[];
 }
 export interface ProvisionResult {
   containerID: string;

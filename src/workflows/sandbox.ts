@@ -214,6 +214,7 @@ export async function sandboxWorkflow(input: SandboxWorkflowInput): Promise<Sand
         // Only the activity's input grows (no new command): older histories replay unchanged.
         ...(state.spec.network ? { network: state.spec.network } : {}),
         sealedEnvs: state.spec.sealedEnvs,
+        ...(state.spec.volumes?.length ? { volumes: state.spec.volumes } : {}),
       });
       state.markRunning(now(), result.host);
     } catch (err) {

@@ -233,7 +233,7 @@ describe('docs and metrics', () => {
     await eventually(async () => /berth_sandbox_stops\{reason="user"\} [1-9]/.test(String((await stack.api('GET', '/metrics', { key: null })).body)));
     const metrics = await stack.api('GET', '/metrics', { key: null });
     expect(metrics.status).toBe(200);
-    expect(String(metrics.body)).toMatch(/berth_http_request_duration_seconds_bucket\{[^}]*route="\/sandboxes\/:id\/pause"/);
+    expect(String(metrics.body)).toMatch(/berth_http_request_duration_seconds_bucket\{[^}]*route="\/sandboxes\/:sandboxID\/pause"/);
     expect(String(metrics.body)).toMatch(/berth_sandboxes\{state="running"\}/);
     expect(String(metrics.body)).toMatch(/berth_sandbox_creates_total\{template="tiny",outcome="ok"\}/);
     expect(String(metrics.body)).toMatch(/berth_sandbox_stops\{reason="user"\} [1-9]/);

@@ -174,6 +174,11 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
             await network.detach(c.Labels['berth.sandbox'] ?? '').catch(() => undefined);
           }),
       );
+      // Volumes outlive sandboxes by design: remove the ones this stack's owners made.
+      const { Volumes } = await docker.listVolumes({ filters: JSON.stringify({ label: ['berth.managed=true'] }) });
+      await Promise.all(
+        (Volumes ?? []).filter((v) => mine.has(v.Labels?.['berth.owner'] ?? '')).map((v) => docker.getVolume(v.Name).remove({ force: true }).catch(() => undefined)),
+      );
     },
   };
 }

@@ -1,18 +1,16 @@
 /** `/sandboxes/{id}/commands…`: run commands (foreground, streamed, background), logs, signals. */
-import { StringDecoder } from 'node:string_decoder';
-import type { Readable } from 'node:stream';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { InvalidArgumentError, NotFoundError } from '../../errors.js';
 import { collect } from '../../dataplane/exec.js';
-import { COMMAND_ID_PATTERN, type CommandRequest, type CommandRunner, type CommandStatus } from '../../dataplane/commands.js';
-import { encodeOutput, parseLogCursor, parseSignal, sandboxPath, SIGNALS, trimLogsToUtf8, type LogCursor } from '../../dataplane/paths.js';
+import { COMMAND_ID_PATTERN, type CommandRequest, type CommandRunner, type ForegroundCommand } from '../../dataplane/commands.js';
+import { abandon, followLogs, pumpOutput, readLogs } from '../../dataplane/command-output.js';
+import { encodeOutput, parseLogCursor, parseSignal, sandboxPath, SIGNALS, type LogCursor, type OutputEncoding } from '../../dataplane/paths.js';
 import { openSse } from '../../dataplane/sse.js';
 import { callerOf } from '../auth.js';
-import { registerOperations } from './openapi.js';
+import { endpoint, mount, param } from './endpoint.js';
 import type { InteractionGate } from '../../service/interaction-gate.js';
 import type { StreamSlots } from '../../service/stream-slots.js';
-import { parseOr400 } from './validate.js';
 import { commandListSchema, commandLogsSchema, commandResultSchema, commandStatusSchema, signalResultSchema } from './response-schemas.js';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -73,38 +71,51 @@ const followEvents = {
   end: z.object({ exitCode: z.number().int().nullable(), state: z.enum(['running', 'exited', 'lost']), timedOut: z.boolean(), cursor: z.string() }).strict(),
 };
 const paused: [409, string] = [409, 'Sandbox paused (resume it, or create it with autoResume)'];
-registerOperations(`${id}/commands`, {
-  post: {
-    summary: 'Run a command: foreground JSON {exitCode, stdout, stderr}, SSE stream (stream:true), or background (background:true)',
-    body: runCommandSchema,
-    responses: {
-      '200': { description: 'Foreground result, or text/event-stream (start, stdout, stderr, end) with stream:true', json: commandResultSchema, sse: runEvents },
-      '201': { description: 'Background command status', json: commandStatusSchema },
-    },
-    errors: [404, paused, [429, 'Owner stream cap reached (stream:true; BERTH_MAX_STREAMS_PER_OWNER)']],
+const runCommand = endpoint({
+  method: 'post',
+  path: `${id}/commands`,
+  summary: 'Run a command: foreground JSON {exitCode, stdout, stderr}, SSE stream (stream:true), or background (background:true)',
+  body: runCommandSchema,
+  bodyName: 'command',
+  responses: {
+    '200': { description: 'Foreground result, or text/event-stream (start, stdout, stderr, end) with stream:true', json: commandResultSchema, sse: runEvents },
+    '201': { description: 'Background command status', json: commandStatusSchema },
   },
-  get: { summary: 'List background commands', responses: { '200': { description: 'Background commands', json: commandListSchema } }, errors: [404, paused] },
+  errors: [404, paused, [429, 'Owner stream cap reached (stream:true; BERTH_MAX_STREAMS_PER_OWNER)']],
 });
-registerOperations(`${id}/commands/{cmdID}`, {
-  get: { summary: 'Background command status', params: cmdParams, responses: { '200': { description: 'Command status', json: commandStatusSchema } }, errors: [[404, 'Sandbox or command not found'], paused] },
+const listCommands = endpoint({
+  method: 'get',
+  path: `${id}/commands`,
+  summary: 'List background commands',
+  responses: { '200': { description: 'Background commands', json: commandListSchema } },
+  errors: [404, paused],
 });
-registerOperations(`${id}/commands/{cmdID}/logs`, {
-  get: {
-    summary: 'Incremental background output from a cursor',
-    params: cmdParams,
-    query: logsQuerySchema,
-    responses: { '200': { description: 'Output since the cursor, or text/event-stream with follow=true', json: commandLogsSchema, sse: followEvents } },
-    errors: [[404, 'Sandbox or command not found'], paused, [429, 'Owner stream cap reached (follow=true; BERTH_MAX_STREAMS_PER_OWNER)']],
-  },
+const commandStatus = endpoint({
+  method: 'get',
+  path: `${id}/commands/{cmdID}`,
+  summary: 'Background command status',
+  params: cmdParams,
+  responses: { '200': { description: 'Command status', json: commandStatusSchema } },
+  errors: [[404, 'Sandbox or command not found'], paused],
 });
-registerOperations(`${id}/commands/{cmdID}/signal`, {
-  post: {
-    summary: 'Signal (interrupt) a background command',
-    params: cmdParams,
-    body: signalSchema,
-    responses: { '200': { description: 'Processes signalled and the status after', json: signalResultSchema } },
-    errors: [[404, 'Sandbox or command not found'], [409, 'Not running, or sandbox paused']],
-  },
+const commandLogs = endpoint({
+  method: 'get',
+  path: `${id}/commands/{cmdID}/logs`,
+  summary: 'Incremental background output from a cursor',
+  params: cmdParams,
+  query: logsQuerySchema,
+  responses: { '200': { description: 'Output since the cursor, or text/event-stream with follow=true', json: commandLogsSchema, sse: followEvents } },
+  errors: [[404, 'Sandbox or command not found'], paused, [429, 'Owner stream cap reached (follow=true; BERTH_MAX_STREAMS_PER_OWNER)']],
+});
+const signalCommand = endpoint({
+  method: 'post',
+  path: `${id}/commands/{cmdID}/signal`,
+  summary: 'Signal (interrupt) a background command',
+  params: cmdParams,
+  body: signalSchema,
+  bodyName: 'signal',
+  responses: { '200': { description: 'Processes signalled and the status after', json: signalResultSchema } },
+  errors: [[404, 'Sandbox or command not found'], [409, 'Not running, or sandbox paused']],
 });
 
 function cmdIDOf(req: Request): string {
@@ -129,11 +140,10 @@ function toRequest(body: z.infer<typeof runCommandSchema>): CommandRequest {
 export function commandRoutes(gate: InteractionGate, runner: CommandRunner, limits: { execOutputCapBytes: number }, slots: StreamSlots): Router {
   const router = Router();
 
-  router.post('/sandboxes/:id/commands', async (req, res) => {
+  mount(router, runCommand, async (req, res, { body }) => {
     const { owner } = callerOf(req);
-    const body = parseOr400(runCommandSchema, req.body, 'command');
     const request = toRequest(body);
-    const info = await gate.beginInteraction(owner, req.params.id);
+    const info = await gate.beginInteraction(owner, param(req, 'sandboxID'));
     if (body.background) {
       if (body.stream) throw new InvalidArgumentError('stream and background are exclusive: read a background command with /logs');
       res.status(201).json(await runner.startBackground(info.sandboxID, request));
@@ -146,12 +156,7 @@ export function commandRoutes(gate: InteractionGate, runner: CommandRunner, limi
       const cmd = await runner.startForeground(info.sandboxID, request);
       let finished = false;
       res.on('close', () => {
-        if (finished) return;
-        // The client went away: interrupt, then kill what is left.
-        void cmd.interrupt('TERM').catch(() => undefined);
-        const kill = setTimeout(() => void cmd.interrupt('KILL').catch(() => undefined), 2000);
-        kill.unref();
-        void cmd.done.then(() => clearTimeout(kill));
+        if (!finished) abandon(cmd); // the client went away
       });
       if (stream) {
         await streamCommand(res, cmd, body.encoding);
@@ -178,27 +183,26 @@ export function commandRoutes(gate: InteractionGate, runner: CommandRunner, limi
     }
   });
 
-  router.get('/sandboxes/:id/commands', async (req, res) => {
-    const info = await gate.beginInteraction(callerOf(req).owner, req.params.id);
+  mount(router, listCommands, async (req, res) => {
+    const info = await gate.beginInteraction(callerOf(req).owner, param(req, 'sandboxID'));
     res.json({ commands: await runner.list(info.sandboxID) });
   });
 
-  router.get('/sandboxes/:id/commands/:cmdID', async (req, res) => {
+  mount(router, commandStatus, async (req, res) => {
     const cmdID = cmdIDOf(req);
-    const info = await gate.beginInteraction(callerOf(req).owner, req.params.id);
+    const info = await gate.beginInteraction(callerOf(req).owner, param(req, 'sandboxID'));
     res.json(await runner.status(info.sandboxID, cmdID));
   });
 
-  router.get('/sandboxes/:id/commands/:cmdID/logs', async (req, res) => {
+  mount(router, commandLogs, async (req, res, { query }) => {
     const cmdID = cmdIDOf(req);
-    const query = parseOr400(logsQuerySchema, req.query, 'query');
     const cursor = parseLogCursor(query.cursor);
     const { owner } = callerOf(req);
-    const info = await gate.beginInteraction(owner, req.params.id);
+    const info = await gate.beginInteraction(owner, param(req, 'sandboxID'));
     if (query.follow === 'true' || (req.get('accept') ?? '').includes('text/event-stream')) {
       const releaseSlot = slots.hold(owner, 'log follow', res);
       try {
-        await followLogs(res, runner, info.sandboxID, cmdID, cursor, query.encoding, () => gate.keepAlive(info.sandboxID, info.timeout));
+        await streamLogs(res, runner, info.sandboxID, cmdID, cursor, query.encoding, () => gate.keepAlive(info.sandboxID, info.timeout));
       } finally {
         releaseSlot();
       }
@@ -215,91 +219,36 @@ export function commandRoutes(gate: InteractionGate, runner: CommandRunner, limi
     });
   });
 
-  router.post('/sandboxes/:id/commands/:cmdID/signal', async (req, res) => {
+  mount(router, signalCommand, async (req, res, { body }) => {
     const cmdID = cmdIDOf(req);
-    const { signal } = parseOr400(signalSchema, req.body, 'signal');
-    const name = parseSignal(signal);
-    const info = await gate.beginInteraction(callerOf(req).owner, req.params.id);
+    const name = parseSignal(body.signal);
+    const info = await gate.beginInteraction(callerOf(req).owner, param(req, 'sandboxID'));
     res.json(await runner.signal(info.sandboxID, cmdID, name));
   });
 
   return router;
 }
 
-async function streamCommand(
-  res: Response,
-  cmd: Awaited<ReturnType<CommandRunner['startForeground']>>,
-  encoding: 'utf8' | 'base64',
-): Promise<void> {
+/** A foreground command as server-sent events: start, stdout / stderr chunks, end. */
+async function streamCommand(res: Response, cmd: ForegroundCommand, encoding: OutputEncoding): Promise<void> {
   const sse = openSse(res);
   await sse.send('start', { cmdID: cmd.cmdID, pid: await cmd.pid });
-  const pump = async (name: 'stdout' | 'stderr', source: Readable) => {
-    const decoder = new StringDecoder('utf8');
-    for await (const chunk of source as AsyncIterable<Buffer>) {
-      const data = encoding === 'base64' ? chunk.toString('base64') : decoder.write(chunk);
-      if (data) await sse.send(name, { data });
-    }
-    if (encoding === 'utf8') {
-      const rest = decoder.end();
-      if (rest) await sse.send(name, { data: rest });
-    }
-  };
-  await Promise.all([pump('stdout', cmd.stdout), pump('stderr', cmd.stderr)]);
-  const done = await cmd.done;
+  const done = await pumpOutput(cmd, encoding, (stream, data) => sse.send(stream, { data }));
   await sse.send('end', { exitCode: done.exitCode, timedOut: done.timedOut });
   sse.end();
 }
 
-/**
- * One read of a background command's logs with its status. The status is read first: when it
- * says exited, the logs read after it are complete. As text, a character split by the read
- * is held back for the next one (the cursor stops before it) unless this is the last read.
- */
-async function readLogs(runner: CommandRunner, sandboxID: string, cmdID: string, cursor: LogCursor, encoding: 'utf8' | 'base64') {
-  const status: CommandStatus = await runner.status(sandboxID, cmdID);
-  const raw = await runner.logs(sandboxID, cmdID, cursor);
-  const logs = encoding === 'utf8' ? { ...raw, ...trimLogsToUtf8(raw, cursor, !status.running && !raw.more) } : raw;
-  return { status, logs };
-}
-
-/**
- * Follows a background command's output as server-sent events (`stdout`/`stderr` with the
- * cursor after each chunk, then `end`), polling the files in the sandbox. Reattachable: pass
- * the last cursor to resume, also through another API process.
- */
-async function followLogs(
-  res: Response,
-  runner: CommandRunner,
-  sandboxID: string,
-  cmdID: string,
-  from: LogCursor,
-  encoding: 'utf8' | 'base64',
-  keepAttached: () => () => void,
-): Promise<void> {
+/** A background command's output as server-sent events (stdout / stderr with the cursor after each chunk, then end). */
+async function streamLogs(res: Response, runner: CommandRunner, sandboxID: string, cmdID: string, from: LogCursor, encoding: OutputEncoding, keepAttached: () => () => void): Promise<void> {
   await runner.status(sandboxID, cmdID); // 404 before the stream opens
   const sse = openSse(res);
   const stop = keepAttached();
-  let cursor = from;
-  let idleMs = 100;
   try {
-    while (!sse.closed) {
-      // Each event's cursor is exactly past the bytes it carries.
-      const { status, logs } = await readLogs(runner, sandboxID, cmdID, cursor, encoding);
-      const next = parseLogCursor(logs.cursor);
-      for (const name of ['stdout', 'stderr'] as const) {
-        const chunk = logs[name];
-        if (!chunk.length) continue;
-        await sse.send(name, { data: encodeOutput(chunk, encoding), cursor: logs.cursor });
-      }
-      cursor = next;
-      if (!status.running && !logs.more) {
-        await sse.send('end', { exitCode: status.exitCode, state: status.state, timedOut: status.timedOut, cursor: logs.cursor });
-        break;
-      }
-      const progressed = logs.stdout.length > 0 || logs.stderr.length > 0;
-      idleMs = progressed ? 100 : Math.min(1000, idleMs * 2);
-      if (!logs.more) await new Promise((r) => setTimeout(r, idleMs));
-    }
+    await followLogs(runner, sandboxID, cmdID, from, encoding, {
+      onChunk: (stream, data, cursor) => sse.send(stream, { data, cursor }),
+      onEnd: (end) => sse.send('end', end),
+      closed: () => sse.closed,
+    });
   } finally {
     stop();
     sse.end();

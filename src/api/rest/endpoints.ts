@@ -10,29 +10,31 @@ import { BerthError, ContainerMissingError, NotFoundError } from '../../errors.j
 import { parsePort, type PortProxy } from '../../dataplane/proxy.js';
 import { apiKeyAuth, callerOf } from '../auth.js';
 import { z } from 'zod';
-import { registerOperations } from './openapi.js';
+import { endpoint, mount, param } from './endpoint.js';
 import { endpointSchema } from './response-schemas.js';
 import type { InteractionGate } from '../../service/interaction-gate.js';
 import type { StreamSlots } from '../../service/stream-slots.js';
 import { sandboxIDOfUrl } from '../metrics.js';
 
 const portParam = z.number().int().min(1).max(65535).describe('TCP port inside the sandbox.');
-registerOperations('/sandboxes/{sandboxID}/endpoints/{port}', {
-  get: {
-    summary: 'How to reach a port of the sandbox (proxy URL through this API)',
-    params: { port: portParam },
-    responses: { '200': { description: 'Endpoint', json: endpointSchema } },
-    errors: [404, [409, 'Sandbox paused (resume it, or create it with autoResume)']],
-  },
+const getEndpoint = endpoint({
+  method: 'get',
+  path: '/sandboxes/{sandboxID}/endpoints/{port}',
+  summary: 'How to reach a port of the sandbox (proxy URL through this API)',
+  params: { port: portParam },
+  responses: { '200': { description: 'Endpoint', json: endpointSchema } },
+  errors: [404, [409, 'Sandbox paused (resume it, or create it with autoResume)']],
 });
-registerOperations('/sandboxes/{sandboxID}/proxy/{port}/{path}', {
-  get: {
-    summary: 'Proxy any method (and WebSocket upgrades) to the port inside the sandbox; the API key is not forwarded',
-    params: { port: portParam, path: z.string().describe('Path on the server inside the sandbox (may contain further / segments).') },
-    responses: { '200': { description: 'Whatever the server in the sandbox answers (any status and media type)', other: { '*/*': {} } } },
-    passThrough: true,
-    errors: [404, [409, 'Sandbox paused (resume it, or create it with autoResume)'], [502, 'Nothing listens on the port (code upstream_unavailable)'], [429, 'Owner stream cap reached (BERTH_MAX_STREAMS_PER_OWNER)']],
-  },
+const proxyRequest = endpoint({
+  method: 'get',
+  anyMethod: true,
+  path: '/sandboxes/{sandboxID}/proxy/{port}/{path}',
+  expressPath: '/sandboxes/:sandboxID/proxy/:port{/*rest}',
+  summary: 'Proxy any method (and WebSocket upgrades) to the port inside the sandbox; the API key is not forwarded',
+  params: { port: portParam, path: z.string().describe('Path on the server inside the sandbox (may contain further / segments).') },
+  responses: { '200': { description: 'Whatever the server in the sandbox answers (any status and media type)', other: { '*/*': {} } } },
+  passThrough: true,
+  errors: [404, [409, 'Sandbox paused (resume it, or create it with autoResume)'], [502, 'Nothing listens on the port (code upstream_unavailable)'], [429, 'Owner stream cap reached (BERTH_MAX_STREAMS_PER_OWNER)']],
 });
 
 const PROXY_PATH = /^\/sandboxes\/([^/?]+)\/proxy\/([^/?]+)(.*)$/;
@@ -55,9 +57,9 @@ function baseUrl(req: Request | http.IncomingMessage, publicUrl: string | undefi
 export function endpointRoutes(gate: InteractionGate, proxy: PortProxy, publicUrl: string | undefined, slots: StreamSlots): Router {
   const router = Router();
 
-  router.get('/sandboxes/:id/endpoints/:port', async (req, res) => {
-    const port = parsePort(req.params.port);
-    const info = await gate.beginInteraction(callerOf(req).owner, req.params.id);
+  mount(router, getEndpoint, async (req, res) => {
+    const port = parsePort(param(req, 'port'));
+    const info = await gate.beginInteraction(callerOf(req).owner, param(req, 'sandboxID'));
     const url = `${baseUrl(req, publicUrl)}/sandboxes/${info.sandboxID}/proxy/${port}/`;
     res.json({
       sandboxID: info.sandboxID,
@@ -69,13 +71,13 @@ export function endpointRoutes(gate: InteractionGate, proxy: PortProxy, publicUr
     });
   });
 
-  router.all('/sandboxes/:id/proxy/:port{/*rest}', async (req, res) => {
-    const port = parsePort(req.params.port);
+  mount(router, proxyRequest, async (req, res) => {
+    const port = parsePort(param(req, 'port'));
     const path = upstreamPath(req.originalUrl) ?? '/';
     const { owner } = callerOf(req);
     const releaseSlot = slots.hold(owner, 'proxy connection', res);
     try {
-      const info = await gate.beginInteraction(owner, String(req.params.id));
+      const info = await gate.beginInteraction(owner, param(req, 'sandboxID'));
       const stop = gate.keepAlive(info.sandboxID, info.timeout);
       try {
         await proxy.forward(info.sandboxID, port, path, req, res, `${req.baseUrl}/sandboxes/${info.sandboxID}/proxy/${port}`);

@@ -5,14 +5,14 @@ import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { InvalidArgumentError, PayloadTooLargeError } from '../../errors.js';
 import type { FileAttributes, FileOps, OpenFile } from '../../dataplane/files.js';
-import { replaceLiteral } from '../../dataplane/replace.js';
+import { replaceInFile } from '../../dataplane/replace.js';
 import { MAX_PATH_BYTES, parseByteRange, parseMode, parseOwner, sandboxPath } from '../../dataplane/paths.js';
 import { callerOf } from '../auth.js';
-import { registerOperations, type Op } from './openapi.js';
+import type { Op } from './openapi.js';
+import { endpoint, mount, param } from './endpoint.js';
 import { entriesSchema, entryInfoSchema, replaceResultSchema, statEntriesSchema, writtenFilesSchema } from './response-schemas.js';
 import type { InteractionGate } from '../../service/interaction-gate.js';
 import type { StreamSlots } from '../../service/stream-slots.js';
-import { parseOr400 } from './validate.js';
 
 const MODE = /^0?[0-7]{3,4}$/;
 const OWNER = /^[a-zA-Z0-9_][a-zA-Z0-9_.-]{0,31}$/;
@@ -78,48 +78,66 @@ const err: Op['errors'] = [
   [409, 'Sandbox paused, or conflicting state (e.g. destination exists)'],
 ];
 const entry = (description: string) => ({ description, json: entryInfoSchema });
-registerOperations(id, {
-  get: {
-    summary: 'Read a file (raw bytes, streamed; Range supported; ?encoding=utf-8|latin1|… for text)',
-    query: readQuery,
-    responses: {
-      '200': { description: 'File content', other: { 'application/octet-stream': { type: 'string', format: 'binary' }, 'text/plain': { type: 'string' } } },
-      '206': { description: 'Partial content (Range)', other: { 'application/octet-stream': { type: 'string', format: 'binary' } } },
-    },
-    errors: [...err, 416, [429, 'Owner stream cap reached (BERTH_MAX_STREAMS_PER_OWNER)']],
+const read = endpoint({
+  method: 'get',
+  path: id,
+  summary: 'Read a file (raw bytes, streamed; Range supported; ?encoding=utf-8|latin1|… for text)',
+  query: readQuery,
+  responses: {
+    '200': { description: 'File content', other: { 'application/octet-stream': { type: 'string', format: 'binary' }, 'text/plain': { type: 'string' } } },
+    '206': { description: 'Partial content (Range)', other: { 'application/octet-stream': { type: 'string', format: 'binary' } } },
   },
-  put: {
-    summary: 'Write a file from the raw request body (streamed; parents created)',
-    query: writeQuery,
-    rawBody: { contentType: 'application/octet-stream', description: 'The file content (any media type but application/json).' },
-    responses: { '201': entry('The written file') },
-    errors: [...err, [413, 'Larger than BERTH_MAX_UPLOAD_BYTES'], [429, 'Owner stream cap reached (BERTH_MAX_STREAMS_PER_OWNER)']],
-  },
-  delete: { summary: 'Delete a file or folder', query: deleteQuery, responses: { '204': { description: 'Deleted' } }, errors: err },
+  errors: [...err, 416, [429, 'Owner stream cap reached (BERTH_MAX_STREAMS_PER_OWNER)']],
 });
-registerOperations(`${id}/batch`, {
-  post: { summary: 'Write many small files (JSON, 1 MB total)', body: writeBatchSchema, responses: { '201': { description: 'The written files', json: writtenFilesSchema } }, errors: err },
+const write = endpoint({
+  method: 'put',
+  path: id,
+  summary: 'Write a file from the raw request body (streamed; parents created)',
+  query: writeQuery,
+  rawBody: { contentType: 'application/octet-stream', description: 'The file content (any media type but application/json).' },
+  responses: { '201': entry('The written file') },
+  errors: [...err, [413, 'Larger than BERTH_MAX_UPLOAD_BYTES'], [429, 'Owner stream cap reached (BERTH_MAX_STREAMS_PER_OWNER)']],
 });
-registerOperations(`${id}/stat`, {
-  get: { summary: 'Info for one path', query: statQuery, responses: { '200': entry('The entry') }, errors: err },
-  post: { summary: 'Info for many paths (null for missing ones)', body: statSchema, responses: { '200': { description: 'Entries by path', json: statEntriesSchema } }, errors: err },
+const remove = endpoint({ method: 'delete', path: id, summary: 'Delete a file or folder', query: deleteQuery, responses: { '204': { description: 'Deleted' } }, errors: err });
+const batch = endpoint({
+  method: 'post',
+  path: `${id}/batch`,
+  summary: 'Write many small files (JSON, 1 MB total)',
+  body: writeBatchSchema,
+  bodyName: 'files',
+  responses: { '201': { description: 'The written files', json: writtenFilesSchema } },
+  errors: err,
 });
-registerOperations(`${id}/list`, {
-  get: { summary: 'List a folder', query: listQuery, responses: { '200': { description: 'Entries', json: entriesSchema } }, errors: err },
+const statOne = endpoint({ method: 'get', path: `${id}/stat`, summary: 'Info for one path', query: statQuery, responses: { '200': entry('The entry') }, errors: err });
+const statMany = endpoint({
+  method: 'post',
+  path: `${id}/stat`,
+  summary: 'Info for many paths (null for missing ones)',
+  body: statSchema,
+  bodyName: 'stat request',
+  responses: { '200': { description: 'Entries by path', json: statEntriesSchema } },
+  errors: err,
 });
-registerOperations(`${id}/search`, {
-  get: { summary: 'Find entries by name glob', query: searchQuery, responses: { '200': { description: 'Matching entries', json: entriesSchema } }, errors: err },
+const list = endpoint({ method: 'get', path: `${id}/list`, summary: 'List a folder', query: listQuery, responses: { '200': { description: 'Entries', json: entriesSchema } }, errors: err });
+const search = endpoint({
+  method: 'get',
+  path: `${id}/search`,
+  summary: 'Find entries by name glob',
+  query: searchQuery,
+  responses: { '200': { description: 'Matching entries', json: entriesSchema } },
+  errors: err,
 });
-registerOperations(`${id}/mkdir`, { post: { summary: 'Create a folder and its parents', body: mkdirSchema, responses: { '201': entry('The folder') }, errors: err } });
-registerOperations(`${id}/move`, { post: { summary: 'Move or rename', body: moveSchema, responses: { '200': entry('The entry at its destination') }, errors: err } });
-registerOperations(`${id}/chmod`, { post: { summary: 'Set mode and/or owner', body: chmodSchema, responses: { '200': entry('The entry') }, errors: err } });
-registerOperations(`${id}/replace`, {
-  post: {
-    summary: 'Replace literal text in a file',
-    body: replaceSchema,
-    responses: { '200': { description: 'How many replacements, and the entry', json: replaceResultSchema } },
-    errors: [...err, [413, 'The file, or the result, is larger than BERTH_FILE_EDIT_CAP_BYTES']],
-  },
+const mkdir = endpoint({ method: 'post', path: `${id}/mkdir`, summary: 'Create a folder and its parents', body: mkdirSchema, bodyName: 'mkdir request', responses: { '201': entry('The folder') }, errors: err });
+const move = endpoint({ method: 'post', path: `${id}/move`, summary: 'Move or rename', body: moveSchema, bodyName: 'move request', responses: { '200': entry('The entry at its destination') }, errors: err });
+const chmod = endpoint({ method: 'post', path: `${id}/chmod`, summary: 'Set mode and/or owner', body: chmodSchema, bodyName: 'chmod request', responses: { '200': entry('The entry') }, errors: err });
+const replace = endpoint({
+  method: 'post',
+  path: `${id}/replace`,
+  summary: 'Replace literal text in a file',
+  body: replaceSchema,
+  bodyName: 'replace request',
+  responses: { '200': { description: 'How many replacements, and the entry', json: replaceResultSchema } },
+  errors: [...err, [413, 'The file, or the result, is larger than BERTH_FILE_EDIT_CAP_BYTES']],
 });
 
 function attributes(raw: { mode?: string | number; owner?: string; group?: string }): FileAttributes {
@@ -146,11 +164,10 @@ function bodyWasParsed(req: Request): boolean {
 export function fileRoutes(gate: InteractionGate, files: FileOps, limits: { fileEditCapBytes: number; maxUploadBytes: number }, slots: StreamSlots): Router {
   const router = Router();
   const editCapBytes = limits.fileEditCapBytes;
-  const beginInfo = (req: Request) => gate.beginInteraction(callerOf(req).owner, String(req.params.id));
+  const beginInfo = (req: Request) => gate.beginInteraction(callerOf(req).owner, param(req, 'sandboxID'));
   const begin = async (req: Request) => (await beginInfo(req)).sandboxID;
 
-  router.get('/sandboxes/:id/files', async (req, res) => {
-    const q = parseOr400(readQuery, req.query, 'query');
+  mount(router, read, async (req, res, { query: q }) => {
     const path = sandboxPath(q.path);
     let decoder: TextDecoder | undefined;
     if (q.encoding !== undefined) {
@@ -196,8 +213,7 @@ export function fileRoutes(gate: InteractionGate, files: FileOps, limits: { file
     }
   });
 
-  router.put('/sandboxes/:id/files', async (req, res) => {
-    const q = parseOr400(writeQuery, req.query, 'query');
+  mount(router, write, async (req, res, { query: q }) => {
     const path = sandboxPath(q.path);
     const a = attributes(q);
     if (bodyWasParsed(req)) {
@@ -227,8 +243,7 @@ export function fileRoutes(gate: InteractionGate, files: FileOps, limits: { file
     }
   });
 
-  router.post('/sandboxes/:id/files/batch', async (req, res) => {
-    const body = parseOr400(writeBatchSchema, req.body, 'files');
+  mount(router, batch, async (req, res, { body }) => {
     const entries = body.files.map((f) => ({
       path: sandboxPath(f.path, 'files[].path'),
       content: Buffer.from(f.content, f.encoding === 'base64' ? 'base64' : 'utf8'),
@@ -240,67 +255,53 @@ export function fileRoutes(gate: InteractionGate, files: FileOps, limits: { file
     res.status(201).json({ files: written });
   });
 
-  router.get('/sandboxes/:id/files/stat', async (req, res) => {
-    const path = sandboxPath(parseOr400(statQuery, req.query, 'query').path);
+  mount(router, statOne, async (req, res, { query }) => {
+    const path = sandboxPath(query.path);
     res.json(await files.info(await begin(req), path));
   });
 
-  router.post('/sandboxes/:id/files/stat', async (req, res) => {
-    const paths = parseOr400(statSchema, req.body, 'stat request').paths.map((p) => sandboxPath(p, 'paths[]'));
+  mount(router, statMany, async (req, res, { body }) => {
+    const paths = body.paths.map((p) => sandboxPath(p, 'paths[]'));
     res.json({ entries: await files.stat(await begin(req), paths) });
   });
 
-  router.get('/sandboxes/:id/files/list', async (req, res) => {
-    const q = parseOr400(listQuery, req.query, 'query');
+  mount(router, list, async (req, res, { query: q }) => {
     const path = sandboxPath(q.path);
     res.json(await files.list(await begin(req), path, q.depth));
   });
 
-  router.get('/sandboxes/:id/files/search', async (req, res) => {
-    const q = parseOr400(searchQuery, req.query, 'query');
+  mount(router, search, async (req, res, { query: q }) => {
     const path = sandboxPath(q.path);
     res.json(await files.search(await begin(req), path, q.pattern, q.depth));
   });
 
-  router.post('/sandboxes/:id/files/mkdir', async (req, res) => {
-    const body = parseOr400(mkdirSchema, req.body, 'mkdir request');
+  mount(router, mkdir, async (req, res, { body }) => {
     const path = sandboxPath(body.path);
     res.status(201).json(await files.mkdir(await begin(req), path, attributes(body)));
   });
 
-  router.delete('/sandboxes/:id/files', async (req, res) => {
-    const q = parseOr400(deleteQuery, req.query, 'query');
+  mount(router, remove, async (req, res, { query: q }) => {
     const path = sandboxPath(q.path);
     await files.remove(await begin(req), path, q.recursive === 'true');
     res.status(204).end();
   });
 
-  router.post('/sandboxes/:id/files/move', async (req, res) => {
-    const body = parseOr400(moveSchema, req.body, 'move request');
+  mount(router, move, async (req, res, { body }) => {
     const source = sandboxPath(body.source, 'source');
     const destination = sandboxPath(body.destination, 'destination');
     res.json(await files.move(await begin(req), source, destination, body.overwrite));
   });
 
-  router.post('/sandboxes/:id/files/chmod', async (req, res) => {
-    const body = parseOr400(chmodSchema, req.body, 'chmod request');
+  mount(router, chmod, async (req, res, { body }) => {
     const path = sandboxPath(body.path);
     const a = attributes(body);
     if (!a.mode && !a.owner && !a.group) throw new InvalidArgumentError('give mode, owner and/or group');
     res.json(await files.chmod(await begin(req), path, a, body.recursive));
   });
 
-  router.post('/sandboxes/:id/files/replace', async (req, res) => {
-    const body = parseOr400(replaceSchema, req.body, 'replace request');
+  mount(router, replace, async (req, res, { body }) => {
     const path = sandboxPath(body.path);
-    const sandboxID = await begin(req);
-    const text = (await files.readSmall(sandboxID, path)).toString('utf8');
-    const { replacements, updated } = replaceLiteral(text, body.old, body.new, body.all, editCapBytes);
-    if (replacements === 0) {
-      res.json({ replacements: 0, entry: await files.info(sandboxID, path) });
-      return;
-    }
-    res.json({ replacements, entry: await files.write(sandboxID, path, Buffer.from(updated, 'utf8')) });
+    res.json(await replaceInFile(files, await begin(req), path, body, editCapBytes));
   });
 
   return router;

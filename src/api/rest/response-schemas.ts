@@ -3,6 +3,7 @@
  * document (src/api/rest/openapi.ts). The type assertions at the end make `tsc` fail when one of
  * them drifts from the TypeScript type the service really returns.
  */
+import type { VolumeInfo } from '../../dataplane/volumes.js';
 import { z } from 'zod';
 import type { CommandStatus } from '../../dataplane/commands.js';
 import type { EntryInfo } from '../../dataplane/files.js';
@@ -190,3 +191,15 @@ same<z.infer<typeof eventSchema>, SandboxEventView>(true);
 same<z.infer<typeof commandStatusSchema>, CommandStatus>(true);
 same<z.infer<typeof entryInfoSchema>, EntryInfo>(true);
 same<z.infer<typeof sampleSchema>, MetricSample>(true);
+
+/** One volume (`/volumes`). */
+export const volumeSchema = z
+  .object({
+    name: z.string(),
+    sizeMB: z.number().nullable().describe('The size asked for at create; recorded, not enforced.'),
+    createdAt: z.string(),
+    mountedBy: z.number().int().describe('How many sandboxes mount it now.'),
+  })
+  .strict();
+export const volumeListSchema = z.object({ volumes: z.array(volumeSchema) }).strict();
+same<z.infer<typeof volumeSchema>, VolumeInfo>(true);

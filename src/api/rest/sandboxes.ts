@@ -1,4 +1,6 @@
+/** `/sandboxes…`: berth's lifecycle REST surface (create, list, get, kill, pause, resume, connect, timeout, refresh, events, bulk). */
 import { Router } from 'express';
+import { z } from 'zod';
 import { callerOf } from '../auth.js';
 import type { SandboxService } from '../../service/sandbox-service.js';
 import {
@@ -12,129 +14,143 @@ import {
   SANDBOX_STATUSES,
   setTimeoutSchema,
 } from '../../service/schemas.js';
-import { parseOr400 } from './validate.js';
-import { registerOperations } from './openapi.js';
+import { endpoint, mount, param } from './endpoint.js';
 import { bulkResultSchema, eventsSchema, sandboxListSchema, sandboxViewSchema } from './response-schemas.js';
-import { z } from 'zod';
 
 const sandbox = (description: string) => ({ description, json: sandboxViewSchema });
+const killed = { '204': { description: 'Killed' } };
 const id = '/sandboxes/{sandboxID}';
-registerOperations('/sandboxes', {
-  post: {
-    summary: 'Create a sandbox (synchronous unless ?wait=false)',
-    body: createSandboxSchema,
-    query: createQuerySchema,
-    responses: { '201': sandbox('Running sandbox (wait=true)'), '202': sandbox('Sandbox creating (wait=false)') },
-    errors: [429, [502, 'Provisioning failed (code provision_failed)']],
+
+const create = endpoint({
+  method: 'post',
+  path: '/sandboxes',
+  summary: 'Create a sandbox (synchronous unless ?wait=false)',
+  body: createSandboxSchema,
+  bodyName: 'sandbox request',
+  query: createQuerySchema,
+  responses: { '201': sandbox('Running sandbox (wait=true)'), '202': sandbox('Sandbox creating (wait=false)') },
+  errors: [429, [502, 'Provisioning failed (code provision_failed)']],
+});
+const list = endpoint({
+  method: 'get',
+  path: '/sandboxes',
+  summary: 'List sandboxes (filter by status, metadata; cursor paging)',
+  query: listQuerySchema,
+  queryDocs: {
+    status: { schema: z.array(z.enum(SANDBOX_STATUSES)).describe('Repeat, or comma-separate; default the live ones.'), explode: true },
+    metadata: { schema: z.array(z.string().regex(METADATA_FILTER)).describe('key=value; repeat for AND.'), explode: true },
   },
-  get: {
-    summary: 'List sandboxes (filter by status, metadata; cursor paging)',
-    query: listQuerySchema,
-    queryDocs: {
-      status: { schema: z.array(z.enum(SANDBOX_STATUSES)).describe('Repeat, or comma-separate; default the live ones.'), explode: true },
-      metadata: { schema: z.array(z.string().regex(METADATA_FILTER)).describe('key=value; repeat for AND.'), explode: true },
-    },
-    responses: { '200': { description: 'One page of sandboxes', json: sandboxListSchema } },
-    errors: [],
-  },
+  responses: { '200': { description: 'One page of sandboxes', json: sandboxListSchema } },
+  errors: [],
 });
-registerOperations('/sandboxes/bulk/{action}', {
-  post: {
-    summary: 'Kill or pause every matching sandbox (Temporal batch operation)',
-    params: { action: z.enum(['kill', 'pause']) },
-    body: bulkSchema,
-    responses: { '202': { description: 'How many sandboxes the operation acts on', json: bulkResultSchema } },
-    errors: [[404, 'No such bulk action']],
-  },
+const bulk = endpoint({
+  method: 'post',
+  path: '/sandboxes/bulk/{action}',
+  summary: 'Kill or pause every matching sandbox (Temporal batch operation)',
+  params: { action: z.enum(['kill', 'pause']) },
+  body: bulkSchema,
+  bodyName: 'bulk filter',
+  responses: { '202': { description: 'How many sandboxes the operation acts on', json: bulkResultSchema } },
+  errors: [[404, 'No such bulk action']],
 });
-registerOperations(id, {
-  get: { summary: 'Sandbox info (status, endAt, timeout, …)', responses: { '200': sandbox('The sandbox') }, errors: [404] },
-  delete: { summary: 'Kill the sandbox (container and data destroyed)', responses: { '204': { description: 'Killed' } }, errors: [404] },
+const get = endpoint({ method: 'get', path: id, summary: 'Sandbox info (status, endAt, timeout, …)', responses: { '200': sandbox('The sandbox') }, errors: [404] });
+const kill = endpoint({ method: 'delete', path: id, summary: 'Kill the sandbox (container and data destroyed)', responses: killed, errors: [404] });
+const shutdown = endpoint({ method: 'post', path: `${id}/shutdown`, summary: 'Same as DELETE', responses: killed, errors: [404] });
+const pause = endpoint({
+  method: 'post',
+  path: `${id}/pause`,
+  summary: 'Pause (freeze processes, keep files)',
+  responses: { '200': sandbox('Paused sandbox') },
+  errors: [404, [409, 'Not running']],
 });
-registerOperations(`${id}/shutdown`, { post: { summary: 'Same as DELETE', responses: { '204': { description: 'Killed' } }, errors: [404] } });
-registerOperations(`${id}/pause`, {
-  post: { summary: 'Pause (freeze processes, keep files)', responses: { '200': sandbox('Paused sandbox') }, errors: [404, [409, 'Not running']] },
+const resume = endpoint({
+  method: 'post',
+  path: `${id}/resume`,
+  summary: 'Resume a paused sandbox',
+  responses: { '200': sandbox('Running sandbox') },
+  errors: [404, [409, 'Not paused']],
 });
-registerOperations(`${id}/resume`, {
-  post: { summary: 'Resume a paused sandbox', responses: { '200': sandbox('Running sandbox') }, errors: [404, [409, 'Not paused']] },
+const connect = endpoint({
+  method: 'post',
+  path: `${id}/connect`,
+  summary: 'Connect: resume if paused, touch; never shortens',
+  body: connectSchema,
+  bodyName: 'connect request',
+  responses: { '200': sandbox('Running sandbox') },
+  errors: [404, 409],
 });
-registerOperations(`${id}/connect`, {
-  post: { summary: 'Connect: resume if paused, touch; never shortens', body: connectSchema, responses: { '200': sandbox('Running sandbox') }, errors: [404, 409] },
+const timeout = endpoint({
+  method: 'post',
+  path: `${id}/timeout`,
+  summary: 'Set the idle timeout; endAt = now + timeout (may shorten)',
+  body: setTimeoutSchema,
+  bodyName: 'timeout request',
+  responses: { '200': sandbox('The sandbox') },
+  errors: [404, 409],
 });
-registerOperations(`${id}/timeout`, {
-  post: { summary: 'Set the idle timeout; endAt = now + timeout (may shorten)', body: setTimeoutSchema, responses: { '200': sandbox('The sandbox') }, errors: [404, 409] },
+const refresh = endpoint({
+  method: 'post',
+  path: `${id}/refreshes`,
+  summary: 'Keep alive: endAt = max(endAt, now + duration)',
+  body: refreshSchema,
+  bodyName: 'refresh request',
+  responses: { '200': sandbox('The sandbox') },
+  errors: [404, 409],
 });
-registerOperations(`${id}/refreshes`, {
-  post: { summary: 'Keep alive: endAt = max(endAt, now + duration)', body: refreshSchema, responses: { '200': sandbox('The sandbox') }, errors: [404, 409] },
-});
-registerOperations(`${id}/events`, {
-  get: { summary: 'Lifecycle transitions with reasons (also after stop)', responses: { '200': { description: 'Events', json: eventsSchema } }, errors: [404] },
+const events = endpoint({
+  method: 'get',
+  path: `${id}/events`,
+  summary: 'Lifecycle transitions with reasons (also after stop)',
+  responses: { '200': { description: 'Events', json: eventsSchema } },
+  errors: [404],
 });
 
 /** The lifecycle REST surface: `/sandboxes…`. */
 export function sandboxRoutes(service: SandboxService): Router {
   const router = Router();
+  const owner = (req: Parameters<typeof callerOf>[0]) => callerOf(req).owner;
 
-  router.post('/sandboxes', async (req, res) => {
-    const { owner } = callerOf(req);
-    const body = parseOr400(createSandboxSchema, req.body, 'sandbox request');
-    const { wait } = parseOr400(createQuerySchema, req.query, 'query');
-    const sandbox = await service.create(owner, body, wait === 'true');
-    res.status(wait === 'true' ? 201 : 202).json(sandbox);
+  mount(router, create, async (req, res, { body, query }) => {
+    const wait = query.wait === 'true';
+    res.status(wait ? 201 : 202).json(await service.create(owner(req), body, wait));
   });
-
-  router.get('/sandboxes', async (req, res) => {
-    const query = parseOr400(listQuerySchema, req.query, 'query');
-    res.json(await service.list(callerOf(req).owner, query));
+  mount(router, list, async (req, res, { query }) => {
+    res.json(await service.list(owner(req), query));
   });
-
-  router.post('/sandboxes/bulk/:action', async (req, res) => {
-    const action = req.params.action;
+  mount(router, bulk, async (req, res, { body }) => {
+    const action = param(req, 'action');
     if (action !== 'kill' && action !== 'pause') {
       res.status(404).json({ code: 'not_found', message: `no bulk action "${action}"; use kill or pause` });
       return;
     }
-    const filter = parseOr400(bulkSchema, req.body, 'bulk filter');
-    res.status(202).json(await service.bulk(callerOf(req).owner, action, filter));
+    res.status(202).json(await service.bulk(owner(req), action, body));
   });
-
-  router.get('/sandboxes/:id', async (req, res) => {
-    res.json(await service.get(callerOf(req).owner, req.params.id));
+  mount(router, get, async (req, res) => {
+    res.json(await service.get(owner(req), param(req, 'sandboxID')));
   });
-
-  const kill = async (req: import('express').Request, res: import('express').Response) => {
-    await service.kill(callerOf(req).owner, String(req.params.id));
-    res.status(204).end();
-  };
-  router.delete('/sandboxes/:id', kill);
-  router.post('/sandboxes/:id/shutdown', kill);
-
-  router.post('/sandboxes/:id/pause', async (req, res) => {
-    res.json(await service.pause(callerOf(req).owner, req.params.id));
+  for (const def of [kill, shutdown]) {
+    mount(router, def, async (req, res) => {
+      await service.kill(owner(req), param(req, 'sandboxID'));
+      res.status(204).end();
+    });
+  }
+  mount(router, pause, async (req, res) => {
+    res.json(await service.pause(owner(req), param(req, 'sandboxID')));
   });
-
-  router.post('/sandboxes/:id/resume', async (req, res) => {
-    res.json(await service.resume(callerOf(req).owner, req.params.id));
+  mount(router, resume, async (req, res) => {
+    res.json(await service.resume(owner(req), param(req, 'sandboxID')));
   });
-
-  router.post('/sandboxes/:id/connect', async (req, res) => {
-    const { timeout } = parseOr400(connectSchema, req.body, 'connect request');
-    res.json(await service.connect(callerOf(req).owner, req.params.id, timeout));
+  mount(router, connect, async (req, res, { body }) => {
+    res.json(await service.connect(owner(req), param(req, 'sandboxID'), body.timeout));
   });
-
-  router.post('/sandboxes/:id/timeout', async (req, res) => {
-    const { timeout } = parseOr400(setTimeoutSchema, req.body, 'timeout request');
-    res.json(await service.setTimeout(callerOf(req).owner, req.params.id, timeout));
+  mount(router, timeout, async (req, res, { body }) => {
+    res.json(await service.setTimeout(owner(req), param(req, 'sandboxID'), body.timeout));
   });
-
-  router.post('/sandboxes/:id/refreshes', async (req, res) => {
-    const { duration } = parseOr400(refreshSchema, req.body, 'refresh request');
-    res.json(await service.refresh(callerOf(req).owner, req.params.id, duration));
+  mount(router, refresh, async (req, res, { body }) => {
+    res.json(await service.refresh(owner(req), param(req, 'sandboxID'), body.duration));
   });
-
-  router.get('/sandboxes/:id/events', async (req, res) => {
-    res.json(await service.events(callerOf(req).owner, req.params.id));
+  mount(router, events, async (req, res) => {
+    res.json(await service.events(owner(req), param(req, 'sandboxID')));
   });
-
   return router;
 }
