@@ -16,9 +16,14 @@ async function main(): Promise<void> {
   // E2B's envd on its own port (49983 by default: agentbox's debug mode hardcodes it).
   const envdServer =
     config.e2bEnvd.port > 0
-      ? berth.envd.app.listen(config.e2bEnvd.port, config.api.host, () => {
-          logger.info({ url: `http://${config.api.host}:${config.e2bEnvd.port}` }, 'E2B envd listening');
-        })
+      ? berth.envd.app
+          .listen(config.e2bEnvd.port, config.api.host, () => {
+            logger.info({ url: `http://${config.api.host}:${config.e2bEnvd.port}` }, 'E2B envd listening');
+          })
+          .on('error', (err) => {
+            logger.fatal({ err }, `E2B envd cannot listen on ${config.api.host}:${config.e2bEnvd.port}: choose another BERTH_E2B_ENVD_PORT (0 = not served)`);
+            process.exit(1);
+          })
       : undefined;
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'API shutting down');
