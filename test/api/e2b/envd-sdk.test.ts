@@ -80,6 +80,14 @@ describe('e2b npm SDK → envd', () => {
   });
 });
 
+describe('StreamInput over HTTP/1.1', () => {
+  it('e2b Python commands.stream_input sends its chunks in order', async () => {
+    const run = await runE2BPython(stack, 'e2b_stream_input.py', [], { E2B_SANDBOX_URL: stack.envdUrl });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.result).toEqual({ stream_input: 'ok', stdout: 'first\nsecond\n' });
+  });
+});
+
 describe('pty through envd', () => {
   it('e2b Python: pty.create, send_stdin, resize, wait with on_pty, kill', async () => {
     const run = await runE2BPython(stack, 'e2b_pty.py', [], { E2B_SANDBOX_URL: stack.envdUrl });
