@@ -34,7 +34,7 @@ import { e2bHostProxy, e2bHostProxyUpgrade } from './e2b/host-proxy.js';
 import type { TransitionReason } from '../workflows/definitions.js';
 
 /** Reasons a sandbox stops or fails (the stop-reason metric has one series each). */
-const STOP_REASONS: TransitionReason[] = ['user', 'idle_timeout', 'max_lifetime', 'paused_retention', 'host_lost', 'container_lost', 'disk_quota', 'provision_failed'];
+const STOP_REASONS: TransitionReason[] = ['user', 'idle_timeout', 'absolute_timeout', 'max_lifetime', 'paused_retention', 'host_lost', 'container_lost', 'disk_quota', 'provision_failed'];
 
 export interface AppDeps {
   config: BerthConfig;

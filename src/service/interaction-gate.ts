@@ -72,7 +72,7 @@ export class InteractionGate {
   async beginInteraction(owner: string, sandboxID: string): Promise<SandboxInfo> {
     const cached = this.liveCache.get(sandboxID);
     if (cached && cached.info.owner === owner && Date.now() - cached.atMs < LIVE_INFO_CACHE_MS) {
-      this.touch(sandboxID, cached.info.timeout * 1000);
+      this.touchUnlessAbsolute(cached.info);
       return cached.info;
     }
     let info = await this.lifecycle.liveInfo(owner, sandboxID);
@@ -88,10 +88,15 @@ export class InteractionGate {
       }
       return this.lifecycle.autoResume(owner, sandboxID);
     }
-    this.touch(sandboxID, info.timeout * 1000);
+    this.touchUnlessAbsolute(info);
     this.liveCache.set(sandboxID, { info, atMs: Date.now() });
     if (this.liveCache.size > 10_000) this.liveCache.clear();
     return info;
+  }
+
+  /** Touches a sandbox whose deadline interactions move: not one with an absolute timeout (it would only grow its history). */
+  private touchUnlessAbsolute(info: SandboxInfo): void {
+    if (info.timeoutMode !== 'absolute') this.touch(info.sandboxID, info.timeout * 1000);
   }
 
   /**

@@ -394,7 +394,11 @@ export class SandboxService {
       image,
       metadata: body.metadata,
       resources: { cpu, memoryMB },
-      lifecycle: { onTimeout: body.lifecycle?.onTimeout ?? 'kill', autoResume: body.lifecycle?.autoResume ?? false },
+      lifecycle: {
+        onTimeout: body.lifecycle?.onTimeout ?? 'kill',
+        autoResume: body.lifecycle?.autoResume ?? false,
+        timeoutMode: body.lifecycle?.timeoutMode ?? 'idle',
+      },
       network: {
         allowInternet: body.network?.allowInternet ?? DEFAULT_NETWORK_POLICY.allowInternet,
         allowOut: body.network?.allowOut ?? [],
@@ -430,8 +434,9 @@ function pendingInfo(spec: SandboxSpec): SandboxInfo {
     startedAt: null,
     endAt: null,
     timeout: Math.round(spec.idleTimeoutMs / 1000),
+    timeoutMode: spec.lifecycle.timeoutMode ?? 'idle',
     metadata: spec.metadata,
-    lifecycle: spec.lifecycle,
+    lifecycle: { ...spec.lifecycle, timeoutMode: spec.lifecycle.timeoutMode ?? 'idle' },
     resources: spec.resources,
     network: spec.network ?? null,
     host: null,

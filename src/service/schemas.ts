@@ -16,8 +16,14 @@ export const MAX_TIMEOUT_S = 7 * 24 * 3600;
 
 export const lifecycleSchema = z
   .object({
-    onTimeout: z.enum(['kill', 'pause']).default('kill').describe('What idle expiry does: stop (kill) or pause.'),
+    onTimeout: z.enum(['kill', 'pause']).default('kill').describe('What expiry does: stop (kill) or pause.'),
     autoResume: z.boolean().default(false).describe('Resume a paused sandbox when something interacts with it.'),
+    timeoutMode: z
+      .enum(['idle', 'absolute'])
+      .default('idle')
+      .describe(
+        'idle: endAt = last interaction + timeout. absolute: endAt = start + timeout; interactions do not move it, only timeout (may shorten), refreshes and connect with a timeout (never shorten); a resume starts a fresh now + timeout.',
+      ),
   })
   .strict();
 
@@ -79,7 +85,7 @@ export const createSandboxSchema = z
   .object({
     templateID: z.string().min(1).optional().describe('Template to boot; default "base".'),
     image: z.string().min(1).optional().describe('A Docker image instead of a template (only when the server allows it).'),
-    timeout: z.number().int().positive().max(MAX_TIMEOUT_S).optional().describe('Idle timeout in seconds; per-template default.'),
+    timeout: z.number().int().positive().max(MAX_TIMEOUT_S).optional().describe('Timeout in seconds (idle or absolute, see lifecycle.timeoutMode); per-template default.'),
     metadata: z
       .record(z.string().regex(METADATA_KEY, 'metadata keys are 1-64 letters, digits, _ . : or -'), z.string().max(256))
       .refine((m) => Object.keys(m).length <= 32, 'at most 32 metadata entries')

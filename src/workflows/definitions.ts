@@ -15,6 +15,7 @@ export type TransitionReason =
   | 'connect'
   | 'auto_resume'
   | 'idle_timeout'
+  | 'absolute_timeout'
   | 'max_lifetime'
   | 'paused_retention'
   | 'host_lost'
@@ -22,13 +23,22 @@ export type TransitionReason =
   | 'disk_quota'
   | 'provision_failed';
 
-/** What happens when the idle timeout expires. */
+/** What happens when the timeout expires. */
 export type OnTimeout = 'kill' | 'pause';
+
+/**
+ * How the timeout counts: `idle` (every interaction moves `endAt` to now + timeout) or
+ * `absolute` (`endAt` = start + timeout, moved only by setTimeout, refresh and connect with a
+ * timeout; a resume starts a fresh now + timeout). See docs/lifecycle.md.
+ */
+export type TimeoutMode = 'idle' | 'absolute';
 
 export interface LifecyclePolicy {
   onTimeout: OnTimeout;
   /** Resume a paused sandbox when something interacts with it. */
   autoResume: boolean;
+  /** Absent in specs of sandboxes created before the option existed: `idle`. */
+  timeoutMode?: TimeoutMode;
 }
 
 export interface Resources {
@@ -119,8 +129,10 @@ export interface SandboxInfo {
   /** When the sandbox stops (or pauses) if nothing happens; null while creating or after stop. */
   endAt: string | null;
   timeout: number;
+  /** How `timeout` counts (the mode really enforced). */
+  timeoutMode: TimeoutMode;
   metadata: Record<string, string>;
-  lifecycle: LifecyclePolicy;
+  lifecycle: LifecyclePolicy & { timeoutMode: TimeoutMode };
   resources: Resources;
   /** The egress policy; null for sandboxes created before policies existed. */
   network: NetworkPolicy | null;
@@ -173,12 +185,12 @@ export interface RefreshRequest extends CallerRequest {
   durationMs: number;
 }
 export interface ConnectRequest extends CallerRequest {
-  /** Extends the idle deadline to at least now + timeoutMs (never shortens). */
+  /** Extends the deadline to at least now + timeoutMs (never shortens). */
   timeoutMs?: number;
 }
 
 // ---- signals (fire and forget) ----
-/** An interaction happened: reset the idle deadline. Sent coalesced by the API. */
+/** An interaction happened: reset the idle deadline (no effect in `absolute` mode). Sent coalesced by the API. */
 export const touchSignal = defineSignal('touch');
 /**
  * Asks the sandbox to stop or pause, as a signal so that Temporal batch operations can
@@ -209,7 +221,8 @@ export interface CheckContainerRequest {
 /**
  * A client is attached (long command, stream, proxy connection): the sandbox is not stopped
  * or paused for idleness before `now + durationMs`. Renewed periodically by the API; a
- * duration of 0 releases the lease. Max lifetime still applies.
+ * duration of 0 releases the lease. Max lifetime still applies, and so does an `absolute`
+ * timeout (leases hold off idleness only).
  */
 export const leaseSignal = defineSignal<[LeaseRequest]>('lease');
 export interface LeaseRequest {

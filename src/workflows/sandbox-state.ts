@@ -10,6 +10,7 @@ import type {
   SandboxSnapshot,
   SandboxSpec,
   SandboxStatus,
+  TimeoutMode,
   TransitionReason,
 } from './definitions.js';
 
@@ -17,7 +18,15 @@ import type {
 export interface Deadline {
   atMs: number;
   action: 'stop' | 'pause';
-  reason: 'idle_timeout' | 'max_lifetime' | 'paused_retention';
+  reason: 'idle_timeout' | 'absolute_timeout' | 'max_lifetime' | 'paused_retention';
+}
+
+export interface SandboxStateOptions {
+  /**
+   * Whether a spec's `timeoutMode: 'absolute'` is honoured: the workflow's patch gate, false
+   * only when replaying a run recorded before absolute expiry existed. Default true.
+   */
+  absoluteExpiry?: boolean;
 }
 
 const MAX_EVENTS_KEPT = 200;
@@ -25,10 +34,21 @@ const MAX_EVENTS_KEPT = 200;
 const MAX_LEASES_KEPT = 1000;
 
 export class SandboxState {
-  private constructor(private readonly s: SandboxSnapshot) {}
+  /**
+   * The timeout mode in force. In `absolute` mode the deadline kept in `idleDeadlineMs` (its
+   * name predates the mode; snapshots carry it) is moved only by setTimeout, refresh and resume.
+   */
+  readonly timeoutMode: TimeoutMode;
+
+  private constructor(
+    private readonly s: SandboxSnapshot,
+    options: SandboxStateOptions,
+  ) {
+    this.timeoutMode = s.spec.lifecycle.timeoutMode === 'absolute' && options.absoluteExpiry !== false ? 'absolute' : 'idle';
+  }
 
   /** A new sandbox, in `creating`. */
-  static create(spec: SandboxSpec, nowMs: number): SandboxState {
+  static create(spec: SandboxSpec, nowMs: number, options: SandboxStateOptions = {}): SandboxState {
     return new SandboxState({
       spec,
       status: 'creating',
@@ -45,12 +65,12 @@ export class SandboxState {
       stopDetail: null,
       events: [{ atMs: nowMs, status: 'creating', reason: 'created' }],
       generation: 0,
-    });
+    }, options);
   }
 
   /** Rebuilds the state carried across continueAsNew. */
-  static restore(snapshot: SandboxSnapshot): SandboxState {
-    return new SandboxState({ ...snapshot, events: [...snapshot.events], ...(snapshot.leases ? { leases: { ...snapshot.leases } } : {}) });
+  static restore(snapshot: SandboxSnapshot, options: SandboxStateOptions = {}): SandboxState {
+    return new SandboxState({ ...snapshot, events: [...snapshot.events], ...(snapshot.leases ? { leases: { ...snapshot.leases } } : {}) }, options);
   }
 
   get status(): SandboxStatus {
@@ -94,7 +114,11 @@ export class SandboxState {
     this.transition(nowMs, 'paused', reason);
   }
 
-  /** Resumes: a resume is an interaction, so the idle deadline restarts from now. */
+  /**
+   * Resumes: a resume is an interaction, so the idle deadline restarts from now. In `absolute`
+   * mode too (as E2B does): a paused sandbox does not expire, its resume starts a fresh
+   * now + timeout.
+   */
   markResumed(nowMs: number, reason: TransitionReason): void {
     if (this.isFinal()) return;
     this.s.pausedAtMs = null;
@@ -108,8 +132,9 @@ export class SandboxState {
     this.finish(nowMs, 'stopped', reason, detail);
   }
 
-  /** An interaction: the idle deadline becomes at least now + timeout. Running only. */
+  /** An interaction: the idle deadline becomes at least now + timeout. Running, `idle` mode only. */
   touch(nowMs: number): void {
+    if (this.timeoutMode === 'absolute') return;
     if (this.s.status !== 'running' || this.s.idleDeadlineMs === null) return;
     this.s.idleDeadlineMs = Math.max(this.s.idleDeadlineMs, nowMs + this.s.idleTimeoutMs);
   }
@@ -129,7 +154,8 @@ export class SandboxState {
   /**
    * An attached client's lease: no idle stop or pause before `now + durationMs` while it is
    * held; 0 releases it. Releasing touches the sandbox (the client's last interaction), so the
-   * ordinary idle deadline applies from then on. Expired leases are dropped.
+   * ordinary idle deadline applies from then on. Expired leases are dropped. In `absolute`
+   * mode leases are kept but hold nothing off (see {@link nextDeadline}).
    */
   lease(nowMs: number, leaseID: string, durationMs: number): void {
     if (this.isFinal()) return;
@@ -165,11 +191,12 @@ export class SandboxState {
   nextDeadline(): Deadline | null {
     if (this.s.status === 'running' && this.s.idleDeadlineMs !== null) {
       const lifetimeMs = this.lifetimeDeadlineMs() ?? Number.POSITIVE_INFINITY;
-      // An attached client's lease holds idleness off; it never holds off the lifetime.
-      const idleMs = Math.max(this.s.idleDeadlineMs, this.leaseUntilMs());
+      // An attached client's lease holds idleness off; it never holds off the lifetime or an absolute timeout.
+      const absolute = this.timeoutMode === 'absolute';
+      const idleMs = absolute ? this.s.idleDeadlineMs : Math.max(this.s.idleDeadlineMs, this.leaseUntilMs());
       if (lifetimeMs <= idleMs) return { atMs: lifetimeMs, action: 'stop', reason: 'max_lifetime' };
       const action = this.s.spec.lifecycle.onTimeout === 'pause' ? 'pause' : 'stop';
-      return { atMs: idleMs, action, reason: 'idle_timeout' };
+      return { atMs: idleMs, action, reason: absolute ? 'absolute_timeout' : 'idle_timeout' };
     }
     if (this.s.status === 'paused' && this.s.pausedAtMs !== null) {
       return { atMs: this.s.pausedAtMs + this.s.spec.pausedRetentionMs, action: 'stop', reason: 'paused_retention' };
@@ -200,8 +227,9 @@ export class SandboxState {
       startedAt: this.s.startedAtMs === null ? null : iso(this.s.startedAtMs),
       endAt: next ? iso(next.atMs) : null,
       timeout: Math.round(this.s.idleTimeoutMs / 1000),
+      timeoutMode: this.timeoutMode,
       metadata: spec.metadata,
-      lifecycle: spec.lifecycle,
+      lifecycle: { ...spec.lifecycle, timeoutMode: this.timeoutMode },
       resources: spec.resources,
       network: spec.network ?? null,
       host: this.s.host,

@@ -102,7 +102,13 @@ function now(): number {
 
 /** The sandbox lifecycle workflow. Completes when the sandbox is stopped or failed. */
 export async function sandboxWorkflow(input: SandboxWorkflowInput): Promise<SandboxResult> {
-  const state = input.snapshot ? SandboxState.restore(input.snapshot) : SandboxState.create(input.spec, now());
+  /**
+   * Absolute expiry (`lifecycle.timeoutMode: 'absolute'`): asked only of runs whose spec wants
+   * it, so runs recorded before it existed replay without a marker and keep idle rules.
+   */
+  const spec = input.snapshot ? input.snapshot.spec : input.spec;
+  const absoluteExpiry = spec.lifecycle.timeoutMode === 'absolute' && patched('absolute-expiry');
+  const state = input.snapshot ? SandboxState.restore(input.snapshot, { absoluteExpiry }) : SandboxState.create(input.spec, now(), { absoluteExpiry });
   const sandboxID = state.spec.sandboxID;
   /**
    * Runs started before this version replay with the old lock and wake-up rules (which made

@@ -192,6 +192,11 @@ describe('npm run up', () => {
       const before = await api(baseUrl, key, 'GET', `/sandboxes/${sandboxID}`);
       expect(before.status).toBe(200);
       expect(before.body).toMatchObject({ sandboxID, templateID: 'tiny', status: 'running', metadata: { test: 'e2e-up' } });
+      // The same owner's E2B-format key, printed too, reads the sandbox through the E2B door.
+      const e2bKey = (await first.waitFor(/E2B API key\s+(e2b_[0-9a-f]+)/, 1000))[1] ?? '';
+      expect(e2bKey).toMatch(/^e2b_[0-9a-f]{40}$/);
+      const viaE2B = await api(baseUrl, e2bKey, 'GET', `/sandboxes/${sandboxID}`);
+      expect(viaE2B.body).toMatchObject({ sandboxID, clientID: 'berth', state: 'running', metadata: { test: 'e2e-up' } });
 
       // ---- Ctrl-C: clean exit, every port released ----
       const firstExit = await first.interrupt();
@@ -209,6 +214,7 @@ describe('npm run up', () => {
       runs.push(second);
       await second.waitFor(UP_READY, START_TIMEOUT_MS);
       expect(second.output).toContain(`API key      ${key}`);
+      expect(second.output).toMatch(/E2B API key\s+e2b_[0-9a-f]{40}/);
       const after = await api(baseUrl, key, 'GET', `/sandboxes/${sandboxID}`);
       expect(after.status, JSON.stringify(after.body)).toBe(200);
       expect(after.body).toMatchObject({ sandboxID, status: 'running', createdAt: before.body.createdAt, metadata: { test: 'e2e-up' } });

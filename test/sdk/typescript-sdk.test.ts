@@ -103,6 +103,20 @@ describe('lifecycle', () => {
     await sbx.setTimeout(300_000);
   });
 
+  it('creates with timeoutMode absolute: commands do not move endAt, setTimeout may shorten it', async () => {
+    const abs = await Sandbox.create({ ...conn, ...tiny, timeoutMs: 300_000, timeoutMode: 'absolute', metadata: { suite, role: 'absolute' } });
+    try {
+      const info = await abs.getInfo();
+      expect(info).toMatchObject({ timeoutMode: 'absolute', lifecycle: { timeoutMode: 'absolute' } });
+      await abs.commands.run('true');
+      expect((await abs.getInfo()).endAt).toBe(info.endAt);
+      const shortened = await abs.setTimeout(30_000);
+      expect(Date.parse(shortened.endAt ?? '')).toBeLessThan(Date.parse(info.endAt ?? ''));
+    } finally {
+      await abs.kill();
+    }
+  });
+
   it('pause and resume, with 409s as ConflictError', async () => {
     const paused = await sbx.pause();
     expect(paused.status).toBe('paused');
@@ -133,7 +147,7 @@ describe('wire types', () => {
     const info = await sbx.getInfo();
     expect(Object.keys(info).sort()).toEqual(
       keys<SandboxInfo>({
-        sandboxID: true, templateID: true, status: true, createdAt: true, startedAt: true, endAt: true, timeout: true, metadata: true,
+        sandboxID: true, templateID: true, status: true, createdAt: true, startedAt: true, endAt: true, timeout: true, timeoutMode: true, metadata: true,
         lifecycle: true, resources: true, network: true, host: true, runningTimeMs: true, stoppedAt: true, stopReason: true, stopDetail: true, historyURL: true,
       }),
     );

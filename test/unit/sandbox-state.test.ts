@@ -153,3 +153,61 @@ describe('SandboxState', () => {
     expect(diskQuotaDetail({ state: 'running', detail: '', sizeRwBytes: 8 * MB }, undefined)).toBeNull(); // no limit
   });
 });
+
+describe('SandboxState with timeoutMode absolute', () => {
+  const absolute = (over: Partial<SandboxSpec> = {}, at = 0) =>
+    running({ lifecycle: { onTimeout: 'kill', autoResume: false, timeoutMode: 'absolute' }, ...over }, at);
+
+  it('expires at start + timeout whatever the touches and leases', () => {
+    const s = absolute();
+    s.touch(900);
+    s.lease(900, 'a', 60_000);
+    expect(s.nextDeadline()).toEqual({ atMs: 1000, action: 'stop', reason: 'absolute_timeout' });
+    s.lease(950, 'a', 0); // a released lease touches: still nothing moves
+    expect(s.dueDeadline(1000)?.reason).toBe('absolute_timeout');
+    expect(s.info(0)).toMatchObject({ timeoutMode: 'absolute', lifecycle: { timeoutMode: 'absolute' }, endAt: new Date(1000).toISOString() });
+  });
+
+  it('setTimeout may shorten; refresh and connect-with-timeout only extend', () => {
+    const s = absolute({ idleTimeoutMs: 5000 });
+    s.setIdleTimeout(100, 200);
+    expect(s.nextDeadline()?.atMs).toBe(300);
+    s.refresh(150, 50);
+    expect(s.nextDeadline()?.atMs).toBe(300);
+    s.refresh(150, 1000);
+    expect(s.nextDeadline()?.atMs).toBe(1150);
+  });
+
+  it('does not expire while paused; a resume starts a fresh now + timeout', () => {
+    const s = absolute({ lifecycle: { onTimeout: 'pause', autoResume: true, timeoutMode: 'absolute' } });
+    expect(s.nextDeadline()).toEqual({ atMs: 1000, action: 'pause', reason: 'absolute_timeout' });
+    s.markPaused(1000, 'absolute_timeout');
+    expect(s.nextDeadline()).toEqual({ atMs: 6000, action: 'stop', reason: 'paused_retention' });
+    s.markResumed(4000, 'auto_resume');
+    expect(s.nextDeadline()?.atMs).toBe(5000);
+  });
+
+  it('is capped by the max lifetime like idle mode', () => {
+    const s = absolute({ idleTimeoutMs: 60_000 });
+    s.refresh(0, 100_000);
+    expect(s.nextDeadline()).toEqual({ atMs: 10_000, action: 'stop', reason: 'max_lifetime' });
+  });
+
+  it('keeps idle rules when the workflow gate says so, and shows idle for specs without the option', () => {
+    const spec = testSandboxSpec('o', { idleTimeoutMs: 1000, lifecycle: { onTimeout: 'kill', autoResume: false, timeoutMode: 'absolute' } });
+    const gated = SandboxState.create(spec, 0, { absoluteExpiry: false });
+    gated.markRunning(0, 'h');
+    gated.touch(700);
+    expect(gated.nextDeadline()).toEqual({ atMs: 1700, action: 'stop', reason: 'idle_timeout' });
+    expect(gated.info(0).timeoutMode).toBe('idle');
+    expect(running().info(0)).toMatchObject({ timeoutMode: 'idle', lifecycle: { timeoutMode: 'idle' } });
+  });
+
+  it('keeps the mode across continueAsNew', () => {
+    const s = absolute();
+    const restored = SandboxState.restore(s.snapshot());
+    restored.touch(900);
+    expect(restored.nextDeadline()?.reason).toBe('absolute_timeout');
+    expect(restored.nextDeadline()?.atMs).toBe(1000);
+  });
+});

@@ -3,7 +3,7 @@
  * runs an older version started (otherwise those sandboxes get stuck on a nondeterminism
  * error after an upgrade). The fixtures were recorded with an older berth by
  * test/fixtures/record-histories.ts; each covers a path whose rules changed since (and
- * leases-and-container-checks a path a later version must keep).
+ * leases-and-container-checks and absolute-expiry paths a later version must keep).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -23,6 +23,8 @@ it('has recorded histories to replay', () => {
       'touches-continue-as-new.binpb',
       // recorded with the 'container-checks-and-leases' patch: later versions must keep replaying it
       'leases-and-container-checks.binpb',
+      // recorded with the 'absolute-expiry' patch (lifecycle.timeoutMode 'absolute')
+      'absolute-expiry.binpb',
     ]),
   );
 });

@@ -57,6 +57,18 @@ def test_set_timeout_and_refresh(make):
     assert again.end_at >= refreshed.end_at
 
 
+def test_absolute_timeout_mode(make):
+    sbx = make(timeout=300, lifecycle={"timeout_mode": "absolute"})
+    info = sbx.get_info()
+    assert (info.timeout_mode, info.lifecycle["timeout_mode"]) == ("absolute", "absolute")
+    assert info.end_at - info.started_at == timedelta(seconds=300)
+    sbx.commands.run("true")  # interactions do not move an absolute deadline
+    assert sbx.get_info().end_at == info.end_at
+    assert sbx.refresh(5).end_at == info.end_at  # never shortens
+    shortened = sbx.set_timeout(30)  # may shorten
+    assert shortened.end_at < info.end_at and shortened.timeout_mode == "absolute"
+
+
 def test_pause_resume_connect(make):
     sbx = make()
     assert sbx.pause().state == "paused"
@@ -180,7 +192,7 @@ def test_paused_sandbox_auto_resume_or_conflict(make):
     with pytest.raises(berth.ConflictError, match="resume"):
         plain.commands.run("true")
     auto = make(lifecycle={"on_timeout": "pause", "auto_resume": True})
-    assert auto.get_info().lifecycle == {"on_timeout": "pause", "auto_resume": True}
+    assert auto.get_info().lifecycle == {"on_timeout": "pause", "auto_resume": True, "timeout_mode": "idle"}
     auto.pause()
     assert auto.commands.run("echo woke").stdout == "woke\n"  # the interaction resumed it
     assert auto.get_info().state == "running"

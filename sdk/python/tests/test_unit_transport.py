@@ -116,6 +116,8 @@ def test_create_body_maps_snake_case():
         "resources": {"cpu": 1, "memoryMB": 256},
         "lifecycle": {"onTimeout": "pause", "autoResume": True},
     }
+    absolute = lifecycle.create_body("tiny", 60, None, None, None, {"timeout_mode": "absolute"})
+    assert absolute["lifecycle"] == {"timeoutMode": "absolute"}
 
 
 def test_config_from_env_and_domain(monkeypatch):

@@ -5,7 +5,7 @@ import { NotFoundError } from './errors.js';
 import { Files } from './files.js';
 import { SandboxPaginator, type SandboxListQuery } from './paginator.js';
 import { Transport } from './transport.js';
-import type { CreateSandboxBody, SandboxEndpoint, SandboxEvents, SandboxInfo, SandboxLifecycle, SandboxMetrics, SandboxNetworkPolicy, SandboxResources } from './types.js';
+import type { CreateSandboxBody, SandboxEndpoint, SandboxEvents, SandboxInfo, SandboxLifecycle, SandboxMetrics, SandboxNetworkPolicy, SandboxResources, TimeoutMode } from './types.js';
 
 /** Options of {@link Sandbox.create}. */
 export interface SandboxCreateOpts extends ConnectionOptions, RequestOptions {
@@ -13,8 +13,10 @@ export interface SandboxCreateOpts extends ConnectionOptions, RequestOptions {
   template?: string;
   /** A Docker image instead of a template (only when the server allows it). */
   image?: string;
-  /** Idle timeout (rounded up to whole seconds); per-template default when omitted. */
+  /** Timeout (rounded up to whole seconds); per-template default when omitted. Idle unless `timeoutMode: 'absolute'`. */
   timeoutMs?: number;
+  /** `idle` (default) or `absolute`; shorthand for `lifecycle.timeoutMode`. */
+  timeoutMode?: TimeoutMode;
   metadata?: Record<string, string>;
   /** Environment variables of every command (sealed; never stored in clear text). */
   envs?: Record<string, string>;
@@ -72,7 +74,7 @@ export class Sandbox {
       ...(opts.metadata ? { metadata: opts.metadata } : {}),
       ...(opts.envs ? { envs: opts.envs } : {}),
       ...(opts.resources ? { resources: opts.resources } : {}),
-      ...(opts.lifecycle ? { lifecycle: opts.lifecycle } : {}),
+      ...(opts.lifecycle || opts.timeoutMode ? { lifecycle: { ...opts.lifecycle, ...(opts.timeoutMode ? { timeoutMode: opts.timeoutMode } : {}) } } : {}),
       ...(opts.network ? { network: opts.network } : {}),
     };
     const info = await new Transport(connection).json<SandboxInfo>('POST', '/sandboxes', {
@@ -149,7 +151,7 @@ export class Sandbox {
     }
   }
 
-  /** Sets the idle timeout: the sandbox ends `timeoutMs` from now (may shorten). */
+  /** Sets the timeout: the sandbox ends `timeoutMs` from now (may shorten), in either timeout mode. */
   setTimeout(timeoutMs: number, opts: RequestOptions = {}): Promise<SandboxInfo> {
     return this.info(this.transport.json<SandboxInfo>('POST', this.path('/timeout'), { ...requestOpts(opts), json: { timeout: seconds(timeoutMs) } }));
   }

@@ -14,6 +14,7 @@ export type TransitionReason =
   | 'connect'
   | 'auto_resume'
   | 'idle_timeout'
+  | 'absolute_timeout'
   | 'max_lifetime'
   | 'paused_retention'
   | 'host_lost'
@@ -21,11 +22,19 @@ export type TransitionReason =
   | 'disk_quota'
   | 'provision_failed';
 
+/**
+ * How the timeout counts: `idle` (default; every interaction moves `endAt` to now + timeout) or
+ * `absolute` (`endAt` = start + timeout; only setTimeout, refresh and connect with a timeout move it,
+ * and a resume starts a fresh now + timeout).
+ */
+export type TimeoutMode = 'idle' | 'absolute';
+
 export interface SandboxLifecycle {
-  /** What idle expiry does: stop (`kill`) or `pause`. */
+  /** What expiry does: stop (`kill`) or `pause`. */
   onTimeout: 'kill' | 'pause';
   /** Resume a paused sandbox when something interacts with it. */
   autoResume: boolean;
+  timeoutMode: TimeoutMode;
 }
 
 export interface SandboxResources {
@@ -52,8 +61,9 @@ export interface SandboxInfo {
   startedAt: string | null;
   /** When the sandbox stops (or pauses) if nothing happens; null while creating or after stop. */
   endAt: string | null;
-  /** Idle timeout in seconds. */
+  /** Timeout in seconds (idle or absolute, see `timeoutMode`). */
   timeout: number;
+  timeoutMode: TimeoutMode;
   metadata: Record<string, string>;
   lifecycle: SandboxLifecycle;
   resources: SandboxResources;

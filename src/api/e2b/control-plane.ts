@@ -61,7 +61,8 @@ export function e2bControlPlane(deps: E2BControlPlaneDeps): Router {
 
   const create = async (req: Request, res: Response) => {
     const body = parseOr400(e2bCreateSchema, req.body, 'sandbox request');
-    if (body.volumeMounts?.length) throw new InvalidArgumentError('volumeMounts are not supported by berth yet; create the sandbox without volumes');
+    if (body.mcp != null) throw new InvalidArgumentError('mcp (an MCP gateway in the sandbox) is not supported by berth; create the sandbox without it');
+    if (body.iam != null) throw new InvalidArgumentError('iam (workload identity tokens) is not supported by berth; create the sandbox without it');
     const berthBody = parseOr400(createSandboxSchema, toBerthCreate(body), 'sandbox request');
     const view = await service.create(owner(req), berthBody, true);
     res.status(201).json(toE2BSandbox(view, ctx(req, view)));
@@ -131,10 +132,12 @@ export function e2bControlPlane(deps: E2BControlPlaneDeps): Router {
   router.get('/sandboxes/:id/metrics', async (req, res) => {
     const start = unixSeconds(req.query.start, 'start');
     const end = unixSeconds(req.query.end, 'end');
-    const info = await gate.beginInteraction(owner(req), id(req));
+    // Reading metrics never resumes a paused sandbox: it answers the samples kept so far.
+    const view = await service.get(owner(req), id(req));
+    const info = view.status === 'paused' ? view : await gate.beginInteraction(owner(req), view.sandboxID);
     const cpuCount = Math.max(1, Math.ceil(info.resources.cpu));
     let samples = sampler.history(info.sandboxID, start, end);
-    if (samples.length === 0 && end === undefined) samples = [await sampler.sample(info.sandboxID, { record: false })];
+    if (samples.length === 0 && end === undefined && info.status === 'running') samples = [await sampler.sample(info.sandboxID, { record: false })];
     res.json(samples.map((s) => toE2BMetric(s, cpuCount, diskSizeMB)));
   });
 

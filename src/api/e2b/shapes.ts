@@ -45,8 +45,9 @@ export const e2bCreateSchema = z
       .passthrough()
       .nullish(),
     secure: z.boolean().optional(),
-    volumeMounts: z.array(z.unknown()).nullish(),
+    volumeMounts: z.array(z.object({ name: z.string(), path: z.string() }).passthrough()).nullish(),
     mcp: z.unknown().optional(),
+    iam: z.unknown().optional(),
   })
   .passthrough();
 export type E2BCreateBody = z.infer<typeof e2bCreateSchema>;
@@ -66,9 +67,12 @@ export function toBerthCreate(body: E2BCreateBody): CreateSandboxBody {
     timeout: body.timeout && body.timeout > 0 ? body.timeout : E2B_DEFAULT_TIMEOUT_S,
     metadata: body.metadata ?? {},
     envs: body.envVars ?? {},
-    lifecycle: { onTimeout, autoResume: body.autoResume?.enabled ?? false },
+    // E2B's timeout is absolute: endAt = start + timeout, interactions do not move it.
+    lifecycle: { onTimeout, autoResume: body.autoResume?.enabled ?? false, timeoutMode: 'absolute' },
     ...(hasNetwork ? { network: { allowInternet, allowOut, denyOut } } : {}),
-  } as CreateSandboxBody;
+    // berth volumes of the owner (POST /volumes with berth's REST), mounted read-write.
+    ...(body.volumeMounts?.length ? { volumes: body.volumeMounts.map((v) => ({ name: v.name, mountPath: v.path, readOnly: false })) } : {}),
+  };
 }
 
 export const e2bTimeoutSchema = z.object({ timeout: z.number().int().nonnegative() }).passthrough();

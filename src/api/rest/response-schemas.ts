@@ -18,6 +18,7 @@ const reasonSchema = z.enum([
   'connect',
   'auto_resume',
   'idle_timeout',
+  'absolute_timeout',
   'max_lifetime',
   'paused_retention',
   'host_lost',
@@ -26,6 +27,7 @@ const reasonSchema = z.enum([
   'provision_failed',
 ]);
 const isoTime = z.string().describe('ISO 8601 time');
+const timeoutModeSchema = z.enum(['idle', 'absolute']);
 
 /** Every error: a stable code and a message that says what to do. */
 export const errorSchema = z.object({ code: z.string(), message: z.string() }).strict();
@@ -38,10 +40,13 @@ export const sandboxViewSchema = z
     status: statusSchema,
     createdAt: isoTime,
     startedAt: isoTime.nullable(),
-    endAt: isoTime.nullable().describe('When the sandbox stops (or pauses) if nothing happens; null while creating or after stop.'),
-    timeout: z.number().describe('Idle timeout in seconds.'),
+    endAt: isoTime
+      .nullable()
+      .describe('The deadline berth enforces: when the sandbox stops (or pauses) if nothing extends it; null while creating or after stop.'),
+    timeout: z.number().describe('Timeout in seconds (idle or absolute, see timeoutMode).'),
+    timeoutMode: timeoutModeSchema.describe('idle: interactions move endAt to now + timeout; absolute: only timeout, refreshes and connect with a timeout move it.'),
     metadata: z.record(z.string(), z.string()),
-    lifecycle: z.object({ onTimeout: z.enum(['kill', 'pause']), autoResume: z.boolean() }).strict(),
+    lifecycle: z.object({ onTimeout: z.enum(['kill', 'pause']), autoResume: z.boolean(), timeoutMode: timeoutModeSchema }).strict(),
     resources: z.object({ cpu: z.number(), memoryMB: z.number() }).strict(),
     network: z
       .object({ allowInternet: z.boolean(), allowOut: z.array(z.string()), denyOut: z.array(z.string()) })

@@ -82,7 +82,7 @@ const connect = endpoint({
 const timeout = endpoint({
   method: 'post',
   path: `${id}/timeout`,
-  summary: 'Set the idle timeout; endAt = now + timeout (may shorten)',
+  summary: 'Set the timeout; endAt = now + timeout (may shorten)',
   body: setTimeoutSchema,
   bodyName: 'timeout request',
   responses: { '200': sandbox('The sandbox') },

@@ -45,6 +45,24 @@ describe('e2b Python SDK', () => {
   });
 });
 
+describe('e2b Python SDK, async (AsyncSandbox)', () => {
+  it('create → get_info → pause (True, then False) → connect resumes → list → set_timeout → kill (True, then False)', async () => {
+    const tag = randomBytes(4).toString('hex');
+    const run = await runE2BPython(stack, 'e2b_async.py', [tag]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.result).toEqual({
+      sandbox_id: expect.stringMatching(/^[a-z0-9]{20}$/),
+      state: 'running',
+      pause: true,
+      pause_again: false,
+      state_after_connect: 'running',
+      listed: [run.result.sandbox_id],
+      kill: true,
+      kill_again: false,
+    });
+  });
+});
+
 describe('e2b npm SDK', () => {
   it('create with metadata/envs → getInfo → setTimeout → pause → connect resumes → list (paged) by metadata → metrics → kill → kill again is false', async () => {
     const tag = randomBytes(4).toString('hex');
@@ -70,37 +88,35 @@ describe('e2b npm SDK', () => {
 });
 
 describe('expiry through the e2b Python SDK', () => {
-  it('a sandbox with timeout=5 stops (idle_timeout) not before its endAt; lifecycle on_timeout=pause pauses instead', async () => {
+  it('timeout is absolute: used all along, a timeout=6 sandbox stops at start + 6 s (absolute_timeout); on_timeout=pause pauses it', async () => {
     const run = await runE2BPython(stack, 'e2b_expiry.py');
     expect(run.code, run.stderr).toBe(0);
-    const { killed, paused, paused_end_at: pausedEndAt } = run.result as { killed: string; paused: string; paused_end_at: number };
-    const stopped = await eventually(async () => {
-      const ev = await stack.api('GET', `/sandboxes/${killed}/events`);
-      return ev.body.status === 'stopped' ? ev.body : null;
-    }, 60_000, 250);
-    const events = stopped.events as { at: string; status: string; reason: string }[];
-    const created = Date.parse(events[0]?.at ?? '');
-    const stop = events.find((e) => e.status === 'stopped');
-    expect(stop?.reason).toBe('idle_timeout');
-    expect(Date.parse(stop?.at ?? '') - created).toBeGreaterThanOrEqual(5000);
+    const r = run.result as { killed: string; paused: string; killed_end_ats: number[]; paused_end_ats: number[]; killed_gone_seen_at?: number; paused_seen_at?: number };
+    expect(r.killed_gone_seen_at).toBeDefined();
+    expect(r.paused_seen_at).toBeDefined();
+    // get_info / get_metrics did not move endAt (they would in berth's idle mode).
+    expect(r.killed_end_ats.length).toBeGreaterThan(3);
+    expect(new Set(r.killed_end_ats).size).toBe(1);
+    expect(new Set(r.paused_end_ats).size).toBe(1);
 
-    const pausedInfo = await eventually(async () => {
-      const res = await stack.api('GET', `/sandboxes/${paused}`);
-      return res.body.status === 'paused' ? res.body : null;
-    }, 60_000, 250);
-    expect(pausedInfo.lifecycle.onTimeout).toBe('pause');
-    const pauseEvent = (await stack.api('GET', `/sandboxes/${paused}/events`)).body.events.find((e: { status: string }) => e.status === 'paused');
-    expect(pauseEvent.reason).toBe('idle_timeout');
-    expect(Date.parse(pauseEvent.at)).toBeGreaterThanOrEqual(pausedEndAt * 1000 - 1000);
-    // Seen by the SDK's door as paused too.
-    const viaE2B = await stack.api('GET', `/sandboxes/${paused}`, { key: null, headers: { 'x-api-key': stack.e2bKeys.alice ?? '' } });
-    expect(viaE2B.body.state).toBe('paused');
-    await stack.api('DELETE', `/sandboxes/${paused}`);
+    const events = (await stack.api('GET', `/sandboxes/${r.killed}/events`)).body.events as { at: string; status: string; reason: string }[];
+    const stop = events.find((e) => e.status === 'stopped');
+    expect(stop?.reason).toBe('absolute_timeout');
+    // Not before the endAt the SDK saw (allowing for the clock's millisecond rounding in the SDK).
+    expect(Date.parse(stop?.at ?? '')).toBeGreaterThanOrEqual((r.killed_end_ats[0] ?? 0) * 1000 - 1000);
+
+    const pausedEvents = (await stack.api('GET', `/sandboxes/${r.paused}/events`)).body.events as { at: string; status: string; reason: string }[];
+    const pause = pausedEvents.find((e) => e.status === 'paused');
+    expect(pause?.reason).toBe('absolute_timeout');
+    expect(Date.parse(pause?.at ?? '')).toBeGreaterThanOrEqual((r.paused_end_ats[0] ?? 0) * 1000 - 1000);
+    const info = await stack.api('GET', `/sandboxes/${r.paused}`);
+    expect(info.body).toMatchObject({ status: 'paused', timeoutMode: 'absolute', lifecycle: { onTimeout: 'pause' } });
+    await stack.api('DELETE', `/sandboxes/${r.paused}`);
   });
 });
 
 describe('agentbox-python-sdk (AGENTBOX_DEBUG=true)', () => {
-  it('create with metadata/envs → get_info → pause → connect resumes → list by metadata; kill and set_timeout are local no-ops in debug mode', async () => {
+  it('create with metadata/envs → get_info → pause → connect resumes → pause → resume → list by metadata; kill and set_timeout are local no-ops in debug mode', async () => {
     const tag = randomBytes(4).toString('hex');
     const run = await runAgentboxDebug(stack, 'agentbox_control.py', [tag]);
     expect(run.code, run.stderr).toBe(0);
@@ -113,6 +129,7 @@ describe('agentbox-python-sdk (AGENTBOX_DEBUG=true)', () => {
     expect(r.end_at_after_set_timeout).toBeGreaterThan(r.info.end_at - 5); // set_timeout(30) did not reach berth
     expect(r.pause).toBe(r.sandbox_id);
     expect(r.connect_id).toBe(r.sandbox_id);
+    expect(r.resume_id).toBe(r.sandbox_id);
     expect(r.listed).toEqual([r.sandbox_id]);
     expect(r.kill).toBe(true);
     // Every call went to "localhost:3000" (through the test proxy), none elsewhere.
@@ -120,11 +137,12 @@ describe('agentbox-python-sdk (AGENTBOX_DEBUG=true)', () => {
     expect(run.seen.every((s) => s.includes(' localhost:3000/'))).toBe(true);
     expect(run.seen).toContain(`POST localhost:3000/sandboxes/${r.sandbox_id}/pause`);
     expect(run.seen).toContain(`POST localhost:3000/sandboxes/${r.sandbox_id}/connect`);
+    expect(run.seen).toContain(`POST localhost:3000/sandboxes/${r.sandbox_id}/resume`);
     // connect resumed it, and the local kill left it running.
     const info = await stack.api('GET', `/sandboxes/${id}`);
     expect(info.body.status).toBe('running');
     const events = (await stack.api('GET', `/sandboxes/${id}/events`)).body.events.map((e: { status: string }) => e.status);
-    expect(events).toEqual(['creating', 'running', 'paused', 'running']);
+    expect(events).toEqual(['creating', 'running', 'paused', 'running', 'paused', 'running']);
     expect((await stack.api('DELETE', `/sandboxes/${id}`)).status).toBe(204);
   });
 });

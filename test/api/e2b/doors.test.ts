@@ -68,6 +68,8 @@ describe('two doors on the same paths', () => {
     expect(badTemplate.body.message).toMatch(/unknown templateID "nope"/);
     const badEnv = await stack.api('POST', '/v2/sandboxes', { ...e2b(key), body: { templateID: 'tiny', envVars: { '1BAD': 'x' } } });
     expect(badEnv.status).toBe(400);
+    const mcp = await stack.api('POST', '/v2/sandboxes', { ...e2b(key), body: { templateID: 'tiny', mcp: { github: {} } } });
+    expect(mcp.body).toEqual({ code: 400, message: expect.stringMatching(/^mcp .* not supported/) });
     const badState = await stack.api('GET', '/v2/sandboxes?state=sleeping', e2b(key));
     expect(badState.body).toEqual({ code: 400, message: 'state "sleeping" is not one of running, paused' });
     const unsupported = await stack.api('GET', '/sandboxes/abc/logs', e2b(key));
@@ -104,5 +106,35 @@ describe('two doors on the same paths', () => {
     const v1 = await stack.api('GET', `/sandboxes?metadata=${encodeURIComponent('n=2')}`, e2b(key));
     expect(v1.body.map((s: { sandboxID: string }) => s.sandboxID)).toEqual([ids[2]]);
     for (const id of ids) await stack.api('DELETE', `/sandboxes/${id}`, e2b(key));
+  });
+
+  it('metrics of a paused sandbox answer the kept samples and do not resume it, even with autoResume', async () => {
+    const key = stack.e2bKeys.alice ?? '';
+    const created = await stack.api('POST', '/v2/sandboxes', { ...e2b(key), body: { templateID: 'tiny', timeout: 60, autoPause: true, autoResume: { enabled: true } } });
+    const id = created.body.sandboxID as string;
+    expect((await stack.api('GET', `/sandboxes/${id}/metrics`, e2b(key))).body.length).toBeGreaterThan(0);
+    expect((await stack.api('POST', `/sandboxes/${id}/pause`, e2b(key))).status).toBe(204);
+    const metrics = await stack.api('GET', `/sandboxes/${id}/metrics`, e2b(key));
+    expect(metrics.status).toBe(200);
+    expect(Array.isArray(metrics.body)).toBe(true);
+    expect((await stack.api('GET', `/sandboxes/${id}`, e2b(key))).body.state).toBe('paused');
+    await stack.api('DELETE', `/sandboxes/${id}`, e2b(key));
+  });
+
+  it("volumeMounts [{name, path}] mount the owner's berth volumes (made with berth's POST /volumes)", async () => {
+    const key = stack.e2bKeys.alice ?? '';
+    const name = `e2bvol${Date.now().toString(36)}`;
+    expect((await stack.api('POST', '/volumes', { body: { name } })).status).toBe(201);
+    const created = await stack.api('POST', '/v2/sandboxes', { ...e2b(key), body: { templateID: 'tiny', timeout: 60, volumeMounts: [{ name, path: '/data' }] } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id = created.body.sandboxID as string;
+    const wrote = await stack.api('POST', `/sandboxes/${id}/commands`, { body: { cmd: 'echo kept > /data/f && cat /data/f' } });
+    expect(wrote.body.stdout).toBe('kept\n');
+    expect((await stack.api('GET', `/volumes/${name}`)).body.mountedBy).toBe(1);
+    const missing = await stack.api('POST', '/v2/sandboxes', { ...e2b(key), body: { templateID: 'tiny', volumeMounts: [{ name: 'no-such-volume', path: '/data' }] } });
+    expect(missing.body.code).toBe(missing.status);
+    expect(missing.status).toBeGreaterThanOrEqual(400);
+    expect(missing.status).toBeLessThan(500);
+    await stack.api('DELETE', `/sandboxes/${id}`, e2b(key));
   });
 });

@@ -17,7 +17,11 @@ _NETWORK_KEYS = {
     "allow_internet": "allowInternet", "allowInternet": "allowInternet",
     "allow_out": "allowOut", "allowOut": "allowOut", "deny_out": "denyOut", "denyOut": "denyOut",
 }
-_LIFECYCLE_KEYS = {"on_timeout": "onTimeout", "onTimeout": "onTimeout", "auto_resume": "autoResume", "autoResume": "autoResume"}
+_LIFECYCLE_KEYS = {
+    "on_timeout": "onTimeout", "onTimeout": "onTimeout", "auto_resume": "autoResume", "autoResume": "autoResume",
+    # "idle" (default: interactions move end_at) or "absolute" (end_at = start + timeout; see docs/lifecycle.md)
+    "timeout_mode": "timeoutMode", "timeoutMode": "timeoutMode",
+}
 
 
 def sandbox_path(sandbox_id: str, tail: str = "") -> str:

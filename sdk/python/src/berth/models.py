@@ -36,6 +36,8 @@ class SandboxInfo:
     network: Optional[Dict[str, Any]] = None
     stop_reason: Optional[str] = None
     history_url: Optional[str] = None
+    #: ``"idle"`` (interactions move ``end_at``) or ``"absolute"`` (only set_timeout / refresh / connect do).
+    timeout_mode: str = "idle"
 
     @property
     def status(self) -> str:
@@ -59,12 +61,17 @@ class SandboxInfo:
             started_at=parse_time(body.get("startedAt")),
             end_at=parse_time(body.get("endAt")),
             timeout=int(body.get("timeout") or 0),
-            lifecycle={"on_timeout": life.get("onTimeout", "kill"), "auto_resume": bool(life.get("autoResume", False))},
+            lifecycle={
+                "on_timeout": life.get("onTimeout", "kill"),
+                "auto_resume": bool(life.get("autoResume", False)),
+                "timeout_mode": life.get("timeoutMode", "idle"),
+            },
             resources={"cpu": res.get("cpu"), "memory_mb": res.get("memoryMB")},
             running_time_ms=int(body.get("runningTimeMs") or 0),
             network=_network(body.get("network")),
             stop_reason=body.get("stopReason"),
             history_url=body.get("historyURL"),
+            timeout_mode=body.get("timeoutMode") or "idle",
         )
 
 

@@ -21,7 +21,7 @@ function printInfo(ctx: CliContext, info: SandboxInfo): void {
       ['CREATED', info.createdAt],
       ['END AT', info.endAt ?? '-'],
       ['TIMEOUT', `${info.timeout}s`],
-      ['LIFECYCLE', `onTimeout=${info.lifecycle.onTimeout} autoResume=${info.lifecycle.autoResume}`],
+      ['LIFECYCLE', `onTimeout=${info.lifecycle.onTimeout} autoResume=${info.lifecycle.autoResume} timeoutMode=${info.timeoutMode}`],
       ['RESOURCES', `cpu=${info.resources.cpu} memoryMB=${info.resources.memoryMB}`],
       ['METADATA', metadataText(info.metadata) || '-'],
       ...(info.stopReason ? ([['STOP REASON', `${info.stopReason}${info.stopDetail ? ` (${info.stopDetail})` : ''}`]] as Array<[string, string]>) : []),
@@ -38,6 +38,7 @@ export const createSpec = {
   cpu: 'string',
   'memory-mb': 'string',
   'on-timeout': 'string',
+  'timeout-mode': 'string',
   'auto-resume': 'boolean',
   'no-wait': 'boolean',
   quiet: 'boolean',
@@ -48,6 +49,8 @@ export async function create(ctx: CliContext, args: ParsedArgs): Promise<number>
   if (rest.length) throw new UsageError('usage: berth create [TEMPLATE] [options]');
   const onTimeout = option(args, 'on-timeout');
   if (onTimeout !== undefined && onTimeout !== 'kill' && onTimeout !== 'pause') throw new UsageError('--on-timeout is kill or pause');
+  const timeoutMode = option(args, 'timeout-mode');
+  if (timeoutMode !== undefined && timeoutMode !== 'idle' && timeoutMode !== 'absolute') throw new UsageError('--timeout-mode is idle or absolute');
   const cpu = option(args, 'cpu');
   if (cpu !== undefined && !(Number(cpu) > 0)) throw new UsageError('--cpu must be a positive number');
   const memoryMB = positiveInt(option(args, 'memory-mb'), '--memory-mb');
@@ -60,6 +63,7 @@ export async function create(ctx: CliContext, args: ParsedArgs): Promise<number>
     ...(timeout !== undefined ? { timeoutMs: durationMs(timeout, '--timeout') } : {}),
     metadata: pairs(options(args, 'metadata'), '--metadata'),
     envs: pairs(options(args, 'env'), '--env'),
+    ...(timeoutMode ? { timeoutMode } : {}),
     ...(cpu !== undefined || memoryMB !== undefined ? { resources: { ...(cpu !== undefined ? { cpu: Number(cpu) } : {}), ...(memoryMB ? { memoryMB } : {}) } } : {}),
     ...(onTimeout !== undefined || flag(args, 'auto-resume')
       ? { lifecycle: { ...(onTimeout ? { onTimeout } : {}), ...(flag(args, 'auto-resume') ? { autoResume: true } : {}) } }

@@ -11,7 +11,8 @@ const USAGE = `berth — drive berth sandboxes
 usage: berth COMMAND [options]
 
   create [TEMPLATE]       create a sandbox (--template, --timeout 5m, --metadata K=V, --env K=V,
-                          --cpu N, --memory-mb N, --on-timeout kill|pause, --auto-resume, --no-wait, -q)
+                          --cpu N, --memory-mb N, --on-timeout kill|pause, --timeout-mode idle|absolute,
+                          --auto-resume, --no-wait, -q)
   ls                      list sandboxes (--status running,paused, --metadata K=V, --limit N)
   info ID                 show one sandbox
   exec ID CMD…            run a command; exit code is the command's (--cwd, --user, --env K=V,

@@ -29,6 +29,9 @@ out["end_at_after_set_timeout"] = sbx.get_info().end_at.timestamp()
 out["pause"] = sbx.pause()
 again = Sandbox.connect(sbx.sandbox_id, proxy=proxy)
 out["connect_id"] = again.sandbox_id
+out["pause_again"] = again.pause()
+resumed = Sandbox.resume(sbx.sandbox_id, timeout=120)  # POST /sandboxes/{id}/resume (through HTTP_PROXY)
+out["resume_id"] = resumed.sandbox_id
 out["listed"] = [s.sandbox_id for s in Sandbox.list(query=SandboxQuery(metadata={"tag": tag}))]
 out["kill"] = sbx.kill()  # a local no-op in debug mode: the sandbox stays
 print(json.dumps(out))
