@@ -17,6 +17,8 @@ mkdirSync(logDir, { recursive: true });
 const temporalPort = Number(env.BERTH_TEMPORAL_PORT ?? 7233);
 const temporalUiPort = Number(env.BERTH_TEMPORAL_UI_PORT ?? 8233);
 const apiPort = Number(env.BERTH_API_PORT ?? 3000);
+/** E2B's envd (docs/e2b-envd.md); 49983 like envd, 0 = not served. */
+const envdPort = Number(env.BERTH_E2B_ENVD_PORT ?? 49983);
 const workerMetricsPort = Number(env.BERTH_WORKER_METRICS_PORT ?? 9464);
 const t0 = Date.now();
 
@@ -120,6 +122,7 @@ async function checkPorts(): Promise<void> {
     [temporalPort, 'BERTH_TEMPORAL_PORT'],
     [temporalUiPort, 'BERTH_TEMPORAL_UI_PORT'],
     [apiPort, 'BERTH_API_PORT'],
+    [envdPort, 'BERTH_E2B_ENVD_PORT'],
     [workerMetricsPort, 'BERTH_WORKER_METRICS_PORT'],
   ];
   const taken: string[] = [];
@@ -203,6 +206,7 @@ async function main(): Promise<void> {
   Temporal UI  http://127.0.0.1:${temporalUiPort}
   API key      ${env.BERTH_API_KEYS ? '(from BERTH_API_KEYS)' : apiKey}
   E2B API key  ${env.BERTH_API_KEYS ? '(an e2b_<hex> key in BERTH_API_KEYS)' : e2bApiKey}   (E2B SDKs: E2B_API_URL=${api} E2B_API_KEY=<it>; see docs/e2b.md)
+  E2B envd     ${envdPort > 0 ? `http://127.0.0.1:${envdPort}   (E2B SDKs: E2B_SANDBOX_URL=http://127.0.0.1:${envdPort}; see docs/e2b-envd.md)` : 'off (BERTH_E2B_ENVD_PORT=0)'}
   Logs         ${logDir}/{api,worker,temporal}.log
 
   Try: curl -s -X POST ${api}/sandboxes -H "Authorization: Bearer ${env.BERTH_API_KEYS ? '<key>' : apiKey}" \\

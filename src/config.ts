@@ -66,6 +66,8 @@ const envSchema = z.object({
   BERTH_API_HOST: z.string().default('127.0.0.1'),
   BERTH_API_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   BERTH_PUBLIC_URL: z.string().optional(),
+  BERTH_E2B_ENVD_PORT: z.coerce.number().int().min(0).max(65535).default(49983),
+  BERTH_E2B_WATCH_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(500),
   BERTH_API_KEYS: apiKeysSchema,
   BERTH_SECRET_KEY: z
     .string()
@@ -130,6 +132,8 @@ const envSchema = z.object({
 /** berth's whole configuration; built only by {@link loadConfig}. */
 export interface BerthConfig {
   api: { host: string; port: number; publicUrl: string | undefined };
+  /** E2B's envd on its own listener (on the API host): port (0 = not served) and the folder-watch poll interval. */
+  e2bEnvd: { port: number; watchIntervalMs: number };
   /** API key → owner. */
   apiKeys: Map<string, string>;
   /** 32-byte key that seals sandbox env vars before they enter workflow history. */
@@ -225,6 +229,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   return {
     api: { host: e.BERTH_API_HOST, port: e.BERTH_API_PORT, publicUrl: e.BERTH_PUBLIC_URL },
+    e2bEnvd: { port: e.BERTH_E2B_ENVD_PORT, watchIntervalMs: e.BERTH_E2B_WATCH_INTERVAL_MS },
     apiKeys: e.BERTH_API_KEYS,
     secretKeyHex: e.BERTH_SECRET_KEY,
     temporal: {

@@ -5,7 +5,7 @@ import type Docker from 'dockerode';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { BerthConfig } from '../config.js';
-import { apiKeyAuth } from './auth.js';
+import { apiKeyAuth, constantTimeLookup } from './auth.js';
 import { errorMiddleware } from './rest/error-middleware.js';
 import { ApiMetrics } from './metrics.js';
 import { openApiDocument } from './rest/openapi.js';
@@ -14,7 +14,6 @@ import { CommandRunner } from '../dataplane/commands.js';
 import { FileOps } from '../dataplane/files.js';
 import { MetricsSampler } from '../dataplane/metrics.js';
 import { PortProxy } from '../dataplane/proxy.js';
-import { PtyManager } from '../dataplane/pty.js';
 import { Spooler } from '../dataplane/spool.js';
 import { endpointRoutes, proxyUpgradeHandler } from './rest/endpoints.js';
 import { metricsRoutes } from './rest/metrics.js';
@@ -28,6 +27,10 @@ import { VolumeStore } from '../dataplane/volumes.js';
 import { sandboxRoutes } from './rest/sandboxes.js';
 import { openSandboxRoutes } from './opensandbox/index.js';
 import { InteractionGate } from '../service/interaction-gate.js';
+import { ProcessTable } from '../dataplane/processes.js';
+import { PtyManager } from '../dataplane/pty.js';
+import { Watches } from '../dataplane/watch.js';
+import { createEnvdApp, type EnvdApp } from './e2b/envd/app.js';
 import { SandboxService } from '../service/sandbox-service.js';
 import { StreamSlots } from '../service/stream-slots.js';
 import { e2bControlPlane } from './e2b/control-plane.js';
@@ -52,6 +55,8 @@ export interface BerthApp {
   metrics: ApiMetrics;
   /** This process's interactive terminals (every front door shares them). */
   ptys: PtyManager;
+  /** E2B's envd (Connect-RPC, /files, /health): listen on it separately (config.e2bEnvd.port). */
+  envd: EnvdApp;
   /**
    * The HTTP server's `upgrade` listener (WebSocket proxy to sandbox ports, terminal WebSockets). `app.listen`
    * installs it; attach it yourself when you create the server with `http.createServer(app)`.
@@ -164,6 +169,18 @@ export function createApp(deps: AppDeps): BerthApp {
     res.status(404).json({ code: 'not_found', message: `no route ${req.method} ${req.path}; see /docs` });
   });
   app.use(errorMiddleware(logger, (sandboxID) => gate.reportContainerMissing(sandboxID)));
+  const envd = createEnvdApp({
+    gate,
+    processes: new ProcessTable(runner),
+    ptys,
+    files: fileOps,
+    watches: new Watches(docker, config.e2bEnvd.watchIntervalMs),
+    maxUploadBytes: config.dataPlane.maxUploadBytes,
+    slots,
+    secretKeyHex: config.secretKeyHex,
+    ownerOfKey: (key) => constantTimeLookup(config.apiKeys, key),
+    logger,
+  });
   const restUpgrade = proxyUpgradeHandler({ gate, proxy, apiKeys: config.apiKeys, logger, slots });
   const ptyUpgrade = ptyUpgradeHandler({ gate, ptys, apiKeys: config.apiKeys, logger, slots });
   const hostUpgrade = e2bHostProxyUpgrade(hostProxyDeps);
@@ -179,10 +196,12 @@ export function createApp(deps: AppDeps): BerthApp {
     gate,
     metrics,
     ptys,
+    envd,
     upgrade,
     close: async () => {
-      sampler.close();
+      envd.close();
       await ptys.close();
+      sampler.close();
       await gate.close();
       spooler.close();
     },

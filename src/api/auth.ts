@@ -13,7 +13,8 @@ declare module 'express-serve-static-core' {
   }
 }
 
-function constantTimeLookup(keys: Map<string, string>, presented: string): string | undefined {
+/** The owner of an API key (constant-time comparison), or undefined. */
+export function constantTimeLookup(keys: Map<string, string>, presented: string): string | undefined {
   const candidate = Buffer.from(presented);
   let owner: string | undefined;
   for (const [key, keyOwner] of keys) {

@@ -13,6 +13,18 @@ async function main(): Promise<void> {
   const server = berth.app.listen(config.api.port, config.api.host, () => {
     logger.info({ url: `http://${config.api.host}:${config.api.port}` }, 'API listening');
   });
+  // E2B's envd on its own port (49983 by default: agentbox's debug mode hardcodes it).
+  const envdServer =
+    config.e2bEnvd.port > 0
+      ? berth.envd.app
+          .listen(config.e2bEnvd.port, config.api.host, () => {
+            logger.info({ url: `http://${config.api.host}:${config.e2bEnvd.port}` }, 'E2B envd listening');
+          })
+          .on('error', (err) => {
+            logger.fatal({ err }, `E2B envd cannot listen on ${config.api.host}:${config.e2bEnvd.port}: choose another BERTH_E2B_ENVD_PORT (0 = not served)`);
+            process.exit(1);
+          })
+      : undefined;
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'API shutting down');
     // Requests in flight may finish (up to 5 s; idle keep-alive connections close now), then
@@ -23,6 +35,8 @@ async function main(): Promise<void> {
         .close()
         .catch((err: unknown) => logger.warn({ err }, 'delivering pending touches failed'))
         .finally(() => void client.connection.close().finally(() => process.exit(0))));
+    envdServer?.close();
+    envdServer?.closeAllConnections();
     server.close(() => void finish());
     server.closeIdleConnections();
     setTimeout(() => void finish(), 5000).unref();

@@ -27,7 +27,8 @@ export interface CommandRequest {
   user?: string;
   /** Seconds; the command is killed (SIGKILL) when it runs longer. 0/undefined = no limit. */
   timeoutS?: number;
-  stdin?: Buffer;
+  /** Bytes for stdin, or a stream that stays open until it ends (foreground only). */
+  stdin?: Buffer | Readable;
 }
 
 /** A running foreground command. */

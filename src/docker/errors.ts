@@ -54,6 +54,9 @@ interface Rule {
 /** First match wins: the specific messages before the bare statuses. */
 const RULES: readonly Rule[] = [
   { status: null, failure: 'engine-unreachable' },
+  // Before "no such container": dockerode prefixes every 404 with those words when the engine's
+  // JSON is not parsed, also a missing path's "(HTTP code 404) no such container - Could not find the file …".
+  { status: 404, message: /could not find the file/i, failure: 'no-such-path' },
   { message: /no such container/i, failure: 'no-such-container' },
   { message: /chdir/i, failure: 'bad-cwd' },
   { message: /not a directory/i, failure: 'not-a-directory' },

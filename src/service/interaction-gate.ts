@@ -100,6 +100,19 @@ export class InteractionGate {
   }
 
   /**
+   * Whether the owner's sandbox runs now, without touching or resuming it (health probes).
+   * False when it is paused, stopped, missing or another owner's.
+   */
+  async isRunning(owner: string, sandboxID: string): Promise<boolean> {
+    try {
+      return (await this.lifecycle.liveInfo(owner, sandboxID)).status === 'running';
+    } catch (err) {
+      if (err instanceof NotFoundError) return false;
+      throw err;
+    }
+  }
+
+  /**
    * Records an interaction (coalesced touch signal). Pass the sandbox's idle timeout when
    * known: the coalescing window is capped at a quarter of it.
    */

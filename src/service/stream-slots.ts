@@ -1,12 +1,12 @@
 /**
  * Caps on concurrent long-lived streams per owner in one API process: streamed command runs,
- * followed logs, file transfers (uploads and downloads) and proxy connections (HTTP and
- * WebSocket). Each holds a slot from start to end; a finished or aborted stream always gives
+ * followed logs, file transfers (uploads and downloads), proxy connections (HTTP and
+ * WebSocket) and E2B envd streams (process output, folder watches). Each holds a slot from start to end; a finished or aborted stream always gives
  * its slot back.
  */
 import { QuotaExceededError } from '../errors.js';
 
-export type StreamKind = 'command stream' | 'log follow' | 'file upload' | 'file download' | 'proxy connection' | 'terminal connection';
+export type StreamKind = 'command stream' | 'log follow' | 'file upload' | 'file download' | 'proxy connection' | 'terminal connection' | 'envd stream';
 
 /** Something that says when it is over (an HTTP response, a socket). */
 interface Closable {

@@ -145,7 +145,10 @@ describe('files on busybox', () => {
 
   it('answers 404 for missing paths and 400 for relative or invalid ones', async () => {
     expect((await stack.api('GET', `/sandboxes/${sb}/files?path=/tmp/${'n'.repeat(300)}`)).status).toBe(400);
-    expect((await stack.api('GET', `/sandboxes/${sb}/files?path=/no/such/file`)).status).toBe(404);
+    const missing = await stack.api('GET', `/sandboxes/${sb}/files?path=/no/such/file`);
+    expect(missing.status).toBe(404);
+    // The path is missing, not the container (dockerode words both 404s "no such container").
+    expect(missing.body.message).toBe('/no/such/file does not exist');
     expect((await stack.api('GET', `/sandboxes/${sb}/files/list?path=/no/such/dir`)).status).toBe(404);
     expect((await stack.api('DELETE', `/sandboxes/${sb}/files?path=/no/such`)).status).toBe(404);
     const relative = await stack.api('GET', `/sandboxes/${sb}/files?path=etc/passwd`);

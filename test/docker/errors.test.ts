@@ -13,6 +13,8 @@ describe('dockerFailure (the decoding table)', () => {
     [Object.assign(new Error('connect ENOENT /var/run/docker.sock'), { code: 'ENOENT' }), 'engine-unreachable'],
     [engine(404, 'No such container: abc'), 'no-such-container'],
     [engine(404, 'Could not find the file /nope in container abc'), 'no-such-path'],
+    // What dockerode really throws for GET /archive of a missing path (no JSON body parsed).
+    [Object.assign(new Error('(HTTP code 404) no such container - Could not find the file /nope in container abc'), { statusCode: 404, json: null }), 'no-such-path'],
     [engine(404, 'No such image: busybox:nope'), 'not-found'],
     [engine(409, 'Container abc is paused, unpause the container before exec'), 'paused'],
     [engine(409, 'Container abc is already paused'), 'already-paused'],

@@ -28,6 +28,8 @@ export interface TestStack {
   docker: Docker;
   berth: BerthApp;
   baseUrl: string;
+  /** E2B's envd listener of this stack (its own port, like envd's 49983). */
+  envdUrl: string;
   /** API keys by owner name given to {@link startStack}. */
   keys: Record<string, string>;
   /** The same owners' E2B-format keys (`e2b_<hex>`: they select the E2B door). */
@@ -115,6 +117,10 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     const s = berth.app.listen(0, '127.0.0.1', () => resolve(s));
   });
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const envdServer: Server = await new Promise((resolve) => {
+    const s = berth.envd.app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const envdUrl = `http://127.0.0.1:${(envdServer.address() as AddressInfo).port}`;
   const firstOwner = ownerNames[0] ?? 'alice';
 
   return {
@@ -123,6 +129,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     docker,
     berth,
     baseUrl,
+    envdUrl,
     keys,
     e2bKeys,
     owners,
@@ -151,6 +158,8 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       await berth.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      envdServer.closeAllConnections();
+      await new Promise<void>((resolve) => envdServer.close(() => resolve()));
       if (options.reconcile) await deleteReconcileSchedule(client, scheduleScope);
       await stopWorker();
       await client.connection.close();

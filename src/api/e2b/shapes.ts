@@ -8,10 +8,12 @@ import type { CreateSandboxBody } from '../../service/schemas.js';
 import type { MetricSample } from '../../dataplane/metrics.js';
 
 /**
- * The envd version berth's envd listener speaks (the SDKs switch features on it: >= 0.3.0
- * sends `stdin` on process start, < 0.4.0 sends the user `user` on every call).
+ * The envd version berth's envd listener speaks (the SDKs switch features on it): >= 0.3.0 sends
+ * `stdin` on process start, >= 0.4.0 leaves the user to envd's default (`user`), >= 0.5.2 allows
+ * `close_stdin`, >= 0.5.7 uploads file-like data as a streamed `application/octet-stream` body.
+ * Not 0.6.x: file metadata (xattrs), watch entries and network-mount watching are not served.
  */
-export const ENVD_VERSION = '0.3.0';
+export const ENVD_VERSION = '0.5.7';
 
 /**
  * `clientID` of every sandbox. agentbox addresses a sandbox as `<sandboxID>-<clientID>`;
