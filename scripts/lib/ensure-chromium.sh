@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Ensure a headless Chromium from Debian's packages (`chromium`), used by the browser test of
-# the /docs page (test/api/docs-page.test.ts). Exports BERTH_CHROMIUM (the executable).
+# the /docs page (test/api/rest/docs-page.test.ts). Exports BERTH_CHROMIUM (the executable).
 #
 # Skipped when a chromium executable is already there. Otherwise `apt-get install chromium`
 # (with --no-install-recommends, non-interactive; needs root): about 80 MB download,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Ensure schemathesis (the OpenAPI fuzzer run by test/api/openapi-fuzz.test.ts) is installed
+# Ensure schemathesis (the OpenAPI fuzzer run by test/api/rest/openapi-fuzz.test.ts) is installed
 # in a virtualenv in the cache, outside the repo: $BERTH_CACHE_DIR/venv. Exports BERTH_SCHEMATHESIS
 # (the `st` executable). Installs from the package index pip is configured with.
 #

@@ -3,7 +3,7 @@
  * timeout is shortened while it is attached; once it detaches, the normal idle deadline applies.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startStack, type TestStack } from '../helpers/stack.js';
+import { eventually, startStack, type TestStack } from '../../helpers/stack.js';
 
 let stack: TestStack;
 

@@ -1,7 +1,7 @@
 /** Interactive terminals over REST + WebSocket, against the real Docker engine and Temporal. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startStack, type TestStack } from '../helpers/stack.js';
-import { TermClient } from '../helpers/pty-client.js';
+import { eventually, startStack, type TestStack } from '../../helpers/stack.js';
+import { TermClient } from '../../helpers/pty-client.js';
 
 let stack: TestStack;
 let tiny: string;

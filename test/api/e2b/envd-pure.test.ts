@@ -1,14 +1,14 @@
 /** Pure parts of berth's envd: Connect framing and errors, access tokens, multipart, watch diffs, entry shapes. */
 import type { Request } from 'express';
 import { describe, expect, it } from 'vitest';
-import { envdAccessToken, ownerOfEnvdAccessToken, verifyEnvdAccessToken } from '../../src/api/e2b/access-token.js';
-import { namedSandbox, resolveCaller, sandboxUser } from '../../src/api/e2b/envd/access.js';
-import { ConnectError, envelope, parseEnvelopes, toConnectError } from '../../src/api/e2b/envd/connect.js';
-import { entryMessage, permissionsText } from '../../src/api/e2b/envd/entry.js';
-import { resolvePath } from '../../src/api/e2b/envd/messages.js';
-import { boundaryOf, parseMultipart } from '../../src/api/e2b/envd/multipart.js';
-import { diffSnapshots, parseSnapshot } from '../../src/dataplane/watch.js';
-import { ConflictError, InvalidArgumentError, NotFoundError, PayloadTooLargeError, UnavailableError } from '../../src/errors.js';
+import { envdAccessToken, ownerOfEnvdAccessToken, verifyEnvdAccessToken } from '../../../src/api/e2b/access-token.js';
+import { namedSandbox, resolveCaller, sandboxUser } from '../../../src/api/e2b/envd/access.js';
+import { ConnectError, envelope, parseEnvelopes, toConnectError } from '../../../src/api/e2b/envd/connect.js';
+import { entryMessage, permissionsText } from '../../../src/api/e2b/envd/entry.js';
+import { resolvePath } from '../../../src/api/e2b/envd/messages.js';
+import { boundaryOf, parseMultipart } from '../../../src/api/e2b/envd/multipart.js';
+import { diffSnapshots, parseSnapshot } from '../../../src/dataplane/watch.js';
+import { ConflictError, InvalidArgumentError, NotFoundError, PayloadTooLargeError, UnavailableError } from '../../../src/errors.js';
 
 const SECRET = 'ab'.repeat(32);
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type TestStack } from '../helpers/stack.js';
+import { startStack, type TestStack } from '../../helpers/stack.js';
 
 let stack: TestStack;
 const unique = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;

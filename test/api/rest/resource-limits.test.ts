@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workflowIdFor } from '../../src/ids.js';
-import { SearchAttr, waitReadyUpdate } from '../../src/workflows/definitions.js';
-import type { sandboxWorkflow } from '../../src/workflows/sandbox.js';
-import { testSandboxSpec } from '../helpers/spec.js';
-import { eventually, startStack, type TestStack } from '../helpers/stack.js';
+import { workflowIdFor } from '../../../src/ids.js';
+import { SearchAttr, waitReadyUpdate } from '../../../src/workflows/definitions.js';
+import type { sandboxWorkflow } from '../../../src/workflows/sandbox.js';
+import { testSandboxSpec } from '../../helpers/spec.js';
+import { eventually, startStack, type TestStack } from '../../helpers/stack.js';
 
 let stack: TestStack;
 

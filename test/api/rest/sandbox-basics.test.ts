@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startStack, type TestStack } from '../helpers/stack.js';
-import { SANDBOX_CAPABILITIES } from '../../src/activities/container-spec.js';
+import { eventually, startStack, type TestStack } from '../../helpers/stack.js';
+import { SANDBOX_CAPABILITIES } from '../../../src/activities/container-spec.js';
 
 let stack: TestStack;
 

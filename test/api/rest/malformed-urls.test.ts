@@ -1,6 +1,6 @@
 /** Malformed URLs and query values are the caller's mistake: a 400 {code, message}, never a 500. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type TestStack } from '../helpers/stack.js';
+import { startStack, type TestStack } from '../../helpers/stack.js';
 
 let stack: TestStack;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import '../../src/api/app.js'; // registers every route module's operations
-import { openApiDocument } from '../../src/api/rest/openapi.js';
+import '../../../src/api/app.js'; // registers every route module's operations
+import { openApiDocument } from '../../../src/api/rest/openapi.js';
 
 type Json = Record<string, unknown>;
 const doc = openApiDocument('http://localhost:3000') as { paths: Record<string, Record<string, Json>> };

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createApp } from '../../src/api/app.js';
-import { createLogger } from '../../src/logger.js';
-import { eventually, startStack, type TestStack } from '../helpers/stack.js';
+import { createApp } from '../../../src/api/app.js';
+import { createLogger } from '../../../src/logger.js';
+import { eventually, startStack, type TestStack } from '../../helpers/stack.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type SseEvent = { event: string; data: any };

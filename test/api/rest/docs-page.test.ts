@@ -7,8 +7,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadPage, startRecordingProxy, type RecordingProxy } from '../helpers/chromium.js';
-import { startStack, type TestStack } from '../helpers/stack.js';
+import { loadPage, startRecordingProxy, type RecordingProxy } from '../../helpers/chromium.js';
+import { startStack, type TestStack } from '../../helpers/stack.js';
 
 let stack: TestStack;
 let proxy: RecordingProxy;

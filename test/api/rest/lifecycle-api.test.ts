@@ -2,9 +2,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createApp } from '../../src/api/app.js';
-import { createLogger } from '../../src/logger.js';
-import { eventually, startStack, type TestStack } from '../helpers/stack.js';
+import { createApp } from '../../../src/api/app.js';
+import { createLogger } from '../../../src/logger.js';
+import { eventually, startStack, type TestStack } from '../../helpers/stack.js';
 
 let stack: TestStack;
 beforeAll(async () => {

@@ -3,7 +3,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startStack, type TestStack } from '../helpers/stack.js';
+import { eventually, startStack, type TestStack } from '../../helpers/stack.js';
 
 type Body = NonNullable<RequestInit['body']>;
 

@@ -6,11 +6,11 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newSandboxID, workflowIdFor } from '../../src/ids.js';
-import { sandboxChain } from '../../src/network/rules.js';
-import { LOCAL_IMAGES } from '../../src/templates.js';
-import { checkContainerSignal } from '../../src/workflows/definitions.js';
-import { eventually, startStack, type TestStack } from '../helpers/stack.js';
+import { newSandboxID, workflowIdFor } from '../../../src/ids.js';
+import { sandboxChain } from '../../../src/network/rules.js';
+import { LOCAL_IMAGES } from '../../../src/templates.js';
+import { checkContainerSignal } from '../../../src/workflows/definitions.js';
+import { eventually, startStack, type TestStack } from '../../helpers/stack.js';
 
 const create = async (stack: TestStack) => {
   const res = await stack.api('POST', '/sandboxes', { body: { templateID: 'tiny', timeout: 600 } });

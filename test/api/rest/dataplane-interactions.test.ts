@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startStack, type TestStack } from '../helpers/stack.js';
+import { eventually, startStack, type TestStack } from '../../helpers/stack.js';
 
 let stack: TestStack;
 

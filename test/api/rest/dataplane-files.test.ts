@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type TestStack } from '../helpers/stack.js';
+import { startStack, type TestStack } from '../../helpers/stack.js';
 
 type Body = NonNullable<RequestInit['body']>;
 
@@ -215,7 +215,7 @@ describe('files on busybox', () => {
 
   it('keeps the sandbox usable during a slow upload or download, and writes nothing when an upload breaks off', async () => {
     await put('/tmp/keep.bin', 'original');
-    const { eventually } = await import('../helpers/stack.js');
+    const { eventually } = await import('../../helpers/stack.js');
     const run = async (cmd: string) => (await stack.api('POST', `/sandboxes/${sb}/commands`, { body: { cmd } })).body.stdout as string;
     // An upload that stalls after 1 MB of 8 MB: the sandbox still runs commands meanwhile.
     const req = http.request(`${stack.baseUrl}/sandboxes/${sb}/files?path=/tmp/keep.bin`, {
@@ -263,7 +263,7 @@ describe('files on busybox', () => {
       duplex: 'half',
       signal: controller.signal,
     } as RequestInit).catch(() => undefined);
-    const { eventually } = await import('../helpers/stack.js');
+    const { eventually } = await import('../../helpers/stack.js');
     await eventually(async () => {
       const ls = await stack.api('POST', `/sandboxes/${sb}/commands`, { body: { cmd: 'ls -a /tmp | grep -c -e aborted -e berth-upload || true' } });
       return ls.body.stdout.trim() === '0';

@@ -4,7 +4,7 @@
  * POST /timeout may shorten it, POST /refreshes never does.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startStack, type TestStack } from '../helpers/stack.js';
+import { eventually, startStack, type TestStack } from '../../helpers/stack.js';
 
 let stack: TestStack;
 beforeAll(async () => {

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type TestStack } from '../helpers/stack.js';
+import { startStack, type TestStack } from '../../helpers/stack.js';
 
 /** Test cases per operation and phase (kept small: the whole run stays within a few minutes on 2 cores). */
 const MAX_EXAMPLES = Number(process.env.BERTH_FUZZ_MAX_EXAMPLES ?? 8);
@@ -105,7 +105,7 @@ describe('schemathesis against /openapi.json', () => {
       // One worker: with two, hypothesis' lambda introspection trips a CPython 3.11 ast.parse race ("AST constructor recursion depth mismatch").
       '--workers',
       '1',
-      // Bulk kill/pause act on every sandbox of the owner (the fixture too): covered by test/api/lifecycle-api.test.ts.
+      // Bulk kill/pause act on every sandbox of the owner (the fixture too): covered by test/api/rest/lifecycle-api.test.ts.
       '--exclude-path',
       '/sandboxes/bulk/{action}',
       '--no-color',
