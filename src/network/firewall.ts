@@ -125,8 +125,19 @@ export function createFirewall(config: FirewallConfig, logger: Logger, iptables:
       });
       const chain = sandboxChain(sandboxID);
       const source = `${ip}/32`;
-      const stale = (await egressJumps()).filter((j) => j.chain === chain || j.source === source).map((j) => j.rule);
-      await iptables.restore(sandboxRestoreScript(sandboxID, rules, stale, sandboxJump(sandboxID, ip)));
+      // The restore deletes stale jumps (an earlier sandbox with this address, an earlier attempt)
+      // listed just before. Another worker on this host may delete one in between, which fails the
+      // whole restore (it is atomic: nothing applied): list again and retry.
+      for (let attempt = 1; ; attempt++) {
+        const stale = (await egressJumps()).filter((j) => j.chain === chain || j.source === source).map((j) => j.rule);
+        try {
+          await iptables.restore(sandboxRestoreScript(sandboxID, rules, stale, sandboxJump(sandboxID, ip)));
+          return;
+        } catch (err) {
+          if (attempt >= 4 || stale.length === 0) throw err;
+          logger.warn({ sandboxID, attempt, err: (err as Error).message }, 'packet-filter restore raced with another worker; retrying');
+        }
+      }
     }),
 
     remove: (sandboxID) => serialized(async () => {

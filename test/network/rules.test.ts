@@ -136,3 +136,36 @@ describe('firewall.remove', () => {
     await expect(firewall.remove('a'.repeat(20))).resolves.toBeUndefined();
   });
 });
+
+describe('createFirewall install', () => {
+  it('retries when another worker deleted a stale jump between listing and restoring (the restore failed as a whole)', async () => {
+    const id = 'b'.repeat(20);
+    let listed = 0;
+    const scripts: string[] = [];
+    const racing: Iptables = {
+      async run(args) {
+        if (args[0] === '-S' && args[1] === CHAINS.egress) {
+          // First listing: an earlier sandbox's jump for this address; gone by the second.
+          return listed++ === 0 ? `-N ${CHAINS.egress}\n-A ${CHAINS.egress} -s 10.213.0.7/32 -g BERTH-${'c'.repeat(20)}\n` : `-N ${CHAINS.egress}\n`;
+        }
+        return '';
+      },
+      async attempt() {
+        return true;
+      },
+      async restore(script) {
+        scripts.push(script);
+        if (scripts.length === 1) throw new Error('iptables-restore: line 17 failed: Bad rule (does a matching rule exist in that chain?)');
+      },
+    };
+    const firewall = createFirewall(
+      { bridge: 'berth0', subnet: '10.213.0.0/16', blockedCidrs: [], dnsServers: [] },
+      createLogger('silent', 'test'),
+      racing,
+    );
+    await firewall.install(id, '10.213.0.7', { allowInternet: true, allowOut: [], denyOut: [] }, { blocked: [], dnsServers: [] });
+    expect(scripts).toHaveLength(2);
+    expect(scripts[0]).toMatch(/^-D /m);
+    expect(scripts[1]).not.toMatch(/^-D /m);
+  });
+});
