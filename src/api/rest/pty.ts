@@ -10,8 +10,7 @@ import { parseSignal, sandboxPath, SIGNALS } from '../../dataplane/paths.js';
 import { PTY_MAX_DIMENSION, type PtyCreateOptions, type PtyInfo, type PtyManager } from '../../dataplane/pty.js';
 import { callerOf } from '../auth.js';
 import type { InteractionGate } from '../../service/interaction-gate.js';
-import { registerOperations } from './openapi.js';
-import { parseOr400 } from './validate.js';
+import { endpoint, mount, param } from './endpoint.js';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const dimension = z.number().int().min(1).max(PTY_MAX_DIMENSION);
@@ -91,36 +90,69 @@ const pidParams = { pid: z.number().int().min(1).describe('The terminal\'s PID (
 const paused: [409, string] = [409, 'Sandbox paused (resume it, or create it with autoResume)'];
 const missing: [404, string] = [404, 'Sandbox or terminal not found (terminals live in the API process that created them)'];
 const exited: [409, string] = [409, 'The terminal has exited, or the sandbox is paused'];
-registerOperations(base, {
-  post: {
-    summary: 'Create an interactive terminal (pty); read and type over the WebSocket …/pty/{pid}/ws',
-    body: createPtySchema,
-    responses: { '201': { description: 'The terminal', json: ptyInfoSchema } },
-    errors: [404, paused, [429, 'Owner terminal cap reached (BERTH_MAX_PTYS_PER_OWNER)']],
-  },
-  get: { summary: 'List the sandbox\'s terminals (running, and exited ones for BERTH_PTY_EXIT_GRACE_MS)', responses: { '200': { description: 'Terminals', json: ptyListSchema } }, errors: [404, paused] },
+const create = endpoint({
+  method: 'post',
+  path: base,
+  summary: 'Create an interactive terminal (pty); read and type over the WebSocket …/pty/{pid}/ws',
+  body: createPtySchema,
+  bodyName: 'terminal',
+  responses: { '201': { description: 'The terminal', json: ptyInfoSchema } },
+  errors: [404, paused, [429, 'Owner terminal cap reached (BERTH_MAX_PTYS_PER_OWNER)']],
 });
-registerOperations(`${base}/{pid}`, {
-  get: { summary: 'One terminal', params: pidParams, responses: { '200': { description: 'The terminal', json: ptyInfoSchema } }, errors: [missing, paused] },
-  delete: { summary: 'Kill the terminal (SIGKILL to its whole session) and wait for it to end', params: pidParams, responses: { '200': { description: 'Its exit code', json: ptyKillResultSchema } }, errors: [missing, paused] },
+const list = endpoint({
+  method: 'get',
+  path: base,
+  summary: 'List the sandbox\'s terminals (running, and exited ones for BERTH_PTY_EXIT_GRACE_MS)',
+  responses: { '200': { description: 'Terminals', json: ptyListSchema } },
+  errors: [404, paused],
 });
-registerOperations(`${base}/{pid}/resize`, {
-  post: { summary: 'Resize the terminal (the process gets SIGWINCH)', params: pidParams, body: resizePtySchema, responses: { '200': { description: 'The terminal', json: ptyInfoSchema } }, errors: [missing, exited] },
+const get = endpoint({ method: 'get', path: `${base}/{pid}`, summary: 'One terminal', params: pidParams, responses: { '200': { description: 'The terminal', json: ptyInfoSchema } }, errors: [missing, paused] });
+const kill = endpoint({
+  method: 'delete',
+  path: `${base}/{pid}`,
+  summary: 'Kill the terminal (SIGKILL to its whole session) and wait for it to end',
+  params: pidParams,
+  responses: { '200': { description: 'Its exit code', json: ptyKillResultSchema } },
+  errors: [missing, paused],
 });
-registerOperations(`${base}/{pid}/input`, {
-  post: { summary: 'Type into the terminal (the WebSocket does the same with binary frames)', params: pidParams, body: ptyInputSchema, responses: { '204': { description: 'Written' } }, errors: [missing, exited] },
+const resize = endpoint({
+  method: 'post',
+  path: `${base}/{pid}/resize`,
+  summary: 'Resize the terminal (the process gets SIGWINCH)',
+  params: pidParams,
+  body: resizePtySchema,
+  bodyName: 'size',
+  responses: { '200': { description: 'The terminal', json: ptyInfoSchema } },
+  errors: [missing, exited],
 });
-registerOperations(`${base}/{pid}/signal`, {
-  post: { summary: 'Send a signal (to the foreground process group by default, like a keyboard)', params: pidParams, body: ptySignalSchema, responses: { '200': { description: 'How many processes got it', json: ptySignalResultSchema } }, errors: [missing, exited] },
+const input = endpoint({
+  method: 'post',
+  path: `${base}/{pid}/input`,
+  summary: 'Type into the terminal (the WebSocket does the same with binary frames)',
+  params: pidParams,
+  body: ptyInputSchema,
+  bodyName: 'input',
+  responses: { '204': { description: 'Written' } },
+  errors: [missing, exited],
 });
-registerOperations(`${base}/{pid}/ws`, {
-  get: {
-    summary:
-      'WebSocket (upgrade; API key headers): binary frames are raw bytes both ways; text frames are JSON control messages ({"type":"resize","cols","rows"} from the client; {"type":"attached",…}, {"type":"exit","exitCode"} and {"type":"error",…} from berth). The scrollback is replayed on attach. See docs/pty.md',
-    params: pidParams,
-    responses: { '101': { description: 'Switching protocols (WebSocket)' } },
-    errors: [missing, paused, [429, 'Owner stream cap reached (BERTH_MAX_STREAMS_PER_OWNER)']],
-  },
+const signal = endpoint({
+  method: 'post',
+  path: `${base}/{pid}/signal`,
+  summary: 'Send a signal (to the foreground process group by default, like a keyboard)',
+  params: pidParams,
+  body: ptySignalSchema,
+  bodyName: 'signal',
+  responses: { '200': { description: 'How many processes got it', json: ptySignalResultSchema } },
+  errors: [missing, exited],
+});
+const socket = endpoint({
+  method: 'get',
+  path: `${base}/{pid}/ws`,
+  summary:
+    'WebSocket (upgrade; API key headers): binary frames are raw bytes both ways; text frames are JSON control messages ({"type":"resize","cols","rows"} from the client; {"type":"attached",…}, {"type":"exit","exitCode"} and {"type":"error",…} from berth). The scrollback is replayed on attach. See docs/pty.md',
+  params: pidParams,
+  responses: { '101': { description: 'Switching protocols (WebSocket)' } },
+  errors: [missing, paused, [429, 'Owner stream cap reached (BERTH_MAX_STREAMS_PER_OWNER)']],
 });
 
 /** A PID path parameter: a positive whole number, else 400. */
@@ -147,60 +179,56 @@ export function ptyRoutes(gate: InteractionGate, ptys: PtyManager): Router {
   const router = Router();
   const enter = async (req: Request) => {
     const { owner } = callerOf(req);
-    const info = await gate.beginInteraction(owner, String(req.params.id));
+    const info = await gate.beginInteraction(owner, param(req, 'sandboxID'));
     return { owner, sandboxID: info.sandboxID };
   };
 
-  router.post('/sandboxes/:id/pty', async (req, res) => {
-    const body = parseOr400(createPtySchema, req.body, 'terminal');
+  mount(router, create, async (req, res, { body }) => {
     const { owner, sandboxID } = await enter(req);
     res.status(201).json(await ptys.create(owner, sandboxID, toCreateOptions(body)));
   });
 
-  router.get('/sandboxes/:id/pty', async (req, res) => {
+  mount(router, list, async (req, res) => {
     const { sandboxID } = await enter(req);
     res.json({ terminals: ptys.list(sandboxID) });
   });
 
-  router.get('/sandboxes/:id/pty/:pid', async (req, res) => {
-    const pid = parsePid(req.params.pid);
+  mount(router, get, async (req, res) => {
+    const pid = parsePid(param(req, 'pid'));
     const { sandboxID } = await enter(req);
     res.json(ptys.get(sandboxID, pid));
   });
 
-  router.delete('/sandboxes/:id/pty/:pid', async (req, res) => {
-    const pid = parsePid(req.params.pid);
+  mount(router, kill, async (req, res) => {
+    const pid = parsePid(param(req, 'pid'));
     const { sandboxID } = await enter(req);
     res.json({ pid, exitCode: await ptys.kill(sandboxID, pid) });
   });
 
   // The WebSocket is served by the upgrade handler; a plain GET learns how to use it.
-  router.get('/sandboxes/:id/pty/:pid/ws', async (req, res) => {
-    const pid = parsePid(req.params.pid);
+  mount(router, socket, async (req, res) => {
+    const pid = parsePid(param(req, 'pid'));
     const { sandboxID } = await enter(req);
     ptys.get(sandboxID, pid);
     res.setHeader('upgrade', 'websocket');
     throw new InvalidArgumentError('this is a WebSocket endpoint: connect with a WebSocket client (Connection: Upgrade, Upgrade: websocket) and your API key header', 'upgrade_required');
   });
 
-  router.post('/sandboxes/:id/pty/:pid/resize', async (req, res) => {
-    const pid = parsePid(req.params.pid);
-    const size = parseOr400(resizePtySchema, req.body, 'size');
+  mount(router, resize, async (req, res, { body: size }) => {
+    const pid = parsePid(param(req, 'pid'));
     const { sandboxID } = await enter(req);
     res.json(await ptys.resize(sandboxID, pid, size));
   });
 
-  router.post('/sandboxes/:id/pty/:pid/input', async (req, res) => {
-    const pid = parsePid(req.params.pid);
-    const body = parseOr400(ptyInputSchema, req.body, 'input');
+  mount(router, input, async (req, res, { body }) => {
+    const pid = parsePid(param(req, 'pid'));
     const { sandboxID } = await enter(req);
     ptys.write(sandboxID, pid, Buffer.from(body.data, body.encoding === 'base64' ? 'base64' : 'utf8'));
     res.status(204).end();
   });
 
-  router.post('/sandboxes/:id/pty/:pid/signal', async (req, res) => {
-    const pid = parsePid(req.params.pid);
-    const body = parseOr400(ptySignalSchema, req.body, 'signal');
+  mount(router, signal, async (req, res, { body }) => {
+    const pid = parsePid(param(req, 'pid'));
     const { sandboxID } = await enter(req);
     res.json({ signalled: await ptys.signal(sandboxID, pid, parseSignal(body.signal), body.target) });
   });
