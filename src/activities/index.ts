@@ -15,6 +15,7 @@ import { containerSpec } from './container-spec.js';
 import { LABELS } from '../docker/labels.js';
 import { dockerFailure, dockerMessage, dockerStatus } from '../docker/errors.js';
 import { withHeartbeat } from './heartbeat.js';
+import { createPauseToDiskActivities } from './pause-to-disk.js';
 
 /** What the activities need from the outside world. */
 export interface ActivityDeps {
@@ -52,6 +53,8 @@ export function createActivities({ docker, logger, config, taskQueue, network: g
     });
   }
 
+  const disk = createPauseToDiskActivities({ docker, logger, hostName: config.hostName, network, provision });
+
   return {
     /** Creates and starts the sandbox's container (or adopts the one a previous attempt made). */
     provisionSandbox: (req: ProvisionRequest) => withHeartbeat(() => provision(req)),
@@ -61,6 +64,9 @@ export function createActivities({ docker, logger, config, taskQueue, network: g
 
     // Heartbeats too: measuring the writable layer (`measureDisk`) of a big sandbox takes a while.
     inspectSandbox: (ref: ContainerRef & { measureDisk?: boolean }) => withHeartbeat(() => inspect(ref)),
+    // Pause to disk (src/activities/pause-to-disk.ts).
+    pauseToDisk: disk.pauseToDisk,
+    resumeFromDisk: disk.resumeFromDisk,
   };
 
   /** What the sandbox's container is doing now: the workflow's check before it declares it lost. */
@@ -179,6 +185,8 @@ export function createActivities({ docker, logger, config, taskQueue, network: g
     }
     // After the container: its address is gone before its rules are.
     await network.detach(ref.sandboxID);
+    // A sandbox paused to disk (now, or before a resume) leaves pause images: they go with it.
+    await disk.removePauseImages(ref);
   }
 }
 

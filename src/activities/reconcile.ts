@@ -17,6 +17,7 @@ import type { SweepRequest, SweepResult } from '../workflows/reconcile-types.js'
 import { LABELS } from '../docker/labels.js';
 import { dockerStatus } from '../docker/errors.js';
 import { withHeartbeat } from './heartbeat.js';
+import { KIND_LABEL, PAUSE_KIND } from './pause-to-disk.js';
 
 export interface ReconcileDeps {
   docker: Docker;
@@ -94,6 +95,9 @@ export function createReconcileActivities({ docker, logger, hostName, taskQueue,
           filters: { label: [`${LABELS.managed}=true`, `${LABELS.host}=${hostName}`, `${LABELS.queue}=${taskQueue}`] },
         });
         const live = await liveSandboxes(temporal);
+        // Sandboxes paused to disk have a (tagged) pause image and, rightly, no container.
+        const pauseImages = await docker.listImages({ filters: JSON.stringify({ label: [`${KIND_LABEL}=${PAUSE_KIND}`], dangling: ['false'] }) });
+        const pausedToDisk = new Set(pauseImages.map((image) => image.Labels?.[LABELS.sandbox] ?? ''));
         const bySandbox = new Map(containers.map((c) => [c.Labels[LABELS.sandbox] ?? '', c]));
         const result: SweepResult = {
           host: hostName,
@@ -117,6 +121,7 @@ export function createReconcileActivities({ docker, logger, hostName, taskQueue,
             }
             continue;
           }
+          if (!container && pausedToDisk.has(sandboxID)) continue;
           if (await signalCheck(temporal, sandboxID, { source: 'reconciler' })) {
             result.lostReported.push(sandboxID);
             log.warn({ sandboxID, container: container?.State ?? 'missing' }, 'container lost: asked the sandbox to check it');

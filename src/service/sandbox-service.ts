@@ -25,6 +25,7 @@ import {
   setTimeoutUpdate,
   waitReadyUpdate,
   type BulkActionRequest,
+  type PauseMode,
   type SandboxEvent,
   type SandboxInfo,
   type SandboxResult,
@@ -185,9 +186,12 @@ export class SandboxService {
     this.onLifecycle({ kind: 'stop', reason: 'user' });
   }
 
-  async pause(owner: string, sandboxID: string): Promise<SandboxView> {
+  /** Pauses: `freeze` (default) keeps processes; `disk` commits and removes the container (docs/pause.md). */
+  async pause(owner: string, sandboxID: string, mode: PauseMode = 'freeze'): Promise<SandboxView> {
     this.prepareCall(sandboxID);
-    return this.view(await this.call(sandboxID, (h) => h.executeUpdate(pauseUpdate, { args: [{ owner }] })));
+    // A freeze is asked without a mode, as before: runs older than pause to disk accept it unchanged.
+    const request = mode === 'freeze' ? { owner } : { owner, mode };
+    return this.view(await this.call(sandboxID, (h) => h.executeUpdate(pauseUpdate, { args: [request] })));
   }
 
   async resume(owner: string, sandboxID: string, reason: 'user' | 'auto_resume' = 'user'): Promise<SandboxView> {
@@ -398,6 +402,7 @@ export class SandboxService {
         onTimeout: body.lifecycle?.onTimeout ?? 'kill',
         autoResume: body.lifecycle?.autoResume ?? false,
         timeoutMode: body.lifecycle?.timeoutMode ?? 'idle',
+        pauseMode: body.lifecycle?.pauseMode ?? 'freeze',
       },
       network: {
         allowInternet: body.network?.allowInternet ?? DEFAULT_NETWORK_POLICY.allowInternet,
@@ -436,7 +441,8 @@ function pendingInfo(spec: SandboxSpec): SandboxInfo {
     timeout: Math.round(spec.idleTimeoutMs / 1000),
     timeoutMode: spec.lifecycle.timeoutMode ?? 'idle',
     metadata: spec.metadata,
-    lifecycle: { ...spec.lifecycle, timeoutMode: spec.lifecycle.timeoutMode ?? 'idle' },
+    lifecycle: { ...spec.lifecycle, timeoutMode: spec.lifecycle.timeoutMode ?? 'idle', pauseMode: spec.lifecycle.pauseMode ?? 'freeze' },
+    pausedMode: null,
     resources: spec.resources,
     network: spec.network ?? null,
     host: null,

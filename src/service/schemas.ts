@@ -14,6 +14,10 @@ export const MIN_MEMORY_MB = 32;
 /** Longest idle timeout accepted (7 days); the lifetime cap still applies. */
 export const MAX_TIMEOUT_S = 7 * 24 * 3600;
 
+const PAUSE_MODE_DOC =
+  'freeze: processes and memory kept (memory stays allocated). disk: the container is committed to a local image and removed (no memory or CPU held, survives an engine restart); files are kept, processes restart on resume. See docs/pause.md.';
+export const pauseModeSchema = z.enum(['freeze', 'disk']);
+
 export const lifecycleSchema = z
   .object({
     onTimeout: z.enum(['kill', 'pause']).default('kill').describe('What expiry does: stop (kill) or pause.'),
@@ -24,8 +28,15 @@ export const lifecycleSchema = z
       .describe(
         'idle: endAt = last interaction + timeout. absolute: endAt = start + timeout; interactions do not move it, only timeout (may shorten), refreshes and connect with a timeout (never shorten); a resume starts a fresh now + timeout.',
       ),
+    pauseMode: pauseModeSchema.default('freeze').describe('How an automatic pause (onTimeout pause, bulk pause) keeps the sandbox. ' + PAUSE_MODE_DOC),
   })
   .strict();
+
+/** `POST /sandboxes/{id}/pause` (the body is optional: no body pauses with freeze). */
+export const pauseSchema = z
+  .object({ mode: pauseModeSchema.default('freeze').describe(PAUSE_MODE_DOC) })
+  .strict()
+  .default({ mode: 'freeze' });
 
 /** Most entries in one of a policy's lists (each is one packet-filter rule). */
 export const NETWORK_LIST_MAX = 64;

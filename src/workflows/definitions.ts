@@ -39,6 +39,8 @@ export interface LifecyclePolicy {
   autoResume: boolean;
   /** Absent in specs of sandboxes created before the option existed: `idle`. */
   timeoutMode?: TimeoutMode;
+  /** How an automatic pause (onTimeout `pause`, bulk pause) keeps the sandbox; absent: `freeze`. */
+  pauseMode?: PauseMode;
 }
 
 export interface Resources {
@@ -116,6 +118,8 @@ export interface SandboxSnapshot {
    * not stopped or paused for idleness. Absent in snapshots of older versions.
    */
   leases?: Record<string, number>;
+  /** How the sandbox is paused (paused only; absent: `freeze`, as in snapshots of older versions). */
+  pausedMode?: PauseMode;
 }
 
 /** What `GET /sandboxes/{id}` shows (times as ISO strings, timeout in seconds). */
@@ -132,7 +136,9 @@ export interface SandboxInfo {
   /** How `timeout` counts (the mode really enforced). */
   timeoutMode: TimeoutMode;
   metadata: Record<string, string>;
-  lifecycle: LifecyclePolicy & { timeoutMode: TimeoutMode };
+  lifecycle: LifecyclePolicy & { timeoutMode: TimeoutMode; pauseMode: PauseMode };
+  /** How the sandbox is paused now (`disk`: no container, processes restart on resume); null unless paused. */
+  pausedMode: PauseMode | null;
   resources: Resources;
   /** The egress policy; null for sandboxes created before policies existed. */
   network: NetworkPolicy | null;
@@ -165,7 +171,7 @@ export const FailureType = {
 /** Resolves once provisioning finished (running or failed). */
 // Every update names the caller's owner; a sandbox answers "not found" to other owners.
 export const waitReadyUpdate = defineUpdate<SandboxInfo, [CallerRequest]>('waitReady');
-export const pauseUpdate = defineUpdate<SandboxInfo, [CallerRequest]>('pause');
+export const pauseUpdate = defineUpdate<SandboxInfo, [PauseRequest]>('pause');
 export const resumeUpdate = defineUpdate<SandboxInfo, [ResumeRequest]>('resume');
 export const setTimeoutUpdate = defineUpdate<SandboxInfo, [SetTimeoutRequest]>('setTimeout');
 export const refreshUpdate = defineUpdate<SandboxInfo, [RefreshRequest]>('refresh');
@@ -174,6 +180,10 @@ export const killUpdate = defineUpdate<SandboxInfo, [CallerRequest]>('kill');
 
 export interface CallerRequest {
   owner: string;
+}
+export interface PauseRequest extends CallerRequest {
+  /** Absent: `freeze`. */
+  mode?: PauseMode;
 }
 export interface ResumeRequest extends CallerRequest {
   reason?: 'user' | 'auto_resume';
@@ -291,5 +301,20 @@ export interface ContainerCheck {
   /** Size of the container's writable layer, when measured. */
   sizeRwBytes?: number;
 }
-/** How a pause keeps the sandbox: `freeze` (cgroup freezer) today; `checkpoint` later. */
-export type PauseMode = 'freeze';
+/**
+ * How a pause keeps the sandbox: `freeze` (cgroup freezer: processes and memory kept, memory
+ * still held) or `disk` (container committed to a local pause image and removed: no memory or
+ * CPU held, survives an engine restart; files kept, processes restart on resume). See docs/pause.md.
+ */
+export type PauseMode = 'freeze' | 'disk';
+export const PAUSE_MODES: readonly PauseMode[] = ['freeze', 'disk'];
+/** Input of the pause-to-disk activity. */
+export interface PauseToDiskRequest {
+  sandboxID: string;
+  owner: string;
+}
+/** What a pause to disk left on the engine. */
+export interface PauseToDiskResult {
+  image: string;
+  sizeBytes: number;
+}

@@ -32,12 +32,16 @@ function dockerActivities(retry: typeof ACTIVITY_RETRY & { maximumAttempts?: num
   const heartbeatTimeout = HEARTBEAT_TIMEOUT;
   const provisioning = proxyActivities<SandboxActivities>({ startToCloseTimeout: '2 minutes', heartbeatTimeout, retry, ...bound });
   const quick = proxyActivities<SandboxActivities>({ startToCloseTimeout: '30 seconds', heartbeatTimeout, retry, ...bound });
+  // Committing (or recreating from) a big file system takes a while; heartbeats notice a dead worker.
+  const disk = proxyActivities<SandboxActivities>({ startToCloseTimeout: '10 minutes', heartbeatTimeout, retry, ...bound });
   return {
     provisionSandbox: provisioning.provisionSandbox,
     pauseSandbox: quick.pauseSandbox,
     resumeSandbox: quick.resumeSandbox,
     destroySandbox: quick.destroySandbox,
     inspectSandbox: quick.inspectSandbox,
+    pauseToDisk: disk.pauseToDisk,
+    resumeFromDisk: disk.resumeFromDisk,
   };
 }
 

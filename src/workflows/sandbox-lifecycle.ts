@@ -11,6 +11,9 @@ import {
   type CallerRequest,
   type CheckContainerRequest,
   type LeaseRequest,
+  type PauseMode,
+  type PauseRequest,
+  type ProvisionRequest,
   type SandboxInfo,
   type SandboxResult,
   type SandboxSnapshot,
@@ -36,6 +39,8 @@ export interface LifecycleGates {
   strictLock: boolean;
   /** `checkContainer` and `lease` signals are honoured. */
   faultTolerant: boolean;
+  /** Pause to disk exists (`mode: 'disk'`, `lifecycle.pauseMode`); older runs only freeze. */
+  pauseToDisk: boolean;
 }
 
 export class SandboxLifecycle {
@@ -105,24 +110,44 @@ export class SandboxLifecycle {
     this.publishState();
   }
 
-  async pause(reason: TransitionReason, calls: DockerCalls = docker): Promise<void> {
+  async pause(reason: TransitionReason, mode: PauseMode, calls: DockerCalls = docker): Promise<void> {
+    const disk = mode === 'disk' && this.gates.pauseToDisk;
     try {
-      await calls.pauseSandbox({ sandboxID: this.sandboxID, mode: 'freeze' });
+      if (disk) await calls.pauseToDisk({ sandboxID: this.sandboxID, owner: this.state.spec.owner });
+      else await calls.pauseSandbox({ sandboxID: this.sandboxID, mode: 'freeze' });
     } catch (err) {
       if (!isContainerGone(err)) throw err;
       await this.stop('host_lost', 'container disappeared while pausing', dockerUntilDone);
       throw this.lost();
     }
-    this.state.markPaused(now(), reason);
+    this.state.markPaused(now(), reason, disk ? 'disk' : 'freeze');
     this.publishState();
   }
 
+  /** How an automatic pause (deadline, bulk) keeps this sandbox: its `lifecycle.pauseMode`. */
+  autoPauseMode(): PauseMode {
+    return this.gates.pauseToDisk ? (this.state.spec.lifecycle.pauseMode ?? 'freeze') : 'freeze';
+  }
+
+  /** A user's pause request names a mode this run knows (older runs: freeze only). */
+  validatePause(request: PauseRequest): void {
+    const mode = request.mode ?? 'freeze';
+    if (mode === 'freeze' || (mode === 'disk' && this.gates.pauseToDisk)) return;
+    throw ApplicationFailure.create({
+      type: FailureType.invalid,
+      message: mode === 'disk' ? `sandbox ${this.sandboxID} was created before pause to disk existed: pause it with mode "freeze"` : `unknown pause mode "${String(mode)}": use "freeze" or "disk"`,
+      nonRetryable: true,
+    });
+  }
+
   async resume(reason: TransitionReason): Promise<void> {
+    const fromDisk = this.state.pausedMode === 'disk';
     try {
-      await docker.resumeSandbox({ sandboxID: this.sandboxID });
+      if (fromDisk) await docker.resumeFromDisk(this.provisionRequest());
+      else await docker.resumeSandbox({ sandboxID: this.sandboxID });
     } catch (err) {
       if (!isContainerGone(err)) throw err;
-      await this.stop('host_lost', 'container disappeared while paused', dockerUntilDone);
+      await this.stop('host_lost', fromDisk ? 'pause image disappeared while paused to disk' : 'container disappeared while paused', dockerUntilDone);
       throw this.lost();
     }
     this.state.markResumed(now(), reason);
@@ -169,6 +194,8 @@ export class SandboxLifecycle {
     try {
       await this.lock.exclusive(async () => {
         if (!states.includes(this.state.status)) return;
+        // Paused to disk: having no container is the point (its pause image is checked on resume).
+        if (this.state.pausedMode === 'disk') return;
         await this.unattended('checking the container', async () => {
           const measureDisk = request.diskLimitBytes ? { measureDisk: true } : {};
           const check = await docker.inspectSandbox({ sandboxID: this.sandboxID, ...measureDisk });
@@ -244,19 +271,8 @@ export class SandboxLifecycle {
   // ---- internals ----
 
   private async provision(): Promise<void> {
-    const { spec } = this.state;
     try {
-      const result = await docker.provisionSandbox({
-        sandboxID: this.sandboxID,
-        owner: spec.owner,
-        templateID: spec.templateID,
-        image: spec.image,
-        resources: spec.resources,
-        // Only the activity's input grows (no new command): older histories replay unchanged.
-        ...(spec.network ? { network: spec.network } : {}),
-        sealedEnvs: spec.sealedEnvs,
-        ...(spec.volumes?.length ? { volumes: spec.volumes } : {}),
-      });
+      const result = await docker.provisionSandbox(this.provisionRequest());
       this.state.markRunning(now(), result.host);
     } catch (err) {
       const detail = failureMessage(err);
@@ -267,9 +283,25 @@ export class SandboxLifecycle {
     this.publishState();
   }
 
+  /** The container the spec describes: provisioning's input, and a resume from disk's. */
+  private provisionRequest(): ProvisionRequest {
+    const { spec } = this.state;
+    return {
+      sandboxID: this.sandboxID,
+      owner: spec.owner,
+      templateID: spec.templateID,
+      image: spec.image,
+      resources: spec.resources,
+      // Only the activity's input grows (no new command): older histories replay unchanged.
+      ...(spec.network ? { network: spec.network } : {}),
+      sealedEnvs: spec.sealedEnvs,
+      ...(spec.volumes?.length ? { volumes: spec.volumes } : {}),
+    };
+  }
+
   private async onDeadline(deadline: Deadline): Promise<void> {
     log.info('deadline reached', { sandboxID: this.sandboxID, reason: deadline.reason, action: deadline.action });
-    if (deadline.action === 'pause') await this.pause(deadline.reason, dockerUntilDone);
+    if (deadline.action === 'pause') await this.pause(deadline.reason, this.autoPauseMode(), dockerUntilDone);
     else await this.stop(deadline.reason, undefined, dockerUntilDone);
   }
 

@@ -44,7 +44,7 @@ interface UpdateRule<Req extends CallerRequest> {
   /** The validator also accepts a `creating` sandbox: the body waits for the lock, which provisioning holds. */
   waitsForProvisioning?: boolean;
   /** Checks of the request's own fields (invalid argument), after the state checks. */
-  validate?: (request: Req) => void;
+  validate?: (request: Req, lc: SandboxLifecycle) => void;
   /** The body. It returns a promise only when it waits, so a synchronous body takes no extra turn. */
   run: (lc: SandboxLifecycle, request: Req) => Promise<unknown> | void;
 }
@@ -57,7 +57,13 @@ function rule<Req extends CallerRequest>(r: UpdateRule<Req>): (lc: SandboxLifecy
 const UPDATES = [
   // Resolves once provisioning finished (running or failed).
   rule({ update: waitReadyUpdate, action: 'wait for', states: 'any', run: (lc) => condition(() => lc.status !== 'creating') }),
-  rule({ update: pauseUpdate, action: 'pause', states: ['running'], run: (lc) => lc.pause('user') }),
+  rule({
+    update: pauseUpdate,
+    action: 'pause',
+    states: ['running'],
+    validate: (request, lc) => lc.validatePause(request),
+    run: (lc, request) => lc.pause('user', request.mode ?? 'freeze'),
+  }),
   // An automatic resume (a data-plane call on a paused sandbox) is idempotent: parallel
   // calls race to resume, and the ones that find it running already just touch it.
   rule({
@@ -99,7 +105,7 @@ const CHECKED_STATES: readonly SandboxStatus[] = ['running', 'paused'];
 /** Bulk actions (Temporal batch signals): each acts only in its states, and silently otherwise. */
 const BULK_ACTIONS: Record<BulkActionRequest['action'], { states: readonly SandboxStatus[]; run: (lc: SandboxLifecycle) => Promise<void> }> = {
   kill: { states: LIVE, run: (lc) => lc.stop('user', 'bulk kill', dockerUntilDone) },
-  pause: { states: ['running'], run: (lc) => lc.pause('user', dockerUntilDone) },
+  pause: { states: ['running'], run: (lc) => lc.pause('user', lc.autoPauseMode(), dockerUntilDone) },
 };
 
 /** Registers every query, signal and update of the sandbox workflow (the order is part of replay: keep it). */
@@ -133,7 +139,7 @@ function registerUpdate<Req extends CallerRequest>(lc: SandboxLifecycle, r: Upda
       {
         validator: (request) => {
           lc.requireOwner(request);
-          r.validate?.(request);
+          r.validate?.(request, lc);
         },
       },
     );
@@ -152,7 +158,7 @@ function registerUpdate<Req extends CallerRequest>(lc: SandboxLifecycle, r: Upda
     {
       validator: (request) => {
         lc.requireStatus(request, r.waitsForProvisioning ? [...allowed(request), 'creating'] : allowed(request), r.action);
-        r.validate?.(request);
+        r.validate?.(request, lc);
       },
     },
   );

@@ -3,6 +3,7 @@
  * one instance and passes in workflow time; unit tests drive it with plain numbers.
  */
 import type {
+  PauseMode,
   CheckContainerRequest,
   ContainerCheck,
   SandboxEvent,
@@ -85,6 +86,10 @@ export class SandboxState {
   get stopReason(): TransitionReason | null {
     return this.s.stopReason;
   }
+  /** How the sandbox is paused (null unless paused). */
+  get pausedMode(): PauseMode | null {
+    return this.s.status === 'paused' ? (this.s.pausedMode ?? 'freeze') : null;
+  }
 
   /** True once stopped or failed: nothing else can happen. */
   isFinal(): boolean {
@@ -104,9 +109,11 @@ export class SandboxState {
     this.finish(nowMs, 'failed', 'provision_failed', detail);
   }
 
-  /** Pauses: the running stretch ends and its time is counted. */
-  markPaused(nowMs: number, reason: TransitionReason): void {
+  /** Pauses (frozen, or to disk): the running stretch ends and its time is counted. */
+  markPaused(nowMs: number, reason: TransitionReason, mode: PauseMode = 'freeze'): void {
     if (this.isFinal()) return;
+    if (mode === 'disk') this.s.pausedMode = 'disk';
+    else delete this.s.pausedMode;
     if (this.s.runningSinceMs !== null) this.s.runningUsedMs += nowMs - this.s.runningSinceMs;
     this.s.runningSinceMs = null;
     this.s.idleDeadlineMs = null;
@@ -122,6 +129,7 @@ export class SandboxState {
   markResumed(nowMs: number, reason: TransitionReason): void {
     if (this.isFinal()) return;
     this.s.pausedAtMs = null;
+    delete this.s.pausedMode;
     this.startRunning(nowMs, reason);
   }
 
@@ -229,7 +237,8 @@ export class SandboxState {
       timeout: Math.round(this.s.idleTimeoutMs / 1000),
       timeoutMode: this.timeoutMode,
       metadata: spec.metadata,
-      lifecycle: { ...spec.lifecycle, timeoutMode: this.timeoutMode },
+      lifecycle: { ...spec.lifecycle, timeoutMode: this.timeoutMode, pauseMode: spec.lifecycle.pauseMode ?? 'freeze' },
+      pausedMode: this.pausedMode,
       resources: spec.resources,
       network: spec.network ?? null,
       host: this.s.host,
@@ -260,6 +269,7 @@ export class SandboxState {
     this.s.idleDeadlineMs = null;
     if (this.s.leases) this.s.leases = {};
     this.s.pausedAtMs = null;
+    delete this.s.pausedMode;
     this.s.stoppedAtMs = nowMs;
     this.s.stopReason = reason;
     this.s.stopDetail = detail ?? null;

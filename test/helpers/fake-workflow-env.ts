@@ -16,7 +16,7 @@ import { ALL_SEARCH_ATTRIBUTES, FailureType, SearchAttr, type ContainerCheck, ty
 import type { sandboxWorkflow } from '../../src/workflows/sandbox.js';
 import { testSandboxSpec } from './spec.js';
 
-type Step = 'provision' | 'pause' | 'resume' | 'destroy' | 'inspect';
+type Step = 'provision' | 'pause' | 'resume' | 'destroy' | 'inspect' | 'pauseToDisk' | 'resumeFromDisk';
 
 /** What the fake engine does for one sandbox. */
 export interface FakeEngine {
@@ -83,6 +83,14 @@ export async function startFakeWorkflowEnv(): Promise<FakeWorkflowEnv> {
     pauseSandbox: (ref) => step(ref.sandboxID, 'pause'),
     resumeSandbox: (ref) => step(ref.sandboxID, 'resume'),
     destroySandbox: (ref) => step(ref.sandboxID, 'destroy'),
+    pauseToDisk: async (req) => {
+      await step(req.sandboxID, 'pauseToDisk');
+      return { image: `fake-pause:${req.sandboxID}`, sizeBytes: 0 };
+    },
+    resumeFromDisk: async (req) => {
+      await step(req.sandboxID, 'resumeFromDisk');
+      return { containerID: `fake-${req.sandboxID}`, host: 'fake-host' };
+    },
     inspectSandbox: async (ref) => {
       await step(ref.sandboxID, 'inspect');
       return engine(ref.sandboxID).check;

@@ -148,7 +148,7 @@ describe('wire types', () => {
     expect(Object.keys(info).sort()).toEqual(
       keys<SandboxInfo>({
         sandboxID: true, templateID: true, status: true, createdAt: true, startedAt: true, endAt: true, timeout: true, timeoutMode: true, metadata: true,
-        lifecycle: true, resources: true, network: true, host: true, runningTimeMs: true, stoppedAt: true, stopReason: true, stopDetail: true, historyURL: true,
+        lifecycle: true, pausedMode: true, resources: true, network: true, host: true, runningTimeMs: true, stoppedAt: true, stopReason: true, stopDetail: true, historyURL: true,
       }),
     );
     const [item] = await Sandbox.list({ ...conn, metadata: { suite, role: 'main' } }).nextItems();

@@ -68,7 +68,7 @@ export function toBerthCreate(body: E2BCreateBody): CreateSandboxBody {
     metadata: body.metadata ?? {},
     envs: body.envVars ?? {},
     // E2B's timeout is absolute: endAt = start + timeout, interactions do not move it.
-    lifecycle: { onTimeout, autoResume: body.autoResume?.enabled ?? false, timeoutMode: 'absolute' },
+    lifecycle: { onTimeout, autoResume: body.autoResume?.enabled ?? false, timeoutMode: 'absolute', pauseMode: 'freeze' },
     ...(hasNetwork ? { network: { allowInternet, allowOut, denyOut } } : {}),
     // berth volumes of the owner (POST /volumes with berth's REST), mounted read-write.
     ...(body.volumeMounts?.length ? { volumes: body.volumeMounts.map((v) => ({ name: v.name, mountPath: v.path, readOnly: false })) } : {}),

@@ -28,6 +28,7 @@ const reasonSchema = z.enum([
 ]);
 const isoTime = z.string().describe('ISO 8601 time');
 const timeoutModeSchema = z.enum(['idle', 'absolute']);
+const pauseModeSchema = z.enum(['freeze', 'disk']);
 
 /** Every error: a stable code and a message that says what to do. */
 export const errorSchema = z.object({ code: z.string(), message: z.string() }).strict();
@@ -51,8 +52,12 @@ export const sandboxViewSchema = z
         onTimeout: z.enum(['kill', 'pause']).describe('What idle expiry does: stop (kill) or pause.'),
         autoResume: z.boolean().describe('Resume a paused sandbox when something interacts with it.'),
         timeoutMode: timeoutModeSchema,
+        pauseMode: pauseModeSchema.describe('How an automatic pause keeps the sandbox (docs/pause.md).'),
       })
       .strict(),
+    pausedMode: pauseModeSchema
+      .nullable()
+      .describe('How the sandbox is paused now: freeze (processes kept) or disk (no container; files kept, processes restart on resume); null unless paused.'),
     resources: z.object({ cpu: z.number(), memoryMB: z.number() }).strict(),
     network: z
       .object({

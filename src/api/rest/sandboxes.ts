@@ -10,6 +10,7 @@ import {
   createSandboxSchema,
   listQuerySchema,
   METADATA_FILTER,
+  pauseSchema,
   refreshSchema,
   SANDBOX_STATUSES,
   setTimeoutSchema,
@@ -59,7 +60,9 @@ const shutdown = endpoint({ method: 'post', path: `${id}/shutdown`, summary: 'Sa
 const pause = endpoint({
   method: 'post',
   path: `${id}/pause`,
-  summary: 'Pause (freeze processes, keep files)',
+  summary: 'Pause: freeze (processes kept, default) or disk (container committed and removed; files kept, processes restart)',
+  body: pauseSchema,
+  bodyName: 'pause request',
   responses: { '200': sandbox('Paused sandbox') },
   errors: [404, [409, 'Not running']],
 });
@@ -134,8 +137,8 @@ export function sandboxRoutes(service: SandboxService): Router {
       res.status(204).end();
     });
   }
-  mount(router, pause, async (req, res) => {
-    res.json(await service.pause(owner(req), param(req, 'sandboxID')));
+  mount(router, pause, async (req, res, { body }) => {
+    res.json(await service.pause(owner(req), param(req, 'sandboxID'), body.mode));
   });
   mount(router, resume, async (req, res) => {
     res.json(await service.resume(owner(req), param(req, 'sandboxID')));

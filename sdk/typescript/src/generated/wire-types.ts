@@ -19,6 +19,8 @@ export interface SandboxLifecycle {
   /** Resume a paused sandbox when something interacts with it. */
   autoResume: boolean;
   timeoutMode: 'idle' | 'absolute';
+  /** How an automatic pause keeps the sandbox (docs/pause.md). */
+  pauseMode: 'freeze' | 'disk';
 }
 
 /** CPUs and memory limit (MB) of a sandbox. */
@@ -53,6 +55,8 @@ export interface SandboxInfo {
   timeoutMode: 'idle' | 'absolute';
   metadata: Record<string, string>;
   lifecycle: SandboxLifecycle;
+  /** How the sandbox is paused now: freeze (processes kept) or disk (no container; files kept, processes restart on resume); null unless paused. */
+  pausedMode: 'freeze' | 'disk' | null;
   resources: SandboxResources;
   /** Egress policy enforced by the host packet filter (docs/security.md); null for sandboxes created before policies existed. */
   network: SandboxNetworkPolicy | null;
@@ -289,6 +293,8 @@ export interface CreateSandboxBody {
     autoResume?: boolean;
     /** idle: endAt = last interaction + timeout. absolute: endAt = start + timeout; interactions do not move it, only timeout (may shorten), refreshes and connect with a timeout (never shorten); a resume starts a fresh now + timeout. */
     timeoutMode?: 'idle' | 'absolute';
+    /** How an automatic pause (onTimeout pause, bulk pause) keeps the sandbox. freeze: processes and memory kept (memory stays allocated). disk: the container is committed to a local image and removed (no memory or CPU held, survives an engine restart); files are kept, processes restart on resume. See docs/pause.md. */
+    pauseMode?: 'freeze' | 'disk';
   };
   /** Egress policy. Private ranges (10/8, 172.16/12, 192.168/16, 100.64/10, …) are denied unless in allowOut; other sandboxes, the host and link-local (169.254/16) are never reachable. */
   network?: {

@@ -1,0 +1,155 @@
+/**
+ * Pause to disk: the sandbox's container is committed to a local pause image (labelled
+ * `berth.kind=pause`, its sandbox and owner) and removed, so a paused sandbox holds no memory
+ * or CPU and survives an engine restart. Resume recreates the container from that image with
+ * the sandbox's spec (same name, resources, policy, envs, volumes) and untags the image. Files
+ * are kept, processes are not (the container starts afresh). Every step is idempotent: a retry
+ * after a worker crash finds the image or the container it made and carries on.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import type Docker from 'dockerode';
+import type { Logger } from 'pino';
+import type { SandboxNetwork } from '../network/sandbox-network.js';
+import { FailureType, type ContainerRef, type PauseToDiskRequest, type PauseToDiskResult, type ProvisionRequest, type ProvisionResult } from '../workflows/definitions.js';
+import { LABELS } from '../docker/labels.js';
+import { dockerMessage, dockerStatus } from '../docker/errors.js';
+import { withHeartbeat } from './heartbeat.js';
+
+/** The label kind of berth's images: `pause` (this file), `snapshot` (users' snapshots). */
+export const KIND_LABEL = 'berth.kind';
+export const PAUSE_KIND = 'pause';
+/** The repository of pause images; the tag is the sandbox ID (lowercase alphanumerics). */
+export const PAUSE_REPO = 'berth-pause';
+
+/** The pause image of a sandbox, as a `repo:tag` reference. */
+export function pauseImageOf(sandboxID: string): string {
+  return `${PAUSE_REPO}:${sandboxID}`;
+}
+
+export interface PauseToDiskDeps {
+  docker: Docker;
+  logger: Logger;
+  hostName: string;
+  network: Pick<SandboxNetwork, 'detach'>;
+  /** Creates (or adopts) and starts the container, and installs its network rules: provisioning's own path. */
+  provision: (req: ProvisionRequest) => Promise<ProvisionResult>;
+}
+
+export function createPauseToDiskActivities({ docker, logger, hostName, network, provision }: PauseToDiskDeps) {
+  function gone(sandboxID: string, what: string): ApplicationFailure {
+    return ApplicationFailure.create({ type: FailureType.containerGone, message: `sandbox ${sandboxID}: ${what} on host ${hostName}`, nonRetryable: true });
+  }
+
+  async function inspectImage(ref: string): Promise<Docker.ImageInspectInfo | null> {
+    try {
+      return await docker.getImage(ref).inspect();
+    } catch (err) {
+      if (dockerStatus(err) === 404) return null;
+      throw err;
+    }
+  }
+
+  async function inspectContainer(sandboxID: string): Promise<Docker.ContainerInspectInfo | null> {
+    try {
+      return await docker.getContainer(sandboxID).inspect();
+    } catch (err) {
+      if (dockerStatus(err) === 404) return null;
+      throw err;
+    }
+  }
+
+  /** Commits the running container to its pause image, then removes the container and its rules. */
+  async function pauseToDisk(req: PauseToDiskRequest): Promise<PauseToDiskResult> {
+    const log = logger.child({ sandboxID: req.sandboxID, activity: 'pauseToDisk' });
+    const image = pauseImageOf(req.sandboxID);
+    const container = await inspectContainer(req.sandboxID);
+    if (!container) {
+      // A retry after the container was removed: the image it left is the pause.
+      const existing = await inspectImage(image);
+      if (!existing) throw gone(req.sandboxID, 'the container no longer exists and no pause image was made');
+      await network.detach(req.sandboxID);
+      return { image, sizeBytes: existing.Size };
+    }
+    if (container.Config.Labels?.[LABELS.sandbox] !== req.sandboxID) {
+      throw ApplicationFailure.create({ message: `a container named ${req.sandboxID} exists but is not berth's`, nonRetryable: true });
+    }
+    if (!container.State.Running) throw gone(req.sandboxID, `the container has exited (${container.State.Status})`);
+    // `pause: true` freezes the processes while the file system is copied, so it is consistent.
+    // Labels set here are kept by the image (and inherited by containers made from it).
+    const labels = { [KIND_LABEL]: PAUSE_KIND, [LABELS.sandbox]: req.sandboxID, [LABELS.owner]: req.owner, [LABELS.managed]: 'true' };
+    const changes = Object.entries(labels).map(([key, value]) => `LABEL ${key}=${JSON.stringify(value)}`);
+    try {
+      await docker.getContainer(req.sandboxID).commit({ repo: PAUSE_REPO, tag: req.sandboxID, pause: true, changes, comment: `berth pause of sandbox ${req.sandboxID}` });
+    } catch (err) {
+      if (dockerStatus(err) === 404) throw gone(req.sandboxID, 'the container disappeared while it was being committed');
+      throw new Error(`docker commit failed: ${dockerMessage(err)}`);
+    }
+    const committed = await inspectImage(image);
+    if (!committed) throw new Error(`docker commit of sandbox ${req.sandboxID} answered but ${image} does not exist; retrying`);
+    log.info({ image, sizeBytes: committed.Size }, 'container committed to its pause image');
+    try {
+      // Named volumes stay (they are the user's); the container's own layer is in the image now.
+      await docker.getContainer(req.sandboxID).remove({ force: true });
+    } catch (err) {
+      if (dockerStatus(err) !== 404) throw err;
+    }
+    await network.detach(req.sandboxID);
+    log.info('container removed: paused to disk');
+    return { image, sizeBytes: committed.Size };
+  }
+
+  /**
+   * Recreates the container from the pause image with the sandbox's spec, starts it and installs
+   * its rules (provisioning's path, which adopts a container an earlier attempt made), then
+   * untags the pause image. The image's layers stay while the container uses them; they are
+   * deleted with the sandbox ({@link removePauseImages}).
+   */
+  async function resumeFromDisk(req: ProvisionRequest): Promise<ProvisionResult> {
+    const log = logger.child({ sandboxID: req.sandboxID, activity: 'resumeFromDisk' });
+    const image = pauseImageOf(req.sandboxID);
+    const [existingImage, existingContainer] = await Promise.all([inspectImage(image), inspectContainer(req.sandboxID)]);
+    if (!existingImage) {
+      // An earlier attempt recreated the container and untagged the image: adopt it.
+      if (existingContainer?.State.Running && existingContainer.Config.Labels?.[LABELS.sandbox] === req.sandboxID) {
+        return { containerID: existingContainer.Id, host: hostName };
+      }
+      throw gone(req.sandboxID, `its pause image ${image} no longer exists`);
+    }
+    const result = await provision({ ...req, image });
+    try {
+      // By tag and forced: the container uses the image, so the engine only untags it (no error).
+      await docker.getImage(image).remove({ force: true, noprune: true });
+    } catch (err) {
+      if (dockerStatus(err) !== 404) throw err;
+    }
+    log.info('container recreated from its pause image');
+    return result;
+  }
+
+  /**
+   * Deletes every pause image of the sandbox (tagged or untagged), newest first: after a kill,
+   * an expiry or when its container is gone. An image still used by a container (or by another
+   * image, e.g. a user's snapshot) is left to it.
+   */
+  async function removePauseImages(ref: ContainerRef): Promise<number> {
+    const images = await docker.listImages({ all: true, filters: JSON.stringify({ label: [`${KIND_LABEL}=${PAUSE_KIND}`, `${LABELS.sandbox}=${ref.sandboxID}`] }) });
+    let removed = 0;
+    for (const image of images.sort((a, b) => b.Created - a.Created)) {
+      try {
+        await docker.getImage(image.Id).remove({ force: true });
+        removed++;
+      } catch (err) {
+        const status = dockerStatus(err);
+        if (status !== 404 && status !== 409) throw err;
+      }
+    }
+    if (removed) logger.info({ sandboxID: ref.sandboxID, removed }, 'pause images removed');
+    return removed;
+  }
+
+  return {
+    pauseToDisk: (req: PauseToDiskRequest) => withHeartbeat(() => pauseToDisk(req)),
+    resumeFromDisk: (req: ProvisionRequest) => withHeartbeat(() => resumeFromDisk(req)),
+    removePauseImages,
+  };
+}
