@@ -1,0 +1,70 @@
+/**
+ * A sandbox paused to disk survives an engine restart (issue 13): on a private dockerd (never
+ * the shared one), a file written before a disk pause is there after the engine restarted while
+ * the sandbox was paused. A frozen sandbox, for contrast, loses its container to the restart.
+ */
+import { randomBytes, randomInt } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_IMAGES } from '../../src/templates.js';
+import { eventually, startStack, type TestStack } from '../helpers/stack.js';
+import { startSecondEngine, type SecondEngine } from '../helpers/second-engine.js';
+
+let engine: SecondEngine | undefined;
+let stack: TestStack | undefined;
+
+beforeAll(async () => {
+  engine = await startSecondEngine();
+  await engine.loadImages(LOCAL_IMAGES.busybox);
+  stack = await startStack({
+    env: {
+      DOCKER_SOCKET: engine.socket,
+      // Its own bridge and subnet; no packet filter (the private engine runs without iptables).
+      BERTH_NETWORK_NAME: `bd${randomBytes(3).toString('hex')}`,
+      BERTH_NETWORK_SUBNET: `10.214.${randomInt(0, 256)}.0/24`,
+      BERTH_NETWORK_ENFORCE: 'false',
+    },
+  });
+}, 180_000);
+afterAll(async () => {
+  await stack?.stop();
+  await engine?.stop();
+}, 120_000);
+
+async function run(id: string, cmd: string) {
+  const res = await stack!.api('POST', `/sandboxes/${id}/commands`, { body: { cmd } });
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  return res.body as { stdout: string };
+}
+
+describe('pause to disk and an engine restart', () => {
+  it('keeps the files of a disk-paused sandbox across an engine restart; a frozen one is lost', async () => {
+    const s = stack!;
+    const create = async () => {
+      const res = await s.api('POST', '/sandboxes', { body: { templateID: 'tiny', timeout: 600 } });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      return res.body.sandboxID as string;
+    };
+    const disk = await create();
+    const frozen = await create();
+    await run(disk, 'echo survives > /home/user/kept.txt');
+    await run(frozen, 'echo lost > /home/user/kept.txt');
+    expect((await s.api('POST', `/sandboxes/${disk}/pause`, { body: { mode: 'disk' } })).body.pausedMode).toBe('disk');
+    expect((await s.api('POST', `/sandboxes/${frozen}/pause`)).body.pausedMode).toBe('freeze');
+
+    await engine!.restart();
+
+    const resumed = await s.api('POST', `/sandboxes/${disk}/resume`);
+    expect(resumed.status, JSON.stringify(resumed.body)).toBe(200);
+    expect((await run(disk, 'cat /home/user/kept.txt')).stdout).toBe('survives\n');
+
+    // The frozen sandbox's container did not survive the restart (restart policy "no"): resume ends it.
+    const lost = await s.api('POST', `/sandboxes/${frozen}/resume`);
+    expect(lost.status).toBe(404);
+    const stop = await eventually(async () => {
+      const events = (await s.api('GET', `/sandboxes/${frozen}/events`)).body.events as Array<{ status: string; reason: string }>;
+      return events.at(-1)?.status === 'stopped' && events.at(-1);
+    });
+    expect(stop).toMatchObject({ reason: 'host_lost' });
+    expect((await s.api('DELETE', `/sandboxes/${disk}`)).status).toBe(204);
+  }, 240_000);
+});
