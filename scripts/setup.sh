@@ -31,6 +31,8 @@ source "$LIB/ensure-chromium.sh"
 source "$LIB/ensure-opensandbox-sdk.sh"
 # shellcheck source=lib/ensure-e2b-clients.sh
 source "$LIB/ensure-e2b-clients.sh"
+# shellcheck source=lib/ensure-runsc.sh
+source "$LIB/ensure-runsc.sh"
 
 ensure_node_deps() {
   step_start "node dependencies"
@@ -114,6 +116,7 @@ ensure_schemathesis
 ensure_chromium
 ensure_opensandbox_sdk
 ensure_e2b_clients
+ensure_runsc
 check_network_enforcement
 write_setup_env
 berth_log "setup complete in $(_berth_elapsed "$_SETUP_T0") (source $BERTH_DATA_DIR/setup.env)"

@@ -10,6 +10,11 @@ export interface Template {
   cpu: number;
   /** Default memory limit. */
   memoryMB: number;
+  /**
+   * A Docker runtime other than the engine's default: `runsc` (gVisor). Such sandboxes run with
+   * no network, and a pause to disk checkpoints their processes (docs/pause.md).
+   */
+  runtime?: string;
 }
 
 /** Locally built images (see scripts/lib/ensure-images.sh). */
@@ -33,6 +38,8 @@ export const DEFAULT_TEMPLATES: readonly Template[] = [
   { id: 'opencode', image: LOCAL_IMAGES.debianPython, defaultIdleTimeoutS: 600, ...BASE_DEFAULTS },
   { id: 'desktop', image: LOCAL_IMAGES.debianPython, defaultIdleTimeoutS: 600, cpu: 2, memoryMB: 2048 },
   { id: 'tiny', image: LOCAL_IMAGES.busybox, defaultIdleTimeoutS: 300, cpu: 0.5, memoryMB: 64 },
+  // Needs the engine to register runsc as a runtime named `runsc` (and --experimental for pause to disk).
+  { id: 'gvisor', image: LOCAL_IMAGES.busybox, defaultIdleTimeoutS: 300, cpu: 0.5, memoryMB: 64, runtime: 'runsc' },
 ];
 
 /** Builds the catalog with per-template image overrides applied. */

@@ -62,7 +62,9 @@ export function containerSpec(req: ProvisionRequest, options: ContainerSpecOptio
       MemorySwap: memoryBytes,
       NanoCpus: Math.round(req.resources.cpu * 1e9),
       Init: true,
-      NetworkMode: options.networkName,
+      // A gVisor sandbox (runtime runsc) has no network: berth runs runsc with --network=none.
+      NetworkMode: req.runtime ? 'none' : options.networkName,
+      ...(req.runtime ? { Runtime: req.runtime } : {}),
       RestartPolicy: { Name: 'no' },
       Binds: [],
       ...(req.volumes?.length ? { Mounts: req.volumes.map((v) => ({ Type: 'volume' as const, Source: v.volume, Target: v.mountPath, ReadOnly: v.readOnly })) } : {}),

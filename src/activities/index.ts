@@ -133,6 +133,7 @@ export function createActivities({ docker, logger, config, taskQueue, network: g
       }
       log.info('container started');
     }
+    if (req.runtime) return { containerID, host: config.hostName }; // no network: no rules to install
     // Its traffic is denied (no chain yet) until its rules are in; only then does it answer as running.
     const started = await docker.getContainer(containerID).inspect();
     await network.attach(req.sandboxID, { labels: started.Config.Labels, ip: started.NetworkSettings.Networks?.[network.name]?.IPAddress });

@@ -14,12 +14,18 @@ import { FailureType, type ContainerRef, type PauseToDiskRequest, type PauseToDi
 import { LABELS } from '../docker/labels.js';
 import { dockerMessage, dockerStatus } from '../docker/errors.js';
 import { withHeartbeat } from './heartbeat.js';
+import { createCheckpoint, deleteCheckpoint, hasCheckpoint, startFromCheckpoint } from '../docker/checkpoints.js';
 
 /** The label kind of berth's images: `pause` (this file), `snapshot` (users' snapshots). */
 export const KIND_LABEL = 'berth.kind';
 export const PAUSE_KIND = 'pause';
 /** The repository of pause images; the tag is the sandbox ID (lowercase alphanumerics). */
 export const PAUSE_REPO = 'berth-pause';
+
+/** The checkpoint a gVisor sandbox paused to disk is kept in (inside its container's folder). */
+export const PAUSE_CHECKPOINT = 'berth-pause';
+/** Runtimes whose processes a pause to disk checkpoints (Docker's checkpoint API; engine with --experimental). */
+const CHECKPOINT_RUNTIMES = new Set(['runsc']);
 
 /** The pause image of a sandbox, as a `repo:tag` reference. */
 export function pauseImageOf(sandboxID: string): string {
@@ -73,6 +79,7 @@ export function createPauseToDiskActivities({ docker, logger, hostName, network,
     if (container.Config.Labels?.[LABELS.sandbox] !== req.sandboxID) {
       throw ApplicationFailure.create({ message: `a container named ${req.sandboxID} exists but is not berth's`, nonRetryable: true });
     }
+    if (CHECKPOINT_RUNTIMES.has(container.HostConfig.Runtime ?? '')) return checkpoint(req.sandboxID, container, log);
     if (!container.State.Running) throw gone(req.sandboxID, `the container has exited (${container.State.Status})`);
     // `pause: true` freezes the processes while the file system is copied, so it is consistent.
     // Labels set here are kept by the image (and inherited by containers made from it).
@@ -99,6 +106,45 @@ export function createPauseToDiskActivities({ docker, logger, hostName, network,
   }
 
   /**
+   * gVisor: `runsc checkpoint` writes the processes' memory to the container's folder and the
+   * container exits, holding no memory or CPU; its writable layer stays. A retry finds the
+   * checkpoint already there.
+   */
+  async function checkpoint(sandboxID: string, container: Docker.ContainerInspectInfo, log: Logger): Promise<PauseToDiskResult> {
+    const handle = docker.getContainer(sandboxID);
+    if (!container.State.Running) {
+      if (await hasCheckpoint(handle, PAUSE_CHECKPOINT)) return { image: `checkpoint:${PAUSE_CHECKPOINT}`, sizeBytes: 0 };
+      throw gone(sandboxID, `the container has exited (${container.State.Status})`);
+    }
+    try {
+      await createCheckpoint(handle, PAUSE_CHECKPOINT);
+    } catch (err) {
+      throw new Error(`docker checkpoint create failed (the engine needs --experimental and runsc): ${dockerMessage(err)}`);
+    }
+    log.info('processes checkpointed (runsc): paused to disk');
+    return { image: `checkpoint:${PAUSE_CHECKPOINT}`, sizeBytes: 0 };
+  }
+
+  /** gVisor: starts the stopped container from its checkpoint (processes go on), then drops the checkpoint. */
+  async function restore(sandboxID: string, container: Docker.ContainerInspectInfo): Promise<ProvisionResult> {
+    const handle = docker.getContainer(sandboxID);
+    if (!container.State.Running) {
+      if (!(await hasCheckpoint(handle, PAUSE_CHECKPOINT))) throw gone(sandboxID, 'its checkpoint no longer exists');
+      try {
+        await startFromCheckpoint(handle, PAUSE_CHECKPOINT);
+      } catch (err) {
+        throw new Error(`docker start --checkpoint failed: ${dockerMessage(err)}`);
+      }
+    }
+    // A retry after the start finds it running; the checkpoint may be gone already.
+    await deleteCheckpoint(handle, PAUSE_CHECKPOINT).catch((err: unknown) => {
+      if (dockerStatus(err) !== 404) logger.warn({ sandboxID, err: dockerMessage(err) }, 'could not delete the pause checkpoint');
+    });
+    logger.info({ sandboxID }, 'container restored from its checkpoint (runsc)');
+    return { containerID: container.Id, host: hostName };
+  }
+
+  /**
    * Recreates the container from the pause image with the sandbox's spec, starts it and installs
    * its rules (provisioning's path, which adopts a container an earlier attempt made), then
    * untags the pause image. The image's layers stay while the container uses them; they are
@@ -108,6 +154,7 @@ export function createPauseToDiskActivities({ docker, logger, hostName, network,
     const log = logger.child({ sandboxID: req.sandboxID, activity: 'resumeFromDisk' });
     const image = pauseImageOf(req.sandboxID);
     const [existingImage, existingContainer] = await Promise.all([inspectImage(image), inspectContainer(req.sandboxID)]);
+    if (existingContainer && CHECKPOINT_RUNTIMES.has(existingContainer.HostConfig.Runtime ?? '')) return restore(req.sandboxID, existingContainer);
     if (!existingImage) {
       // An earlier attempt recreated the container and untagged the image: adopt it.
       if (existingContainer?.State.Running && existingContainer.Config.Labels?.[LABELS.sandbox] === req.sandboxID) {

@@ -17,7 +17,8 @@ import type { SweepRequest, SweepResult } from '../workflows/reconcile-types.js'
 import { LABELS } from '../docker/labels.js';
 import { dockerStatus } from '../docker/errors.js';
 import { withHeartbeat } from './heartbeat.js';
-import { KIND_LABEL, PAUSE_KIND } from './pause-to-disk.js';
+import { KIND_LABEL, PAUSE_CHECKPOINT, PAUSE_KIND } from './pause-to-disk.js';
+import { hasCheckpoint } from '../docker/checkpoints.js';
 
 export interface ReconcileDeps {
   docker: Docker;
@@ -122,6 +123,8 @@ export function createReconcileActivities({ docker, logger, hostName, taskQueue,
             continue;
           }
           if (!container && pausedToDisk.has(sandboxID)) continue;
+          // A gVisor sandbox paused to disk is an exited container holding its checkpoint.
+          if (container?.State === 'exited' && (await hasCheckpoint(docker.getContainer(container.Id), PAUSE_CHECKPOINT).catch(() => false))) continue;
           if (await signalCheck(temporal, sandboxID, { source: 'reconciler' })) {
             result.lostReported.push(sandboxID);
             log.warn({ sandboxID, container: container?.State ?? 'missing' }, 'container lost: asked the sandbox to check it');

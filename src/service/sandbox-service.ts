@@ -413,6 +413,7 @@ export class SandboxService {
       maxLifetimeMs: config.lifecycle.maxLifetimeMs,
       pausedRetentionMs: config.lifecycle.pausedRetentionMs,
       historyEventLimit: config.lifecycle.historyEventLimit,
+      ...(template?.runtime && body.image === undefined ? { runtime: template.runtime } : {}),
     };
     if (Object.keys(body.envs).length > 0) spec.sealedEnvs = sealJson(body.envs, config.secretKeyHex);
     return spec;

@@ -76,6 +76,8 @@ export interface SandboxSpec {
   sealedEnvs?: string;
   /** Named volumes mounted into the container (absent: none). */
   volumes?: VolumeMount[];
+  /** Docker runtime (`runsc` for gVisor: no network; a pause to disk checkpoints processes); absent: the engine's default. */
+  runtime?: string;
   idleTimeoutMs: number;
   maxLifetimeMs: number;
   pausedRetentionMs: number;
@@ -286,6 +288,8 @@ export interface ProvisionRequest {
   network?: NetworkPolicy;
   sealedEnvs?: string;
   volumes?: VolumeMount[];
+  /** The spec's runtime (absent: the engine's default). */
+  runtime?: string;
 }
 export interface ProvisionResult {
   containerID: string;

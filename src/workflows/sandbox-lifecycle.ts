@@ -296,6 +296,7 @@ export class SandboxLifecycle {
       ...(spec.network ? { network: spec.network } : {}),
       sealedEnvs: spec.sealedEnvs,
       ...(spec.volumes?.length ? { volumes: spec.volumes } : {}),
+      ...(spec.runtime ? { runtime: spec.runtime } : {}),
     };
   }
 
