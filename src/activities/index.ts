@@ -110,6 +110,12 @@ export function createActivities({ docker, logger, config, taskQueue, network: g
           nonRetryable: true,
         });
       }
+      if (status === 400 && req.runtime && /runtime/i.test(dockerMessage(err))) {
+        throw ApplicationFailure.create({
+          message: `runtime ${req.runtime} is not registered on host ${config.hostName} (${dockerMessage(err)}): register gVisor's runsc on that engine (docs/pause.md) or use another template`,
+          nonRetryable: true,
+        });
+      }
       if (status !== 409) throw new Error(`docker create failed: ${dockerMessage(err)}`);
       // The engine reserves the name before the concurrent create is visible: wait for it.
       let existing = await inspectOrNull(req.sandboxID);

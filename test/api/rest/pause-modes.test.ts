@@ -183,4 +183,11 @@ describe('disk', () => {
     expect(badCreate.status).toBe(400);
     await stack.api('DELETE', `/sandboxes/${id}`);
   });
+
+  it('the gvisor template on an engine without runsc fails provisioning with what to do (502)', async () => {
+    const res = await stack.api('POST', '/sandboxes', { body: { templateID: 'gvisor', timeout: 60 } });
+    expect(res.status).toBe(502);
+    expect(res.body).toMatchObject({ code: 'provision_failed' });
+    expect(res.body.message).toMatch(/runsc is not registered.*docs\/pause\.md/);
+  });
 });
