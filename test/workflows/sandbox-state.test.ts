@@ -88,6 +88,24 @@ describe('SandboxState', () => {
     expect(restored.snapshot().generation).toBe(2);
   });
 
+  it('remembers the pause mode while paused, across continueAsNew, and forgets it on resume and stop', () => {
+    const s = running({ lifecycle: { onTimeout: 'pause', autoResume: false, pauseMode: 'disk' } });
+    expect(s.info(0)).toMatchObject({ pausedMode: null, lifecycle: { pauseMode: 'disk' } });
+    s.markPaused(100, 'idle_timeout', 'disk');
+    expect(s.pausedMode).toBe('disk');
+    const restored = SandboxState.restore(s.snapshot());
+    expect(restored.info(200).pausedMode).toBe('disk');
+    restored.markResumed(300, 'user');
+    expect(restored.pausedMode).toBeNull();
+    restored.markPaused(400, 'user');
+    expect(restored.pausedMode).toBe('freeze');
+    restored.markPaused(400, 'user', 'disk');
+    restored.markStopped(500, 'user');
+    expect(restored.snapshot().pausedMode).toBeUndefined();
+    // Older specs and snapshots have no pause mode: freeze.
+    expect(running().info(0).lifecycle.pauseMode).toBe('freeze');
+  });
+
   it('ignores touches and refreshes while paused', () => {
     const s = running();
     s.markPaused(100, 'user');

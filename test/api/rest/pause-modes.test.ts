@@ -15,7 +15,17 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await stack?.stop();
+  if (stack) await removeOwnersPauseImages(stack);
 });
+
+/** Pause images the stack's owners left (only when a test failed before its kill): never other stacks'. */
+async function removeOwnersPauseImages(s: TestStack): Promise<void> {
+  const owners = new Set(Object.values(s.owners));
+  const images = await s.docker.listImages({ all: true, filters: JSON.stringify({ label: ['berth.kind=pause'] }) });
+  for (const image of images.sort((a, b) => b.Created - a.Created)) {
+    if (owners.has(image.Labels?.['berth.owner'] ?? '')) await s.docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+  }
+}
 
 async function create(body: Record<string, unknown> = {}) {
   const res = await stack.api('POST', '/sandboxes', { body: { templateID: 'tiny', timeout: 600, ...body } });
@@ -189,5 +199,29 @@ describe('disk', () => {
     expect(res.status).toBe(502);
     expect(res.body).toMatchObject({ code: 'provision_failed' });
     expect(res.body.message).toMatch(/runsc is not registered.*docs\/pause\.md/);
+  });
+});
+
+describe('paused retention of a disk-paused sandbox', () => {
+  let short: TestStack;
+  beforeAll(async () => {
+    short = await startStack({ env: { BERTH_PAUSED_RETENTION_MS: '1500' } });
+  });
+  afterAll(async () => {
+    await short?.stop();
+    if (short) await removeOwnersPauseImages(short);
+  });
+
+  it('stops it with paused_retention and removes its pause image', async () => {
+    const res = await short.api('POST', '/sandboxes', { body: { templateID: 'tiny', timeout: 600 } });
+    expect(res.status).toBe(201);
+    const id = res.body.sandboxID as string;
+    expect((await short.api('POST', `/sandboxes/${id}/pause`, { body: { mode: 'disk' } })).body.pausedMode).toBe('disk');
+    const stop = await eventually(async () => {
+      const events = (await short.api('GET', `/sandboxes/${id}/events`)).body.events as Array<{ status: string; reason: string }>;
+      return events.at(-1)?.status === 'stopped' && events.at(-1);
+    }, 60_000, 250);
+    expect(stop).toMatchObject({ reason: 'paused_retention' });
+    expect(await short.docker.listImages({ all: true, filters: JSON.stringify({ label: ['berth.kind=pause', `berth.sandbox=${id}`] }) })).toEqual([]);
   });
 });
