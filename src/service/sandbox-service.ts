@@ -74,6 +74,8 @@ export interface SandboxServiceDeps {
   interactions?: InteractionHooks;
   /** Resolves the volumes a create names (404 for one that is not the owner's). */
   volumes?: VolumeResolver;
+  /** Told each create's sealed envs, so this process's execs need not ask the workflow (src/service/create-envs.ts). */
+  createEnvs?: { prime(sandboxID: string, sealedEnvs: string | undefined): void };
 }
 
 /** Turns the volume names of a create into the engine's mounts (see src/service/volume-service.ts). */
@@ -99,6 +101,7 @@ export class SandboxService {
   private readonly interactions: InteractionHooks;
   private readonly onLifecycle: NonNullable<SandboxServiceDeps['onLifecycle']>;
   private readonly volumes: VolumeResolver | undefined;
+  private readonly createEnvs: SandboxServiceDeps['createEnvs'];
 
   constructor(deps: SandboxServiceDeps) {
     this.client = deps.client;
@@ -108,6 +111,7 @@ export class SandboxService {
     this.quota = new OwnerQuota(deps.client, deps.config.temporal.namespace, deps.config.limits);
     this.interactions = deps.interactions ?? NO_INTERACTIONS;
     this.volumes = deps.volumes;
+    this.createEnvs = deps.createEnvs;
   }
 
   /** Creates a sandbox; with `wait`, resolves once it runs (or throws why it failed). */
@@ -122,6 +126,7 @@ export class SandboxService {
     } catch (err) {
       throw toBerthError(err, spec.sandboxID);
     }
+    this.createEnvs?.prime(spec.sandboxID, spec.sealedEnvs);
     try {
       const workflowOptions = {
         workflowId: workflowIdFor(spec.sandboxID),
