@@ -13,6 +13,7 @@ import { workflowIdFor } from '../../src/ids.js';
 import { createLogger } from '../../src/logger.js';
 import { isUnclaimedPoolContainer, POOL_LABELS } from '../../src/docker/pool-labels.js';
 import { poolContainerSpec } from '../../src/pool/pool-spec.js';
+import { serverStream } from '../helpers/envd.js';
 import { TermClient } from '../helpers/pty-client.js';
 import { eventually, startStack, type TestStack } from '../helpers/stack.js';
 
@@ -92,6 +93,25 @@ describe('warm pool', () => {
       await term.close();
       await stack.api('DELETE', `/sandboxes/${sb.sandboxID}/pty/${pty.body.pid}`);
     }
+  });
+
+  it("the create's envs reach E2B envd processes and OpenSandbox execd commands in a claimed sandbox", async () => {
+    const sb = await create({ envs: { DOOR_ENV: 'through-the-doors' } });
+    expect((await stack.docker.getContainer(sb.sandboxID).inspect()).Config.Labels[POOL_LABELS.pool]).toBe('tiny');
+    const envd = await serverStream({ stack, sandboxID: sb.sandboxID }, 'process.Process/Start', {
+      process: { cmd: '/bin/sh', args: ['-c', 'echo "envd:$DOOR_ENV"'], envs: {} },
+      stdin: false,
+    });
+    expect(envd.status).toBe(200);
+    const stdout = envd.messages.map((m: { event?: { data?: { stdout?: string } } }) => Buffer.from(m.event?.data?.stdout ?? '', 'base64').toString('utf8')).join('');
+    expect(stdout).toBe('envd:through-the-doors\n');
+    const execd = await fetch(`${stack.baseUrl}/v1/sandboxes/${sb.sandboxID}/proxy/44772/command`, {
+      method: 'POST',
+      headers: { 'OPEN-SANDBOX-API-KEY': stack.keys.alice ?? '', 'content-type': 'application/json' },
+      body: JSON.stringify({ command: 'echo "execd:$DOOR_ENV"' }),
+    });
+    expect(execd.status).toBe(200);
+    expect(await execd.text()).toContain('execd:through-the-doors');
   });
 
   it('the pool refills to its size after claims', async () => {
