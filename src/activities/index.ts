@@ -18,6 +18,7 @@ import { withHeartbeat } from './heartbeat.js';
 import { applyResources, claimFromPool, resourcesOf } from './claim.js';
 import { isPoolOrigin } from '../docker/pool-labels.js';
 import type { WarmPool } from '../pool/warm-pool.js';
+import { createSnapshotActivities } from './snapshot.js';
 
 /** What the activities need from the outside world. */
 export interface ActivityDeps {
@@ -66,6 +67,8 @@ export function createActivities({ docker, logger, config, taskQueue, network: g
 
     // Heartbeats too: measuring the writable layer (`measureDisk`) of a big sandbox takes a while.
     inspectSandbox: (ref: ContainerRef & { measureDisk?: boolean }) => withHeartbeat(() => inspect(ref)),
+
+    ...createSnapshotActivities({ docker, logger, config }),
   };
 
   /** What the sandbox's container is doing now: the workflow's check before it declares it lost. */
