@@ -7,6 +7,7 @@ import { RawDocker, BENCH_TEMPLATE } from './lib/raw.js';
 import type { BenchStack } from './lib/stack.js';
 import { mapLimit, sleep, summarize, timed, type Summary } from './lib/stats.js';
 import type { Metric, ScenarioName } from './lib/types.js';
+import { createPool } from './scenario-create-pool.js';
 import { pauseModes } from './pause-modes.js';
 
 export interface Sizes {
@@ -580,5 +581,6 @@ export const SCENARIO_FNS: Record<ScenarioName, { title: string; run: (ctx: Ctx)
   timers: { title: '6. timer precision', run: timers },
   scale: { title: '7. live sandboxes at scale', run: scale },
   history: { title: '8. history cost of a busy sandbox', run: history },
-  'pause-modes': { title: '9. pause modes: memory held and resume time (freeze, disk)', run: pauseModes },
+  'create-pool': { title: '9. create → running from the warm pool', run: createPool },
+  'pause-modes': { title: '10. pause modes: memory held and resume time (freeze, disk)', run: pauseModes },
 };

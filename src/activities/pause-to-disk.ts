@@ -12,6 +12,8 @@ import type { Logger } from 'pino';
 import type { SandboxNetwork } from '../network/sandbox-network.js';
 import { FailureType, type ContainerRef, type PauseToDiskRequest, type PauseToDiskResult, type ProvisionRequest, type ProvisionResult } from '../workflows/definitions.js';
 import { LABELS } from '../docker/labels.js';
+import { POOL_LABELS, sandboxIdOfContainer } from '../docker/pool-labels.js';
+import { SNAPSHOT_LABELS } from '../docker/snapshot-labels.js';
 import { dockerMessage, dockerStatus } from '../docker/errors.js';
 import { withHeartbeat } from './heartbeat.js';
 import { createCheckpoint, deleteCheckpoint, hasCheckpoint, startFromCheckpoint } from '../docker/checkpoints.js';
@@ -76,17 +78,23 @@ export function createPauseToDiskActivities({ docker, logger, hostName, network,
       await network.detach(req.sandboxID);
       return { image, sizeBytes: existing.Size };
     }
-    if (container.Config.Labels?.[LABELS.sandbox] !== req.sandboxID) {
+    // A claimed warm-pool container is its sandbox by name (its labels are the pool's).
+    if (sandboxIdOfContainer({ Name: container.Name, Labels: container.Config.Labels }) !== req.sandboxID) {
       throw ApplicationFailure.create({ message: `a container named ${req.sandboxID} exists but is not berth's`, nonRetryable: true });
     }
     if (CHECKPOINT_RUNTIMES.has(container.HostConfig.Runtime ?? '')) return checkpoint(req.sandboxID, container, log);
     if (!container.State.Running) throw gone(req.sandboxID, `the container has exited (${container.State.Status})`);
     // `pause: true` freezes the processes while the file system is copied, so it is consistent.
     // Labels set here are kept by the image (and inherited by containers made from it).
-    const labels = { [KIND_LABEL]: PAUSE_KIND, [LABELS.sandbox]: req.sandboxID, [LABELS.owner]: req.owner, [LABELS.managed]: 'true' };
+    // A claimed pool container's pool labels are blanked: the container made from the image is the sandbox's own.
+    const labels = { [KIND_LABEL]: PAUSE_KIND, [LABELS.sandbox]: req.sandboxID, [LABELS.owner]: req.owner, [LABELS.managed]: 'true', [POOL_LABELS.pool]: '', [POOL_LABELS.instance]: '' };
     const changes = Object.entries(labels).map(([key, value]) => `LABEL ${key}=${JSON.stringify(value)}`);
     try {
-      await docker.getContainer(req.sandboxID).commit({ repo: PAUSE_REPO, tag: req.sandboxID, pause: true, changes, comment: `berth pause of sandbox ${req.sandboxID}` });
+      // `_query` (and an empty `_body`) keeps dockerode from also sending the options as the commit's config.
+      await docker.getContainer(req.sandboxID).commit({
+        _query: { container: req.sandboxID, repo: PAUSE_REPO, tag: req.sandboxID, pause: true, changes, comment: `berth pause of sandbox ${req.sandboxID}` },
+        _body: {},
+      });
     } catch (err) {
       if (dockerStatus(err) === 404) throw gone(req.sandboxID, 'the container disappeared while it was being committed');
       throw new Error(`docker commit failed: ${dockerMessage(err)}`);
@@ -182,6 +190,9 @@ export function createPauseToDiskActivities({ docker, logger, hostName, network,
     const images = await docker.listImages({ all: true, filters: JSON.stringify({ label: [`${KIND_LABEL}=${PAUSE_KIND}`, `${LABELS.sandbox}=${ref.sandboxID}`] }) });
     let removed = 0;
     for (const image of images.sort((a, b) => b.Created - a.Created)) {
+      // A container resumed from disk inherits the pause labels, and so does a user's snapshot of
+      // it: that image is the user's (it outlives the sandbox), never a pause image.
+      if (image.Labels?.[SNAPSHOT_LABELS.id] || (image.RepoTags ?? []).some((t) => t !== '<none>:<none>' && !t.startsWith(`${PAUSE_REPO}:`))) continue;
       try {
         await docker.getImage(image.Id).remove({ force: true });
         removed++;

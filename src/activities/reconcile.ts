@@ -17,8 +17,9 @@ import type { SweepRequest, SweepResult } from '../workflows/reconcile-types.js'
 import { LABELS } from '../docker/labels.js';
 import { dockerStatus } from '../docker/errors.js';
 import { withHeartbeat } from './heartbeat.js';
-import { KIND_LABEL, PAUSE_CHECKPOINT, PAUSE_KIND } from './pause-to-disk.js';
+import { KIND_LABEL, PAUSE_CHECKPOINT, PAUSE_KIND, PAUSE_REPO } from './pause-to-disk.js';
 import { hasCheckpoint } from '../docker/checkpoints.js';
+import { sandboxIdOfContainer } from '../docker/pool-labels.js';
 
 export interface ReconcileDeps {
   docker: Docker;
@@ -29,6 +30,8 @@ export interface ReconcileDeps {
   client?: () => Client;
   /** The host's sandbox network: an orphan's packet-filter rules go with its container. */
   network?: Pick<SandboxNetwork, 'detach'>;
+  /** The worker's warm pool: each sweep also removes pool containers it does not hold (crash leftovers, extras). */
+  pool?: { sweep(): Promise<string[]> };
 }
 
 const HEALTHY = new Set(['running', 'paused']);
@@ -44,7 +47,7 @@ function quoted(value: string): string {
   return `'${value}'`;
 }
 
-export function createReconcileActivities({ docker, logger, hostName, taskQueue, network, client = () => Context.current().client }: ReconcileDeps) {
+export function createReconcileActivities({ docker, logger, hostName, taskQueue, network, pool, client = () => Context.current().client }: ReconcileDeps) {
   const log = logger.child({ activity: 'sweepContainers', host: hostName, taskQueue });
 
   /** Running or paused sandboxes of this host and queue, as visibility sees them. */
@@ -97,9 +100,11 @@ export function createReconcileActivities({ docker, logger, hostName, taskQueue,
         });
         const live = await liveSandboxes(temporal);
         // Sandboxes paused to disk have a (tagged) pause image and, rightly, no container.
-        const pauseImages = await docker.listImages({ filters: JSON.stringify({ label: [`${KIND_LABEL}=${PAUSE_KIND}`], dangling: ['false'] }) });
-        const pausedToDisk = new Set(pauseImages.map((image) => image.Labels?.[LABELS.sandbox] ?? ''));
-        const bySandbox = new Map(containers.map((c) => [c.Labels[LABELS.sandbox] ?? '', c]));
+        // (By tag: a user's snapshot of a sandbox once resumed from disk carries the pause labels too.)
+        const pauseImages = await docker.listImages({ filters: JSON.stringify({ reference: [PAUSE_REPO], label: [`${KIND_LABEL}=${PAUSE_KIND}`] }) });
+        const pausedToDisk = new Set(pauseImages.flatMap((image) => (image.RepoTags ?? []).filter((t) => t.startsWith(`${PAUSE_REPO}:`)).map((t) => t.slice(PAUSE_REPO.length + 1))));
+        // A claimed pool container is its sandbox by name (its labels are the pool's); unclaimed ones are the pool's business.
+        const bySandbox = new Map(containers.map((c) => [sandboxIdOfContainer(c) ?? '', c]));
         const result: SweepResult = {
           host: hostName,
           taskQueue,
@@ -110,6 +115,10 @@ export function createReconcileActivities({ docker, logger, hostName, taskQueue,
           orphansWaiting: [],
           diskOverLimit: [],
         };
+        if (pool) {
+          const removed = await pool.sweep();
+          if (removed.length > 0) result.poolRemoved = removed;
+        }
 
         for (const sandboxID of live) {
           const container = bySandbox.get(sandboxID);

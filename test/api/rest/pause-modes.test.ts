@@ -183,6 +183,29 @@ describe('disk', () => {
     await stack.api('DELETE', `/sandboxes/${id}`);
   });
 
+  it('a snapshot of a disk-paused sandbox is a 409; a snapshot taken after its resume outlives its kill', async () => {
+    const { sandboxID: id } = await create();
+    await run(id, 'echo snap > /home/user/s.txt');
+    expect((await stack.api('POST', `/sandboxes/${id}/pause`, { body: { mode: 'disk' } })).status).toBe(200);
+    const refused = await stack.api('POST', `/sandboxes/${id}/snapshots`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.message).toMatch(/paused to disk.*resume/);
+    expect((await stack.api('GET', `/sandboxes/${id}`)).body).toMatchObject({ status: 'paused', pausedMode: 'disk' });
+    expect((await stack.api('POST', `/sandboxes/${id}/resume`)).status).toBe(200);
+    // The container made from the pause image carries its labels, and so does a snapshot of it:
+    // killing the sandbox removes pause images only, never the user's snapshot.
+    const taken = await stack.api('POST', `/sandboxes/${id}/snapshots`);
+    expect(taken.status, JSON.stringify(taken.body)).toBe(201);
+    expect((await stack.api('DELETE', `/sandboxes/${id}`)).status).toBe(204);
+    expect((await stack.api('GET', `/snapshots/${taken.body.snapshotID}`)).status).toBe(200);
+    const booted = await create({ templateID: taken.body.snapshotID });
+    expect((await run(booted.sandboxID, 'cat /home/user/s.txt')).stdout).toBe('snap\n');
+    await stack.api('DELETE', `/sandboxes/${booted.sandboxID}`);
+    // The pause layer under the snapshot goes with the snapshot.
+    expect((await stack.api('DELETE', `/snapshots/${taken.body.snapshotID}`)).status).toBe(204);
+    expect(await pauseImages(id)).toEqual([]);
+  });
+
   it('a bad mode is a 400 that names the modes', async () => {
     const { sandboxID: id } = await create();
     const res = await stack.api('POST', `/sandboxes/${id}/pause`, { body: { mode: 'hibernate' } });
@@ -223,5 +246,37 @@ describe('paused retention of a disk-paused sandbox', () => {
     }, 60_000, 250);
     expect(stop).toMatchObject({ reason: 'paused_retention' });
     expect(await short.docker.listImages({ all: true, filters: JSON.stringify({ label: ['berth.kind=pause', `berth.sandbox=${id}`] }) })).toEqual([]);
+  });
+});
+
+describe('a sandbox claimed from the warm pool', () => {
+  let pooled: TestStack;
+  beforeAll(async () => {
+    pooled = await startStack({ env: { BERTH_WARM_POOL: 'tiny:1', BERTH_WARM_POOL_REFILL_INTERVAL_MS: '500' } });
+  });
+  afterAll(async () => {
+    await pooled?.stop();
+    if (pooled) await removeOwnersPauseImages(pooled);
+  });
+
+  it('pauses to disk and resumes as its own container (pool labels blanked), files and envs kept', async () => {
+    const poolReady = () =>
+      eventually(async () => (await pooled.docker.listContainers({ filters: { label: ['berth.pool', `berth.queue=${pooled.config.temporal.taskQueue}`] } })).length === 1, 60_000, 200);
+    await poolReady();
+    const res = await pooled.api('POST', '/sandboxes', { body: { templateID: 'tiny', timeout: 600, envs: { FROM_POOL: 'yes' } } });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const id = res.body.sandboxID as string;
+    expect((await pooled.docker.getContainer(id).inspect()).Config.Labels['berth.pool']).toBe('tiny');
+    const exec = async (cmd: string) => (await pooled.api('POST', `/sandboxes/${id}/commands`, { body: { cmd } })).body as { stdout: string };
+    await exec('echo pooled > /home/user/p.txt');
+    const paused = await pooled.api('POST', `/sandboxes/${id}/pause`, { body: { mode: 'disk' } });
+    expect(paused.status, JSON.stringify(paused.body)).toBe(200);
+    expect((await pooled.api('POST', `/sandboxes/${id}/resume`)).status).toBe(200);
+    const labels = (await pooled.docker.getContainer(id).inspect()).Config.Labels;
+    expect(labels['berth.pool']).toBe('');
+    expect(labels['berth.sandbox']).toBe(id);
+    expect((await exec('cat /home/user/p.txt; echo $FROM_POOL')).stdout).toBe('pooled\nyes\n');
+    expect((await pooled.api('DELETE', `/sandboxes/${id}`)).status).toBe(204);
+    expect(await pooled.docker.listImages({ all: true, filters: JSON.stringify({ label: ['berth.kind=pause', `berth.sandbox=${id}`] }) })).toEqual([]);
   });
 });
