@@ -43,7 +43,7 @@ describe('E2B door: wire mapping', () => {
       timeout: 60,
       metadata: { a: 'b' },
       envs: { X: '1' },
-      lifecycle: { onTimeout: 'pause', autoResume: true, timeoutMode: 'absolute' },
+      lifecycle: { onTimeout: 'pause', autoResume: true, timeoutMode: 'absolute', pauseMode: 'freeze' },
     });
     const minimal = toBerthCreate({});
     expect(minimal).toMatchObject({ templateID: 'base', timeout: 15, lifecycle: { onTimeout: 'kill', autoResume: false, timeoutMode: 'absolute' } });
