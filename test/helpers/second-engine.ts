@@ -1,9 +1,10 @@
 /**
  * A private Docker engine for tests that must restart an engine (or register a runtime) without
  * touching the shared one: its own unix socket, data root, exec root (and so its own
- * containerd), pid file and config file; no default bridge and no iptables or masquerading, so
- * it changes nothing on the host but the bridges of the networks it is asked to create.
- * `stop()` removes its containers, networks and folder.
+ * containerd), pid file and config file; its own default bridge (made here, with its own
+ * subnet) and no iptables or masquerading, so it changes nothing on the host but its bridges.
+ * Never `--bridge=none`: a dockerd started with it deletes the host's `docker0`, which the
+ * shared engine uses. `stop()` removes its containers, networks, bridge and folder.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -40,6 +41,11 @@ export async function startSecondEngine(options: SecondEngineOptions = {}): Prom
   const dir = `/tmp/bde-${randomBytes(4).toString('hex')}`;
   mkdirSync(dir, { recursive: true });
   const socket = `${dir}/docker.sock`;
+  const hex = randomBytes(3).toString('hex');
+  const bridge = `bde${hex}`;
+  await run('ip', ['link', 'add', bridge, 'type', 'bridge']);
+  await run('ip', ['addr', 'add', `10.216.${parseInt(hex.slice(0, 2), 16)}.1/24`, 'dev', bridge]);
+  await run('ip', ['link', 'set', bridge, 'up']);
   const config = { ...(options.runtimes ? { runtimes: options.runtimes } : {}), ...(options.experimental ? { experimental: true } : {}) };
   writeFileSync(`${dir}/daemon.json`, JSON.stringify(config));
   const args = [
@@ -48,7 +54,7 @@ export async function startSecondEngine(options: SecondEngineOptions = {}): Prom
     `--exec-root=${dir}/exec`,
     `--pidfile=${dir}/dockerd.pid`,
     `--config-file=${dir}/daemon.json`,
-    '--bridge=none',
+    `--bridge=${bridge}`,
     '--iptables=false',
     '--ip-masq=false',
   ];
@@ -111,6 +117,7 @@ export async function startSecondEngine(options: SecondEngineOptions = {}): Prom
         // Anything the engine left mounted under its folder goes before the folder does.
         await run('sh', ['-c', `grep -o " ${dir}[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount -l`]).catch(() => undefined);
         rmSync(dir, { recursive: true, force: true });
+        await run('ip', ['link', 'del', bridge]).catch(() => undefined);
       }
     },
   };
