@@ -2,7 +2,8 @@
  * The `snapshotSandbox` activity: commits a sandbox's filesystem to a local image
  * (`berth-snapshot/<snapshotID>`), labelled with its record. A running container is frozen for
  * the commit (Docker's commit `pause`, thawed afterwards whatever happens); a paused one is
- * committed as it is. Idempotent: a retry finds the image an earlier attempt made.
+ * committed as it is. The sandbox's env vars (its secrets) are blanked in the image. Idempotent:
+ * a retry finds the image an earlier attempt made.
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type Docker from 'dockerode';
@@ -72,7 +73,12 @@ export function createSnapshotActivities({ docker, logger, config }: SnapshotAct
     }
     if (!container.State.Running) throw gone(req.sandboxID, `has exited (${container.State.Status})`);
     const createdAt = new Date().toISOString();
+    // A commit copies the container's env into the image: blank the values of the sandbox's own
+    // env vars (the ones its image does not set), so secrets never outlive the sandbox in an image.
+    const imageEnv = new Set((await docker.getImage(container.Image).inspect()).Config.Env ?? []);
+    const ownEnvNames = (container.Config.Env ?? []).filter((e) => !imageEnv.has(e)).map((e) => e.slice(0, e.indexOf('=')));
     const changes = [
+      ...ownEnvNames.filter((name) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(name)).map((name) => `ENV ${name}=""`),
       labelChange(SNAPSHOT_LABELS.id, req.snapshotID),
       labelChange(SNAPSHOT_LABELS.owner, req.owner),
       labelChange(SNAPSHOT_LABELS.sandbox, req.sandboxID),

@@ -161,6 +161,20 @@ describe('snapshots', () => {
     expect((await stack.api('GET', `/snapshots/${taken.body.snapshotID}`)).status).toBe(404);
   });
 
+  it("a snapshot keeps no env var values (secrets): the image has them blanked, a boot passes its own", async () => {
+    const source = await create({ envs: { TOKEN: 's3cret-value', OTHER: 'x' } }, 'bob');
+    expect((await run(source.sandboxID, 'echo "[$TOKEN]"', 'bob')).stdout).toBe('[s3cret-value]\n');
+    const taken = await snapshot(source.sandboxID, 'bob');
+    expect(taken.status).toBe(201);
+    const image = await stack.docker.getImage(`berth-snapshot/${taken.body.snapshotID}:latest`).inspect();
+    expect(JSON.stringify(image.Config)).not.toContain('s3cret-value');
+    const bare = await create({ templateID: undefined, snapshotID: taken.body.snapshotID }, 'bob');
+    expect((await run(bare.sandboxID, 'echo "[$TOKEN][$OTHER]"', 'bob')).stdout).toBe('[][]\n');
+    const withEnv = await create({ templateID: undefined, snapshotID: taken.body.snapshotID, envs: { TOKEN: 'new' } }, 'bob');
+    expect((await run(withEnv.sandboxID, 'echo "[$TOKEN]"', 'bob')).stdout).toBe('[new]\n');
+    for (const id of [source.sandboxID, bare.sandboxID, withEnv.sandboxID]) await kill(id, 'bob');
+  });
+
   it('bad IDs and bodies give clear 4xx', async () => {
     for (const path of ['/snapshots/nope', '/snapshots/snap_UPPERCASE0000000000', '/snapshots/snap_aaaaaaaaaaaaaaaaaaaa']) {
       const res = await stack.api('GET', path);
