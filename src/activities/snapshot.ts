@@ -10,7 +10,7 @@ import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { dockerMessage, dockerStatus } from '../docker/errors.js';
 import { SNAPSHOT_LABELS, snapshotImage, snapshotRepo } from '../docker/snapshot-labels.js';
-import { FailureType, type SnapshotKind, type SnapshotSandboxRequest, type SnapshotTaken } from '../workflows/definitions.js';
+import { FailureType, SNAPSHOT_ID_PATTERN, type SnapshotKind, type SnapshotSandboxRequest, type SnapshotTaken } from '../workflows/definitions.js';
 import { withHeartbeat } from './heartbeat.js';
 
 export interface SnapshotActivityDeps {
@@ -22,6 +22,16 @@ export interface SnapshotActivityDeps {
 /** One `LABEL` instruction of the commit's `changes` (the value JSON-quoted). */
 function labelChange(key: string, value: string): string {
   return `LABEL ${key}=${JSON.stringify(value)}`;
+}
+
+/**
+ * The template a boot from the snapshot takes its defaults from: the sandbox's own, or, for a
+ * sandbox booted from another snapshot (its templateID is that snapshot's ID), the template that
+ * snapshot came from (its image's label, which the container inherits).
+ */
+function sourceTemplate(templateID: string, container: Docker.ContainerInspectInfo): string {
+  if (!SNAPSHOT_ID_PATTERN.test(templateID)) return templateID;
+  return container.Config.Labels?.[SNAPSHOT_LABELS.template] ?? templateID;
 }
 
 export function createSnapshotActivities({ docker, logger, config }: SnapshotActivityDeps) {
@@ -82,7 +92,7 @@ export function createSnapshotActivities({ docker, logger, config }: SnapshotAct
       labelChange(SNAPSHOT_LABELS.id, req.snapshotID),
       labelChange(SNAPSHOT_LABELS.owner, req.owner),
       labelChange(SNAPSHOT_LABELS.sandbox, req.sandboxID),
-      labelChange(SNAPSHOT_LABELS.template, req.templateID),
+      labelChange(SNAPSHOT_LABELS.template, sourceTemplate(req.templateID, container)),
       labelChange(SNAPSHOT_LABELS.kind, req.kind),
       labelChange(SNAPSHOT_LABELS.createdAt, createdAt),
       labelChange(SNAPSHOT_LABELS.host, config.hostName),

@@ -69,6 +69,16 @@ describe('snapshots', () => {
     expect((await run(booted.sandboxID, 'cat /work/note.txt')).stdout).toBe('before-snapshot\n');
     expect((await run(booted.sandboxID, 'test -e /work/later.txt; echo $?')).stdout).toBe('1\n');
 
+    // A snapshot of a sandbox booted from a snapshot keeps the original template's defaults.
+    const second = await snapshot(booted.sandboxID);
+    expect(second.status, JSON.stringify(second.body)).toBe(201);
+    expect(second.body).toMatchObject({ sandboxID: booted.sandboxID, templateID: 'tiny' });
+    const grandchild = await create({ templateID: second.body.snapshotID });
+    expect(grandchild.resources).toEqual({ cpu: 0.5, memoryMB: 64 });
+    expect((await run(grandchild.sandboxID, 'cat /work/note.txt')).stdout).toBe('before-snapshot\n');
+    await kill(grandchild.sandboxID);
+    expect((await stack.api('DELETE', `/snapshots/${second.body.snapshotID}`)).status).toBe(204);
+
     // restore answers a new sandbox like create does, with the create's options.
     const restored = await stack.api('POST', `/snapshots/${snap.snapshotID}/restore`, { body: { metadata: { from: 'restore' }, timeout: 120 } });
     expect(restored.status, JSON.stringify(restored.body)).toBe(201);
