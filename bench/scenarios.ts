@@ -7,6 +7,7 @@ import { RawDocker, BENCH_TEMPLATE } from './lib/raw.js';
 import type { BenchStack } from './lib/stack.js';
 import { mapLimit, sleep, summarize, timed, type Summary } from './lib/stats.js';
 import type { Metric, ScenarioName } from './lib/types.js';
+import { createPool } from './scenario-create-pool.js';
 import { snapshotScenario } from './snapshot-scenario.js';
 
 export interface Sizes {
@@ -26,7 +27,7 @@ export interface Sizes {
   scaleSampleN: number;
   historyDurationS: number;
   historyRatePerS: number;
-  /** Rounds of scenario 9 (snapshot, boot from it). */
+  /** Rounds of scenario 10 (snapshot, boot from it). */
   snapshotN: number;
 }
 
@@ -580,5 +581,6 @@ export const SCENARIO_FNS: Record<ScenarioName, { title: string; run: (ctx: Ctx)
   timers: { title: '6. timer precision', run: timers },
   scale: { title: '7. live sandboxes at scale', run: scale },
   history: { title: '8. history cost of a busy sandbox', run: history },
-  snapshot: { title: '9. snapshot and boot from it', run: snapshotScenario },
+  'create-pool': { title: '9. create → running from the warm pool', run: createPool },
+  snapshot: { title: '10. snapshot and boot from it', run: snapshotScenario },
 };

@@ -1,5 +1,5 @@
 /**
- * 9. snapshots: taking one (the `snapshot` update + a docker commit) versus a raw `docker commit`
+ * 10. snapshots: taking one (the `snapshot` update + a docker commit) versus a raw `docker commit`
  * of an equivalent container, and booting a sandbox from it versus create + start of the
  * committed image. Both sides hold the same 1 MB file. Each snapshot is deleted after its
  * round, so the per-owner cap never applies. The raw containers have no network (`none`): the
