@@ -35,7 +35,7 @@ function runBench(args: string[], timeoutMs: number): Promise<{ code: number | n
 
 describe('npm run bench --scale smoke', () => {
   it('writes results.json with every scenario, the table and plots', async () => {
-    const { code, output } = await runBench(['--scale', 'smoke', '--out', outDir], 150_000);
+    const { code, output } = await runBench(['--scale', 'smoke', '--out', outDir], 300_000);
     expect(code, output).toBe(0);
     const results = JSON.parse(readFileSync(path.join(outDir, 'results.json'), 'utf8')) as BenchResults;
     expect(results.schema).toBe('berth-bench/1');
@@ -56,5 +56,5 @@ describe('npm run bench --scale smoke', () => {
     }
     const readme = readFileSync(path.join(outDir, 'README.md'), 'utf8');
     expect(readme).toContain('| metric | n | berth | raw Docker floor | ratio | target | met? |');
-  }, 180_000);
+  }, 330_000);
 });

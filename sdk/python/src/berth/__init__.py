@@ -32,6 +32,7 @@ from .manager import AsyncSandboxManager, SandboxManager
 from .models import CommandLogs, CommandResult, EntryInfo, ProcessInfo, SandboxInfo, SandboxMetrics, SandboxQuery, WriteEntry
 from .pty import Pty, PtyHandle, PtyInfo, PtySize
 from .sandbox import AsyncSandbox, Sandbox
+from .snapshots import SnapshotInfo
 
 __version__ = "0.1.0"
 
@@ -41,6 +42,6 @@ __all__ = [
     "ConflictException", "ConnectionConfig", "EntryInfo", "Filesystem", "InvalidArgumentError",
     "InvalidArgumentException", "NotFoundError", "NotFoundException", "PayloadTooLargeError", "ProcessInfo",
     "ProvisionFailedError", "Pty", "PtyHandle", "PtyInfo", "PtySize", "RateLimitedError", "RateLimitException", "Sandbox", "SandboxException", "SandboxInfo",
-    "SandboxManager", "SandboxMetrics", "SandboxQuery", "TimeoutError", "TimeoutException", "UnauthorizedError",
+    "SandboxManager", "SandboxMetrics", "SandboxQuery", "SnapshotInfo", "TimeoutError", "TimeoutException", "UnauthorizedError",
     "UnavailableError", "UpstreamUnavailableError", "WriteEntry",
 ]
