@@ -138,6 +138,7 @@ export function createApp(deps: AppDeps): BerthApp {
     '/v1',
     openSandboxRoutes({
       service,
+      volumes,
       gate,
       runner,
       files: fileOps,

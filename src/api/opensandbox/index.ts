@@ -14,6 +14,7 @@ import { parsePort, type PortProxy } from '../../dataplane/proxy.js';
 import { NotFoundError } from '../../errors.js';
 import type { InteractionGate } from '../../service/interaction-gate.js';
 import type { SandboxService } from '../../service/sandbox-service.js';
+import type { VolumeService } from '../../service/volume-service.js';
 import type { StreamSlots } from '../../service/stream-slots.js';
 import type { Template } from '../../templates.js';
 import { callerOf } from '../auth.js';
@@ -24,6 +25,7 @@ import { EGRESS_PORT, EXECD_PORT, lifecycleRoutes } from './lifecycle.js';
 
 export interface OpenSandboxDeps {
   service: SandboxService;
+  volumes: VolumeService;
   gate: InteractionGate;
   runner: CommandRunner;
   files: FileOps;

@@ -9,6 +9,7 @@ import type { CommandRunner } from '../../dataplane/commands.js';
 import { parsePort } from '../../dataplane/proxy.js';
 import type { InteractionGate } from '../../service/interaction-gate.js';
 import type { SandboxListItem, SandboxService } from '../../service/sandbox-service.js';
+import type { VolumeService } from '../../service/volume-service.js';
 import { createSandboxSchema, MAX_TIMEOUT_S, type CreateSandboxBody } from '../../service/schemas.js';
 import type { Template } from '../../templates.js';
 import { callerOf } from '../auth.js';
@@ -16,6 +17,7 @@ import { endpointToken, EXECD_TOKEN_HEADER } from './auth.js';
 import { notSupported, parseOr400 } from './errors.js';
 import { createRequestSchema, endpointQuerySchema, listQuerySchema, parseCpu, parseMemoryMB, renewRequestSchema, type CreateRequest } from './schemas.js';
 import { berthState, listItemView, sandboxView } from './views.js';
+import { ensureVolumes, planVolumes, type VolumePlan } from './volumes.js';
 import type { SandboxStatus } from '../../workflows/definitions.js';
 
 /** The SDK's default entrypoint: keeps an OpenSandbox container alive; berth's containers stay up by themselves. */
@@ -28,6 +30,7 @@ const LIST_CAP = 5000;
 
 export interface LifecycleDeps {
   service: SandboxService;
+  volumes: VolumeService;
   gate: InteractionGate;
   runner: CommandRunner;
   templates: Map<string, Template>;
@@ -45,7 +48,9 @@ export function lifecycleRoutes(deps: LifecycleDeps): Router {
   router.post('/sandboxes', async (req, res) => {
     const { owner } = callerOf(req);
     const request = parseOr400(createRequestSchema, req.body, 'create request');
-    const body = toBerthCreate(request, deps.templates);
+    const volumes = planVolumes(request.volumes ?? []);
+    const body = toBerthCreate(request, deps.templates, volumes);
+    await ensureVolumes(deps.volumes, owner, volumes.autoCreate);
     const view = await service.create(owner, body, true);
     const entrypoint = request.entrypoint ?? KEEP_ALIVE_ENTRYPOINT;
     if (!isKeepAlive(entrypoint)) {
@@ -166,12 +171,11 @@ function parseMetadataFilter(raw: string): string[] {
 }
 
 /** The OpenSandbox create request as berth's create body (validated by berth's own schema). */
-export function toBerthCreate(request: CreateRequest, templates: Map<string, Template>): CreateSandboxBody {
+export function toBerthCreate(request: CreateRequest, templates: Map<string, Template>, volumes: VolumePlan = { mounts: [], autoCreate: [] }): CreateSandboxBody {
   if (request.snapshotId) throw new NotSupportedError('creating from a snapshot is not supported by berth: it keeps no snapshots yet; create from an image');
   if (request.templateId) throw new NotSupportedError('templateId (fsb templates) is not supported by berth: create with image=<template ID or image>');
   if (!request.image) throw new InvalidArgumentError('image is required: pass image="<berth template ID or image>" to Sandbox.create');
   if (request.image.auth !== undefined) throw new NotSupportedError('image registry credentials are not supported by berth: it boots local images and templates only');
-  if (request.volumes?.length) throw new NotSupportedError('volumes are not supported by berth yet: upload files with sandbox.files instead');
   if (request.credentialProxy?.enabled) throw new NotSupportedError('the credential proxy is not supported by berth');
   if (request.lifecycle !== undefined && request.lifecycle !== null) throw new NotSupportedError('lifecycle hooks (pre_start, periodic) are not supported by berth: run them as commands');
   for (const name of Object.keys(request.env ?? {})) {
@@ -200,6 +204,7 @@ export function toBerthCreate(request: CreateRequest, templates: Map<string, Tem
     ...(Object.keys(resources).length ? { resources } : {}),
     // OpenSandbox's timeout is an absolute expiry: interactions do not move it; renew sets it.
     lifecycle: { onTimeout: 'kill', autoResume: false, timeoutMode: 'absolute' },
+    ...(volumes.mounts.length ? { volumes: volumes.mounts } : {}),
     ...(policy ? { network: { allowInternet: policy.defaultAction !== 'deny', allowOut: targets('allow'), denyOut: targets('deny') } } : {}),
   };
   return parseOr400(createSandboxSchema, raw, 'create request');

@@ -63,7 +63,15 @@ describe('OpenSandbox front door over HTTP', () => {
     );
     expectError(await call('POST', '/v1/sandboxes', { body: { image: { uri: 'registry.example/app:1' } } }), 400, 'INVALID_ARGUMENT', /custom images are disabled/);
     expectError(await call('POST', '/v1/sandboxes', { body: { snapshotId: 'snap-1' } }), 501, 'NOT_SUPPORTED', /snapshot/);
-    expectError(await call('POST', '/v1/sandboxes', { body: { image: { uri: image }, volumes: [{ name: 'v', mountPath: '/v' }] } }), 501, 'NOT_SUPPORTED', /volumes/);
+    const vol = (v: Record<string, unknown>) => ({ body: { image: { uri: image }, volumes: [{ name: 'v', mountPath: '/v', ...v }] } });
+    expectError(await call('POST', '/v1/sandboxes', vol({})), 400, 'INVALID_ARGUMENT', /exactly one backend: pvc/);
+    expectError(await call('POST', '/v1/sandboxes', vol({ host: { path: '/var/run' } })), 400, 'INVALID_ARGUMENT', /host-path volumes are refused/);
+    expectError(await call('POST', '/v1/sandboxes', vol({ ossfs: { bucket: 'b', endpoint: 'e' } })), 501, 'NOT_SUPPORTED', /ossfs/);
+    expectError(await call('POST', '/v1/sandboxes', vol({ pvc: { claimName: 'data' }, subPath: 'a' })), 501, 'NOT_SUPPORTED', /subPath/);
+    expectError(await call('POST', '/v1/sandboxes', vol({ pvc: { claimName: 'data', deleteOnSandboxTermination: true } })), 501, 'NOT_SUPPORTED', /deleteOnSandboxTermination/);
+    expectError(await call('POST', '/v1/sandboxes', vol({ pvc: { claimName: 'Bad Name' } })), 400, 'INVALID_ARGUMENT', /claimName "Bad Name"/);
+    expectError(await call('POST', '/v1/sandboxes', vol({ pvc: { claimName: 'data', storage: 'huge' } })), 400, 'INVALID_ARGUMENT', /pvc.storage/);
+    expectError(await call('POST', '/v1/sandboxes', vol({ mountPath: '/proc/x', pvc: { claimName: 'data', createIfNotExists: false } })), 400, 'INVALID_ARGUMENT', /mountPath/);
     expectError(await call('POST', '/v1/sandboxes', { body: { image: { uri: image, auth: { username: 'u', password: 'p' } } } }), 501, 'NOT_SUPPORTED', /credentials/);
     expectError(await call('POST', '/v1/sandboxes', { body: { image: { uri: image }, resourceLimits: { gpu: '1' } } }), 501, 'NOT_SUPPORTED', /gpu/);
   });
