@@ -24,6 +24,7 @@ import { isPtySocketPath, ptyUpgradeHandler } from './rest/pty-socket.js';
 import { volumeRoutes } from './rest/volumes.js';
 import { VolumeService } from '../service/volume-service.js';
 import { VolumeStore } from '../dataplane/volumes.js';
+import { VolumeOwner } from '../dataplane/volume-owner.js';
 import { sandboxRoutes } from './rest/sandboxes.js';
 import { openSandboxRoutes } from './opensandbox/index.js';
 import { InteractionGate } from '../service/interaction-gate.js';
@@ -154,7 +155,7 @@ export function createApp(deps: AppDeps): BerthApp {
     }),
   );
   // The E2B protocol on the same paths: it answers requests with an E2B-format key (src/api/e2b/detect.ts).
-  app.use(e2bControlPlane({ service, gate, sampler, config, logger }));
+  app.use(e2bControlPlane({ service, volumes, volumeOwner: new VolumeOwner(docker), gate, sampler, config, logger }));
   app.use(apiKeyAuth(config.apiKeys));
   app.use(endpointRoutes(gate, proxy, config.api.publicUrl, slots)); // before the JSON parser: proxied bodies pass untouched
   app.use(express.json({ limit: '1mb' }));
