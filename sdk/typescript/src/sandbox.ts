@@ -6,7 +6,7 @@ import { Files } from './files.js';
 import { Pty } from './pty.js';
 import { SandboxPaginator, type SandboxListQuery } from './paginator.js';
 import { Transport } from './transport.js';
-import type { CreateSandboxBody, SandboxEndpoint, SandboxEvents, SandboxInfo, SandboxLifecycle, SandboxMetrics, SandboxNetworkPolicy, SandboxResources, TimeoutMode } from './types.js';
+import type { CreateSandboxBody, SandboxEndpoint, SandboxEvents, SandboxInfo, SandboxLifecycle, SandboxMetrics, SandboxNetworkPolicy, SandboxResources, TimeoutMode, VolumeMount } from './types.js';
 
 /** Options of {@link Sandbox.create}. */
 export interface SandboxCreateOpts extends ConnectionOptions, RequestOptions {
@@ -25,6 +25,8 @@ export interface SandboxCreateOpts extends ConnectionOptions, RequestOptions {
   lifecycle?: Partial<SandboxLifecycle>;
   /** Egress policy; default: internet allowed, private ranges and link-local denied. */
   network?: Partial<SandboxNetworkPolicy>;
+  /** Volumes of yours to mount (see {@link Volume}): `[{ name, mountPath, readOnly? }]`. */
+  volumes?: VolumeMount[];
   /** `false`: return while the sandbox is still `creating` (default: wait until running). */
   wait?: boolean;
 }
@@ -80,6 +82,7 @@ export class Sandbox {
       ...(opts.resources ? { resources: opts.resources } : {}),
       ...(opts.lifecycle || opts.timeoutMode ? { lifecycle: { ...opts.lifecycle, ...(opts.timeoutMode ? { timeoutMode: opts.timeoutMode } : {}) } } : {}),
       ...(opts.network ? { network: opts.network } : {}),
+      ...(opts.volumes ? { volumes: opts.volumes } : {}),
     };
     const info = await new Transport(connection).json<SandboxInfo>('POST', '/sandboxes', {
       ...requestOpts(opts),
