@@ -5,7 +5,7 @@ import json
 import sys
 from collections.abc import Mapping
 
-from berth import lifecycle, models
+from berth import lifecycle, models, volumes
 
 
 class Recorder(Mapping):
@@ -67,6 +67,7 @@ CASES = {
     "endpoint": lambda b: run_op(lifecycle.endpoint("s", 8000), b),
     "ProcessInfo.from_api": lambda b: models.ProcessInfo.from_api(b),
     "EntryInfo.from_api": lambda b: models.EntryInfo.from_api(b),
+    "VolumeInfo.from_api": lambda b: volumes.VolumeInfo.from_api(b),
 }
 
 bodies = json.load(sys.stdin)

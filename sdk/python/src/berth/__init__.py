@@ -32,6 +32,7 @@ from .manager import AsyncSandboxManager, SandboxManager
 from .models import CommandLogs, CommandResult, EntryInfo, ProcessInfo, SandboxInfo, SandboxMetrics, SandboxQuery, WriteEntry
 from .pty import Pty, PtyHandle, PtyInfo, PtySize
 from .sandbox import AsyncSandbox, Sandbox
+from .volumes import AsyncVolume, Volume, VolumeInfo
 
 __version__ = "0.1.0"
 
@@ -42,5 +43,5 @@ __all__ = [
     "InvalidArgumentException", "NotFoundError", "NotFoundException", "PayloadTooLargeError", "ProcessInfo",
     "ProvisionFailedError", "Pty", "PtyHandle", "PtyInfo", "PtySize", "RateLimitedError", "RateLimitException", "Sandbox", "SandboxException", "SandboxInfo",
     "SandboxManager", "SandboxMetrics", "SandboxQuery", "TimeoutError", "TimeoutException", "UnauthorizedError",
-    "UnavailableError", "UpstreamUnavailableError", "WriteEntry",
+    "UnavailableError", "UpstreamUnavailableError", "WriteEntry", "Volume", "AsyncVolume", "VolumeInfo",
 ]
