@@ -84,6 +84,9 @@ const envSchema = z.object({
   BERTH_PAUSED_RETENTION_MS: z.coerce.number().int().positive().default(24 * HOUR_MS),
   BERTH_MAX_SANDBOXES_PER_OWNER: z.coerce.number().int().positive().default(100),
   BERTH_MAX_VOLUMES_PER_OWNER: z.coerce.number().int().positive().default(32),
+  BERTH_MAX_SNAPSHOTS_PER_OWNER: z.coerce.number().int().positive().default(20),
+  BERTH_SNAPSHOT_RETENTION_MS: z.coerce.number().int().min(0).default(7 * 24 * HOUR_MS),
+  BERTH_SNAPSHOT_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
   BERTH_MAX_CPU: z.coerce.number().positive().default(4),
   BERTH_MAX_MEMORY_MB: z.coerce.number().int().positive().default(8192),
   BERTH_MAX_CPU_PER_OWNER: z.coerce.number().positive().default(32),
@@ -164,6 +167,11 @@ export interface BerthConfig {
     pidsLimit: number;
     maxVolumesPerOwner: number;
   };
+  /**
+   * User snapshots (docs/snapshots.md): how many an owner may keep, how long one is kept after it
+   * was taken (0 = until deleted), and how often the API sweeps expired ones (0 = never).
+   */
+  snapshots: { maxPerOwner: number; retentionMs: number; sweepIntervalMs: number };
   /** Worker: where it serves Temporal SDK metrics ('' = off). API: where it reads them for /metrics ('' = off). */
   workerMetrics: { bindAddress: string; scrapeUrl: string };
   /**
@@ -258,6 +266,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxMemoryMBPerOwner: e.BERTH_MAX_MEMORY_MB_PER_OWNER,
       pidsLimit: e.BERTH_PIDS_LIMIT,
       maxVolumesPerOwner: e.BERTH_MAX_VOLUMES_PER_OWNER,
+    },
+    snapshots: {
+      maxPerOwner: e.BERTH_MAX_SNAPSHOTS_PER_OWNER,
+      retentionMs: e.BERTH_SNAPSHOT_RETENTION_MS,
+      sweepIntervalMs: e.BERTH_SNAPSHOT_SWEEP_INTERVAL_MS,
     },
     dataPlane: {
       execOutputCapBytes: e.BERTH_EXEC_OUTPUT_CAP_BYTES,

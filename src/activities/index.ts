@@ -15,6 +15,7 @@ import { containerSpec } from './container-spec.js';
 import { LABELS } from '../docker/labels.js';
 import { dockerFailure, dockerMessage, dockerStatus } from '../docker/errors.js';
 import { withHeartbeat } from './heartbeat.js';
+import { createSnapshotActivities } from './snapshot.js';
 
 /** What the activities need from the outside world. */
 export interface ActivityDeps {
@@ -61,6 +62,8 @@ export function createActivities({ docker, logger, config, taskQueue, network: g
 
     // Heartbeats too: measuring the writable layer (`measureDisk`) of a big sandbox takes a while.
     inspectSandbox: (ref: ContainerRef & { measureDisk?: boolean }) => withHeartbeat(() => inspect(ref)),
+
+    ...createSnapshotActivities({ docker, logger, config }),
   };
 
   /** What the sandbox's container is doing now: the workflow's check before it declares it lost. */

@@ -25,6 +25,9 @@ import { volumeRoutes } from './rest/volumes.js';
 import { VolumeService } from '../service/volume-service.js';
 import { VolumeStore } from '../dataplane/volumes.js';
 import { VolumeOwner } from '../dataplane/volume-owner.js';
+import { snapshotRoutes } from './rest/snapshots.js';
+import { SnapshotService } from '../service/snapshot-service.js';
+import { SnapshotStore } from '../dataplane/snapshots.js';
 import { sandboxRoutes } from './rest/sandboxes.js';
 import { openSandboxRoutes } from './opensandbox/index.js';
 import { InteractionGate } from '../service/interaction-gate.js';
@@ -51,6 +54,8 @@ export interface AppDeps {
 export interface BerthApp {
   app: Express;
   service: SandboxService;
+  /** User snapshots (take, list, delete, boot from, retention sweep). */
+  snapshots: SnapshotService;
   /** The path of every data-plane call (touch, auto-resume, leases, live-state cache). */
   gate: InteractionGate;
   metrics: ApiMetrics;
@@ -75,11 +80,13 @@ export function createApp(deps: AppDeps): BerthApp {
   const { config, client, docker, logger } = deps;
   const metrics = new ApiMetrics(() => collectStates(client));
   const volumes = new VolumeService(new VolumeStore(docker), config.limits);
+  const snapshots = new SnapshotService({ client, config, logger, store: new SnapshotStore(docker, config.snapshots.retentionMs), sandboxes: (): SandboxService => service });
   const service = new SandboxService({
     client,
     config,
     logger,
     volumes,
+    snapshots,
     onLifecycle: (event) => {
       if (event.kind === 'stop') metrics.stops.inc({ reason: event.reason });
       else metrics.creates.inc({ template: event.templateID, outcome: event.kind === 'create' ? 'ok' : 'failed' });
@@ -161,6 +168,8 @@ export function createApp(deps: AppDeps): BerthApp {
   app.use(express.json({ limit: '1mb' }));
   app.use(sandboxRoutes(service));
   app.use(volumeRoutes(volumes));
+  app.use(snapshotRoutes(snapshots));
+  snapshots.startSweep();
   app.use(commandRoutes(gate, runner, config.dataPlane, slots));
   const ptys = new PtyManager(docker, config.pty);
   app.use(ptyRoutes(gate, ptys));
@@ -194,6 +203,7 @@ export function createApp(deps: AppDeps): BerthApp {
   app.listen = ((...args: unknown[]) => listen(...args).on('upgrade', upgrade)) as typeof app.listen;
   return {
     app,
+    snapshots,
     service,
     gate,
     metrics,
@@ -206,6 +216,7 @@ export function createApp(deps: AppDeps): BerthApp {
       sampler.close();
       await gate.close();
       spooler.close();
+      await snapshots.close();
     },
   };
 }

@@ -29,6 +29,7 @@ import {
 } from './definitions.js';
 import { dockerUntilDone } from './sandbox-activities.js';
 import type { SandboxLifecycle } from './sandbox-lifecycle.js';
+import { registerSnapshotMessages } from './snapshot.js';
 
 const LIVE: readonly SandboxStatus[] = ['creating', 'running', 'paused'];
 
@@ -119,6 +120,7 @@ export function registerSandboxMessages(lc: SandboxLifecycle): void {
     });
   });
   for (const register of UPDATES) register(lc);
+  registerSnapshotMessages(lc);
 }
 
 function registerUpdate<Req extends CallerRequest>(lc: SandboxLifecycle, r: UpdateRule<Req>): void {

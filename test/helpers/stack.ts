@@ -179,6 +179,15 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       await Promise.all(
         (Volumes ?? []).filter((v) => mine.has(v.Labels?.['berth.owner'] ?? '')).map((v) => docker.getVolume(v.Name).remove({ force: true }).catch(() => undefined)),
       );
+      // So do snapshots (images): remove the ones this stack's owners took.
+      const images = await docker.listImages({ filters: JSON.stringify({ label: ['berth.snapshot'] }) });
+      await Promise.all(
+        images
+          .filter((i) => mine.has(i.Labels?.['berth.snapshot.owner'] ?? ''))
+          // By tag: a snapshot of a sandbox booted from another is its child image (untag, then it goes with the child).
+          .flatMap((i) => i.RepoTags ?? [])
+          .map((tag) => docker.getImage(tag).remove({ force: true }).catch(() => undefined)),
+      );
     },
   };
 }
