@@ -147,6 +147,7 @@ export function createApp(deps: AppDeps): BerthApp {
     openSandboxRoutes({
       service,
       volumes,
+      snapshots,
       gate,
       runner,
       files: fileOps,
@@ -162,7 +163,7 @@ export function createApp(deps: AppDeps): BerthApp {
     }),
   );
   // The E2B protocol on the same paths: it answers requests with an E2B-format key (src/api/e2b/detect.ts).
-  app.use(e2bControlPlane({ service, volumes, volumeOwner: new VolumeOwner(docker), gate, sampler, config, logger }));
+  app.use(e2bControlPlane({ service, volumes, snapshots, volumeOwner: new VolumeOwner(docker), gate, sampler, config, logger }));
   app.use(apiKeyAuth(config.apiKeys));
   app.use(endpointRoutes(gate, proxy, config.api.publicUrl, slots)); // before the JSON parser: proxied bodies pass untouched
   app.use(express.json({ limit: '1mb' }));

@@ -11,6 +11,7 @@ import type { MetricsSampler } from '../../dataplane/metrics.js';
 import type { InteractionGate } from '../../service/interaction-gate.js';
 import type { SandboxService, SandboxView } from '../../service/sandbox-service.js';
 import type { VolumeService } from '../../service/volume-service.js';
+import type { SnapshotService } from '../../service/snapshot-service.js';
 import type { VolumeOwner } from '../../dataplane/volume-owner.js';
 import { createSandboxSchema, METADATA_FILTER } from '../../service/schemas.js';
 import type { SandboxStatus } from '../../workflows/definitions.js';
@@ -20,6 +21,7 @@ import { envdAccessToken } from './access-token.js';
 import { isE2BRequest } from './detect.js';
 import { e2bErrorMiddleware } from './errors.js';
 import { e2bVolumeRoutes } from './volumes.js';
+import { e2bSnapshotRoutes } from './snapshots.js';
 import {
   e2bConnectSchema,
   e2bCreateSchema,
@@ -38,6 +40,7 @@ import {
 export interface E2BControlPlaneDeps {
   service: SandboxService;
   volumes: VolumeService;
+  snapshots: SnapshotService;
   /** Hands a new volume's root to envd's default user (commands run as `user` by default). */
   volumeOwner: VolumeOwner;
   gate: InteractionGate;
@@ -165,6 +168,7 @@ export function e2bControlPlane(deps: E2BControlPlaneDeps): Router {
   });
 
   router.use(e2bVolumeRoutes(deps.volumes));
+  router.use(e2bSnapshotRoutes(deps.snapshots));
 
   router.use((req, res) => {
     res.status(404).json({ code: 404, message: `berth's E2B API has no route ${req.method} ${req.path}; see docs/e2b.md for what is supported` });

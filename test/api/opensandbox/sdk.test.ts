@@ -71,4 +71,7 @@ describe('OpenSandbox SDK 1.1.1 against berth', () => {
   it("volumes: a pvc volume is the owner's berth volume (created when missing, read by a later sandbox, read-only honoured); host paths are refused", { timeout: 300_000 }, async () => {
     await pytest('test_volumes.py');
   });
+  it('snapshots: create_snapshot is Ready, get/list find it, snapshot_id boots a sandbox with the file after the source is killed, another owner gets 404, delete', { timeout: 300_000 }, async () => {
+    await pytest('test_snapshots.py');
+  });
 });
