@@ -60,6 +60,23 @@ const cidrList = z.string().transform((raw, ctx) => {
   return cidrs;
 });
 
+/**
+ * Warm pool sizes per template: `tiny:4,base:2` (template:count, comma-separated). Empty: no pool.
+ * Template names are checked against the catalog in {@link loadConfig}.
+ */
+const warmPoolSizes = z.string().transform((raw, ctx) => {
+  const sizes: Record<string, number> = {};
+  for (const item of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = /^([A-Za-z0-9_.-]+):(\d{1,3})$/.exec(item);
+    if (!m?.[1] || m[2] === undefined) {
+      ctx.addIssue({ code: 'custom', message: `"${item}" is not template:count; write e.g. BERTH_WARM_POOL=tiny:4,base:2` });
+      return z.NEVER;
+    }
+    sizes[m[1]] = Number(m[2]);
+  }
+  return sizes;
+});
+
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 const envSchema = z.object({
@@ -125,6 +142,8 @@ const envSchema = z.object({
   BERTH_NETWORK_BLOCKED_CIDRS: cidrList.default([]),
   BERTH_NETWORK_DNS_SERVERS: cidrList.optional(),
   BERTH_NETWORK_ENFORCE: bool.default(true),
+  BERTH_WARM_POOL: warmPoolSizes.default({}),
+  BERTH_WARM_POOL_REFILL_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
   BERTH_STICKY_TIMEOUT_MS: z.coerce.number().int().min(100).default(1000),
   BERTH_E2B_DOMAIN: z
     .string()
@@ -214,6 +233,11 @@ export interface BerthConfig {
   templates: Map<string, Template>;
   /** The network sandboxes join and how their traffic is filtered (see docs/security.md). */
   network: NetworkConfig;
+  /**
+   * Ready containers kept per template on this worker's host (docs/warm-pool.md): sizes (absent or 0:
+   * no pool for that template) and how often the worker checks and refills them besides after each claim.
+   */
+  warmPool: { sizes: Record<string, number>; refillIntervalMs: number };
   /** The E2B front door (docs/e2b.md): the `domain` it tells SDKs (default `localhost:<API port>`). */
   e2b: { domain: string | undefined };
 }
@@ -234,6 +258,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new Error(
       `Invalid berth configuration:\n  BERTH_SPOOL_BUDGET_BYTES (${e.BERTH_SPOOL_BUDGET_BYTES}) must be at least BERTH_MAX_UPLOAD_BYTES (${e.BERTH_MAX_UPLOAD_BYTES}), or the largest upload could never fit`,
     );
+  }
+  const templates = buildTemplateCatalog(e.BERTH_TEMPLATE_IMAGES);
+  const unknownPools = Object.keys(e.BERTH_WARM_POOL).filter((id) => !templates.has(id));
+  if (unknownPools.length > 0) {
+    throw new Error(`Invalid berth configuration:\n  BERTH_WARM_POOL: no template ${unknownPools.join(', ')}; templates are ${[...templates.keys()].join(', ')}`);
   }
   return {
     api: { host: e.BERTH_API_HOST, port: e.BERTH_API_PORT, publicUrl: e.BERTH_PUBLIC_URL },
@@ -287,7 +316,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     workerMetrics: { bindAddress: e.BERTH_WORKER_METRICS_ADDRESS, scrapeUrl: e.BERTH_WORKER_METRICS_URL },
     stickyTimeoutMs: e.BERTH_STICKY_TIMEOUT_MS,
     allowCustomImages: e.BERTH_ALLOW_CUSTOM_IMAGES,
-    templates: buildTemplateCatalog(e.BERTH_TEMPLATE_IMAGES),
+    templates,
     network: {
       name: e.BERTH_NETWORK_NAME,
       subnet: e.BERTH_NETWORK_SUBNET,
@@ -296,5 +325,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       dnsServers: e.BERTH_NETWORK_DNS_SERVERS,
     },
     e2b: { domain: e.BERTH_E2B_DOMAIN },
+    warmPool: { sizes: e.BERTH_WARM_POOL, refillIntervalMs: e.BERTH_WARM_POOL_REFILL_INTERVAL_MS },
   };
 }

@@ -10,6 +10,7 @@ import { errorMiddleware } from './rest/error-middleware.js';
 import { ApiMetrics } from './metrics.js';
 import { openApiDocument } from './rest/openapi.js';
 import { docsRoutes } from './rest/docs-page.js';
+import { CreateEnvs } from '../service/create-envs.js';
 import { CommandRunner } from '../dataplane/commands.js';
 import { FileOps } from '../dataplane/files.js';
 import { MetricsSampler } from '../dataplane/metrics.js';
@@ -80,12 +81,15 @@ export function createApp(deps: AppDeps): BerthApp {
   const { config, client, docker, logger } = deps;
   const metrics = new ApiMetrics(() => collectStates(client));
   const volumes = new VolumeService(new VolumeStore(docker), config.limits);
+  // A sandbox's create-time envs for every exec (a claimed warm-pool container lacks them).
+  const createEnvs = new CreateEnvs(client, config.secretKeyHex);
   const snapshots = new SnapshotService({ client, config, logger, store: new SnapshotStore(docker, config.snapshots.retentionMs), sandboxes: (): SandboxService => service });
   const service = new SandboxService({
     client,
     config,
     logger,
     volumes,
+    createEnvs,
     snapshots,
     onLifecycle: (event) => {
       if (event.kind === 'stop') metrics.stops.inc({ reason: event.reason });
@@ -138,7 +142,8 @@ export function createApp(deps: AppDeps): BerthApp {
     res.type(metrics.registry.contentType).send(worker ? `${own}\n# worker (Temporal SDK) metrics from ${config.workerMetrics.scrapeUrl}\n${worker}` : own);
   });
 
-  const runner = new CommandRunner(docker, config.dataPlane);
+  const envLookup = (sandboxID: string) => createEnvs.get(sandboxID);
+  const runner = new CommandRunner(docker, config.dataPlane, envLookup);
   const fileOps = new FileOps(docker, config.dataPlane, spooler);
   const sampler = new MetricsSampler(docker, { intervalMs: config.dataPlane.metricsIntervalMs, retention: config.dataPlane.metricsRetention }, logger);
   // The OpenSandbox front door (its own key header, body parsing and error shape).
@@ -172,7 +177,7 @@ export function createApp(deps: AppDeps): BerthApp {
   app.use(snapshotRoutes(snapshots));
   snapshots.startSweep();
   app.use(commandRoutes(gate, runner, config.dataPlane, slots));
-  const ptys = new PtyManager(docker, config.pty);
+  const ptys = new PtyManager(docker, config.pty, envLookup);
   app.use(ptyRoutes(gate, ptys));
   app.use(fileRoutes(gate, fileOps, config.dataPlane, slots));
   sampler.start();

@@ -76,6 +76,8 @@ export interface SandboxServiceDeps {
   interactions?: InteractionHooks;
   /** Resolves the volumes a create names (404 for one that is not the owner's). */
   volumes?: VolumeResolver;
+  /** Told each create's sealed envs, so this process's execs need not ask the workflow (src/service/create-envs.ts). */
+  createEnvs?: { prime(sandboxID: string, sealedEnvs: string | undefined): void };
   /** Resolves the snapshot a create boots from (404 for one that is not the owner's). */
   snapshots?: SnapshotResolver;
 }
@@ -103,6 +105,7 @@ export class SandboxService {
   private readonly interactions: InteractionHooks;
   private readonly onLifecycle: NonNullable<SandboxServiceDeps['onLifecycle']>;
   private readonly volumes: VolumeResolver | undefined;
+  private readonly createEnvs: SandboxServiceDeps['createEnvs'];
   private readonly snapshots: SnapshotResolver | undefined;
 
   constructor(deps: SandboxServiceDeps) {
@@ -113,6 +116,7 @@ export class SandboxService {
     this.quota = new OwnerQuota(deps.client, deps.config.temporal.namespace, deps.config.limits);
     this.interactions = deps.interactions ?? NO_INTERACTIONS;
     this.volumes = deps.volumes;
+    this.createEnvs = deps.createEnvs;
     this.snapshots = deps.snapshots;
   }
 
@@ -128,6 +132,7 @@ export class SandboxService {
     } catch (err) {
       throw toBerthError(err, spec.sandboxID);
     }
+    this.createEnvs?.prime(spec.sandboxID, spec.sealedEnvs);
     try {
       const workflowOptions = {
         workflowId: workflowIdFor(spec.sandboxID),

@@ -254,6 +254,11 @@ export interface LeaseRequest {
 // ---- queries (read only, no history) ----
 export const infoQuery = defineQuery<SandboxInfo>('info');
 export const eventsQuery = defineQuery<SandboxEvent[]>('events');
+/**
+ * The create's env vars, sealed as in the spec (null: none). The data plane adds them to every
+ * exec, since a container claimed from the warm pool was started before the create.
+ */
+export const sealedEnvsQuery = defineQuery<string | null>('sealedEnvs');
 
 // ---- search attributes (register these on the Temporal server) ----
 export const SearchAttr = {

@@ -13,6 +13,7 @@ import {
   eventsQuery,
   FailureType,
   infoQuery,
+  sealedEnvsQuery,
   killUpdate,
   leaseSignal,
   pauseUpdate,
@@ -107,6 +108,7 @@ const BULK_ACTIONS: Record<BulkActionRequest['action'], { states: readonly Sandb
 export function registerSandboxMessages(lc: SandboxLifecycle): void {
   setHandler(infoQuery, () => lc.info());
   setHandler(eventsQuery, () => lc.state.events());
+  setHandler(sealedEnvsQuery, () => lc.state.spec.sealedEnvs ?? null);
   setHandler(touchSignal, () => lc.touch());
   setHandler(leaseSignal, (request) => lc.lease(request));
   setHandler(checkContainerSignal, (request) => lc.checkContainer(request, CHECKED_STATES));

@@ -14,6 +14,7 @@ import { loadConfig, type BerthConfig } from '../../src/config.js';
 import { createDockerClient } from '../../src/docker/client.js';
 import { createLogger } from '../../src/logger.js';
 import { createSandboxNetwork } from '../../src/network/sandbox-network.js';
+import { sandboxIdOfContainer } from '../../src/docker/pool-labels.js';
 import { connectTemporalClient } from '../../src/temporal/client.js';
 import { freePort } from '../../src/dev/temporal-dev-server.js';
 import { createBerthWorker } from '../../src/worker.js';
@@ -168,10 +169,11 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       const network = createSandboxNetwork({ docker, config: config.network, logger });
       await Promise.all(
         containers
-          .filter((c) => mine.has(c.Labels['berth.owner'] ?? ''))
+          // The owners' sandboxes, and this stack's warm-pool containers (claimed ones have no owner label).
+          .filter((c) => mine.has(c.Labels['berth.owner'] ?? '') || c.Labels['berth.queue'] === config.temporal.taskQueue)
           .map(async (c) => {
             await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-            await network.detach(c.Labels['berth.sandbox'] ?? '').catch(() => undefined);
+            await network.detach(sandboxIdOfContainer(c) ?? '').catch(() => undefined);
           }),
       );
       // Volumes outlive sandboxes by design: remove the ones this stack's owners made.
