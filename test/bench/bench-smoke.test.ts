@@ -35,6 +35,7 @@ function runBench(args: string[], timeoutMs: number): Promise<{ code: number | n
 
 describe('npm run bench --scale smoke', () => {
   it('writes results.json with every scenario, the table and plots', async () => {
+    // The create-pool scenario starts a second stack (its own dev server, worker and API): more room.
     const { code, output } = await runBench(['--scale', 'smoke', '--out', outDir], 300_000);
     expect(code, output).toBe(0);
     const results = JSON.parse(readFileSync(path.join(outDir, 'results.json'), 'utf8')) as BenchResults;

@@ -38,6 +38,7 @@ const CASES: Record<string, { schema: z.ZodType; unread: string[] }> = {
   'SnapshotInfo.from_api': { schema: res.snapshotSchema, unread: [] },
   list_snapshots: { schema: res.snapshotListSchema, unread: [] },
   list_of_sandbox: { schema: res.sandboxSnapshotsSchema, unread: [] },
+  'VolumeInfo.from_api': { schema: res.volumeSchema, unread: [] },
 };
 
 function jsonSchema(schema: z.ZodType): Schema {

@@ -19,6 +19,7 @@ import type {
   SnapshotInfo,
   SnapshotPage,
   TimeoutMode,
+  VolumeMount,
 } from './types.js';
 
 /** Options of {@link Sandbox.create}. */
@@ -40,6 +41,8 @@ export interface SandboxCreateOpts extends ConnectionOptions, RequestOptions {
   lifecycle?: Partial<SandboxLifecycle>;
   /** Egress policy; default: internet allowed, private ranges and link-local denied. */
   network?: Partial<SandboxNetworkPolicy>;
+  /** Volumes of yours to mount (see {@link Volume}): `[{ name, mountPath, readOnly? }]`. */
+  volumes?: VolumeMount[];
   /** `false`: return while the sandbox is still `creating` (default: wait until running). */
   wait?: boolean;
 }
@@ -96,6 +99,7 @@ export class Sandbox {
       ...(opts.resources ? { resources: opts.resources } : {}),
       ...(opts.lifecycle || opts.timeoutMode ? { lifecycle: { ...opts.lifecycle, ...(opts.timeoutMode ? { timeoutMode: opts.timeoutMode } : {}) } } : {}),
       ...(opts.network ? { network: opts.network } : {}),
+      ...(opts.volumes ? { volumes: opts.volumes } : {}),
     };
     const info = await new Transport(connection).json<SandboxInfo>('POST', '/sandboxes', {
       ...requestOpts(opts),

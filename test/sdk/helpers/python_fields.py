@@ -5,7 +5,7 @@ import json
 import sys
 from collections.abc import Mapping
 
-from berth import lifecycle, models, snapshots
+from berth import lifecycle, models, snapshots, volumes
 
 
 class Recorder(Mapping):
@@ -70,6 +70,7 @@ CASES = {
     "SnapshotInfo.from_api": lambda b: snapshots.SnapshotInfo.from_api(b),
     "list_snapshots": lambda b: run_op(snapshots.list_snapshots(), b),
     "list_of_sandbox": lambda b: run_op(snapshots.list_of_sandbox("s"), b),
+    "VolumeInfo.from_api": lambda b: volumes.VolumeInfo.from_api(b),
 }
 
 bodies = json.load(sys.stdin)

@@ -33,6 +33,7 @@ from .models import CommandLogs, CommandResult, EntryInfo, ProcessInfo, SandboxI
 from .pty import Pty, PtyHandle, PtyInfo, PtySize
 from .sandbox import AsyncSandbox, Sandbox
 from .snapshots import SnapshotInfo
+from .volumes import AsyncVolume, Volume, VolumeInfo
 
 __version__ = "0.1.0"
 
@@ -43,5 +44,5 @@ __all__ = [
     "InvalidArgumentException", "NotFoundError", "NotFoundException", "PayloadTooLargeError", "ProcessInfo",
     "ProvisionFailedError", "Pty", "PtyHandle", "PtyInfo", "PtySize", "RateLimitedError", "RateLimitException", "Sandbox", "SandboxException", "SandboxInfo",
     "SandboxManager", "SandboxMetrics", "SandboxQuery", "SnapshotInfo", "TimeoutError", "TimeoutException", "UnauthorizedError",
-    "UnavailableError", "UpstreamUnavailableError", "WriteEntry",
+    "UnavailableError", "UpstreamUnavailableError", "WriteEntry", "Volume", "AsyncVolume", "VolumeInfo",
 ]

@@ -6,7 +6,7 @@ client and never kill the sandbox.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Mapping, Optional, Union
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Union
 
 import httpx
 
@@ -123,6 +123,7 @@ class Sandbox(_SandboxBase):
         image: Optional[str] = None,
         network: Optional[Mapping[str, Any]] = None,
         allow_internet_access: Optional[bool] = None,
+        volumes: Optional[Sequence[Mapping[str, Any]]] = None,
         _info: Optional[SandboxInfo] = None,
         _client: Optional[httpx.Client] = None,
     ) -> None:
@@ -133,7 +134,7 @@ class Sandbox(_SandboxBase):
                 if sandbox_id:
                     _info = self._run(_lc.connect(sandbox_id, timeout))
                 else:
-                    body = _lc.create_body(template, timeout, metadata, envs, resources, lifecycle, image, network, allow_internet_access)
+                    body = _lc.create_body(template, timeout, metadata, envs, resources, lifecycle, image, network, allow_internet_access, volumes)
                     _info = self._run(_lc.create(body))
             except BaseException:
                 self._client.close()
@@ -164,9 +165,12 @@ class Sandbox(_SandboxBase):
         image: Optional[str] = None,
         network: Optional[Mapping[str, Any]] = None,
         allow_internet_access: Optional[bool] = None,
+        volumes: Optional[Sequence[Mapping[str, Any]]] = None,
     ) -> "Sandbox":
-        """Creates a sandbox (waits until it runs) and returns it connected."""
-        return cls(template, timeout, metadata, envs, resources, lifecycle, api_key, domain, request_timeout, api_url=api_url, image=image, network=network, allow_internet_access=allow_internet_access)
+        """Creates a sandbox (waits until it runs) and returns it connected. ``volumes``:
+        ``[{"name": <a volume of yours>, "mount_path": "/data", "read_only": False}]``."""
+        return cls(template, timeout, metadata, envs, resources, lifecycle, api_key, domain, request_timeout, api_url=api_url, image=image, network=network,
+                   allow_internet_access=allow_internet_access, volumes=volumes)
 
     @classmethod
     def connect(
@@ -297,9 +301,10 @@ class AsyncSandbox(_SandboxBase):
         image: Optional[str] = None,
         network: Optional[Mapping[str, Any]] = None,
         allow_internet_access: Optional[bool] = None,
+        volumes: Optional[Sequence[Mapping[str, Any]]] = None,
     ) -> "AsyncSandbox":
         config = ConnectionConfig.resolve(api_key, domain, request_timeout, api_url)
-        body = _lc.create_body(template, timeout, metadata, envs, resources, lifecycle, image, network, allow_internet_access)
+        body = _lc.create_body(template, timeout, metadata, envs, resources, lifecycle, image, network, allow_internet_access, volumes)
         return await cls._open(config, _lc.create(body))
 
     @classmethod

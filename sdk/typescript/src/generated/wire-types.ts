@@ -243,6 +243,7 @@ export interface VolumeInfo {
   name: string;
   /** The size asked for at create; recorded, not enforced. */
   sizeMB: number | null;
+  /** ISO 8601 time */
   createdAt: string;
   /** How many sandboxes mount it now. */
   mountedBy: number;
