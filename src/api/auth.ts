@@ -5,6 +5,8 @@ import { UnauthorizedError } from '../errors.js';
 /** The authenticated caller, set by {@link apiKeyAuth}. */
 export interface Caller {
   owner: string;
+  /** The key is in BERTH_ADMIN_KEYS: it may pin hosts and drain them. */
+  admin?: boolean;
 }
 
 declare module 'express-serve-static-core' {
@@ -25,7 +27,7 @@ export function constantTimeLookup(keys: Map<string, string>, presented: string)
 }
 
 /** Accepts `Authorization: Bearer <key>` or `X-API-Key: <key>`; 401 otherwise. */
-export function apiKeyAuth(keys: Map<string, string>) {
+export function apiKeyAuth(keys: Map<string, string>, adminKeys: ReadonlySet<string> = new Set()) {
   return (req: Request, _res: Response, next: NextFunction): void => {
     const header = req.header('authorization');
     const bearer = header?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
@@ -39,7 +41,7 @@ export function apiKeyAuth(keys: Map<string, string>) {
       next(new UnauthorizedError('invalid API key'));
       return;
     }
-    req.caller = { owner };
+    req.caller = { owner, ...(isAdminKey(adminKeys, presented) ? { admin: true } : {}) };
     next();
   };
 }
@@ -48,4 +50,10 @@ export function apiKeyAuth(keys: Map<string, string>) {
 export function callerOf(req: Request): Caller {
   if (!req.caller) throw new UnauthorizedError('not authenticated');
   return req.caller;
+}
+
+/** Whether the presented key is an admin key (constant-time comparison). */
+function isAdminKey(adminKeys: ReadonlySet<string>, presented: string): boolean {
+  if (adminKeys.size === 0) return false;
+  return constantTimeLookup(new Map([...adminKeys].map((k) => [k, 'admin'])), presented) !== undefined;
 }
