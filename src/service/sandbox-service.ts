@@ -141,7 +141,9 @@ export class SandboxService {
       throw toBerthError(err, spec.sandboxID);
     }
     try {
-      spec.host = await this.placement.choose(spec.sandboxID, { image: spec.image, resources: spec.resources, pin: body.host });
+      // Volumes live on the engine of the API's own host (the volume store's): a sandbox that mounts one goes there.
+      const volumesHost = spec.volumes?.length && this.config.hosts.endpoints.has(this.config.hostName) ? this.config.hostName : undefined;
+      spec.host = await this.placement.choose(spec.sandboxID, { image: spec.image, resources: spec.resources, pin: body.host ?? volumesHost });
     } catch (err) {
       this.quota.release(owner, spec.sandboxID);
       throw err;

@@ -9,7 +9,7 @@
  * see {@link SecondEngine.networkEnv}). The images berth's tests use are copied in with
  * `docker save | docker load`. It never stops, restarts or reconfigures the shared engine.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,11 +32,15 @@ export interface SecondEngine {
   stop(): Promise<void>;
 }
 
-/** Bridge names and subnets of their own, so two runs side by side do not clash. */
+/** Bridge names and subnets of their own, not in use on this machine, so two runs side by side do not clash. */
 function pickNetworks(): { engineBridge: string; engineAddress: string; name: string; subnet: string } {
-  const third = 1 + ((randomBytes(1)[0] ?? 0) % 250);
-  const suffix = randomBytes(3).toString('hex');
-  return { engineBridge: `be2-${suffix}`, engineAddress: `10.214.${third}.1/24`, name: `bs2-${suffix}`, subnet: `10.215.${third}.0/24` };
+  const inUse = execSync('ip -4 -o addr show', { encoding: 'utf8' });
+  for (;;) {
+    const third = 1 + ((randomBytes(1)[0] ?? 0) % 250);
+    if (inUse.includes(` 10.214.${third}.`) || inUse.includes(` 10.215.${third}.`)) continue;
+    const suffix = randomBytes(3).toString('hex');
+    return { engineBridge: `be2-${suffix}`, engineAddress: `10.214.${third}.1/24`, name: `bs2-${suffix}`, subnet: `10.215.${third}.0/24` };
+  }
 }
 
 async function waitForPing(docker: Docker, child: ChildProcess, logFile: string): Promise<void> {
