@@ -14,6 +14,7 @@ import { loadConfig, type BerthConfig } from './config.js';
 import { createDockerClient } from './docker/client.js';
 import { createLogger } from './logger.js';
 import { createSandboxNetwork } from './network/sandbox-network.js';
+import { createWorkerPool } from './pool/worker-pool.js';
 import { connectTemporalClient } from './temporal/client.js';
 import { registerHost } from './temporal/host-registration.js';
 import { ensureReconcileSchedule } from './temporal/reconcile-schedule.js';
@@ -51,7 +52,8 @@ export interface BerthWorker {
  *   reconciler's sweep of this engine, and nothing else, so no other engine ever runs them.
  * First it makes sure the sandbox network exists and rebuilds the packet-filter rules of every
  * live sandbox on this host from Docker, then registers the host (refusing to start when another
- * live worker serves this host name with a different engine) and keeps reporting it.
+ * live worker serves this host name with a different engine) and keeps reporting it. Its
+ * `run()` also keeps this host's warm pool (BERTH_WARM_POOL, docs/warm-pool.md) while it runs.
  */
 export async function createBerthWorker(options: CreateWorkerOptions): Promise<BerthWorker> {
   const { config, docker, logger, connection } = options;
@@ -59,10 +61,11 @@ export async function createBerthWorker(options: CreateWorkerOptions): Promise<B
   const hostQueue = hostTaskQueue(sharedQueue, config.hostName);
   const network = createSandboxNetwork({ docker, config: config.network, logger });
   await network.restore();
+  const pool = createWorkerPool({ config, docker, logger, network, taskQueue: sharedQueue });
   // Containers keep the shared queue in their label: the reconciler's scope is host + shared queue.
   const dockerActivities = {
-    ...createActivities({ docker, logger, config, taskQueue: sharedQueue, network }),
-    ...createReconcileActivities({ docker, logger, hostName: config.hostName, taskQueue: sharedQueue, network }),
+    ...createActivities({ docker, logger, config, taskQueue: sharedQueue, network, ...(pool.enabled ? { pool } : {}) }),
+    ...createReconcileActivities({ docker, logger, hostName: config.hostName, taskQueue: sharedQueue, network, ...(pool.enabled ? { pool } : {}) }),
   };
   let conflict: Error | undefined;
   let shutdownOnConflict: () => void = () => undefined;
@@ -106,7 +109,16 @@ export async function createBerthWorker(options: CreateWorkerOptions): Promise<B
   return {
     hostTaskQueue: hostQueue,
     run() {
-      running ??= Promise.all([shared.run(), host.run()]).then(
+      // The warm pool lives as long as the worker runs: filled when it starts, emptied when it stops.
+      const withPool = async () => {
+        await pool.start().catch((err: unknown) => logger.warn({ err }, 'warm pool did not start; creates make their own containers'));
+        try {
+          await Promise.all([shared.run(), host.run()]);
+        } finally {
+          await pool.stop();
+        }
+      };
+      running ??= withPool().then(
         () => {
           stopReporting();
           if (conflict) throw conflict;

@@ -66,6 +66,8 @@ export async function startBenchStack(options: StackOptions): Promise<BenchStack
       HOME: process.env.HOME,
       BERTH_API_HOST: '127.0.0.1',
       BERTH_API_PORT: String(apiPort),
+      // envd's listener is not measured; its fixed port (49983) would clash with a second stack or run.
+      BERTH_E2B_ENVD_PORT: '0',
       BERTH_API_KEYS: `${apiKey}:${owner}`,
       BERTH_SECRET_KEY: randomBytes(32).toString('hex'),
       TEMPORAL_ADDRESS: temporal.address,

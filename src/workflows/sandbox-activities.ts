@@ -64,6 +64,8 @@ export type DockerCalls = typeof docker;
 export interface SandboxDockerCalls {
   docker: DockerCalls;
   untilDone: DockerCalls;
+  /** The host's own queue (absent: the workflow's shared queue), for activities proxied elsewhere (snapshots). */
+  taskQueue?: string;
 }
 
 /** Sandboxes created before per-host queues: activities on the workflow's own (shared) queue. */
@@ -81,6 +83,7 @@ const HOST_QUEUE_WAIT = '1 minute';
 /** The Docker calls of a sandbox placed on a host: sent to that host's task queue only. */
 export function hostDockerCalls(taskQueue: string): SandboxDockerCalls {
   return {
+    taskQueue,
     docker: dockerActivities({ ...ACTIVITY_RETRY, maximumAttempts: 5 }, undefined, { taskQueue, scheduleToStartTimeout: HOST_QUEUE_WAIT }),
     untilDone: dockerActivities({ ...ACTIVITY_RETRY, maximumInterval: '30s' }, UNATTENDED_GIVE_UP_AFTER, { taskQueue }),
   };

@@ -28,6 +28,8 @@ it('has recorded histories to replay', () => {
       // recorded with the 'per-host-queues' patch (spec.host: Docker calls on the host's queue)
       'per-host-queues.binpb',
       'host-lost.binpb',
+      // recorded with the 'snapshot' update (snapshots of a running and a paused sandbox)
+      'snapshot.binpb',
     ]),
   );
 });
