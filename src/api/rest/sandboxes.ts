@@ -29,7 +29,13 @@ const create = endpoint({
   bodyName: 'sandbox request',
   query: createQuerySchema,
   responses: { '201': sandbox('Running sandbox (wait=true)'), '202': sandbox('Sandbox creating (wait=false)') },
-  errors: [429, [403, 'host set without an admin key (code forbidden)'], 409, [502, 'Provisioning failed (code provision_failed)']],
+  errors: [
+    [403, 'host set without an admin key (code forbidden)'],
+    [404, 'snapshotID or a volume not found, or not yours'],
+    [409, 'The pinned host is drained or not reporting'],
+    429,
+    [502, 'Provisioning failed (code provision_failed)'],
+  ],
 });
 const list = endpoint({
   method: 'get',
