@@ -80,6 +80,12 @@ export interface SandboxSpec {
   volumes?: VolumeMount[];
   /** Docker runtime (`runsc` for gVisor: no network; a pause to disk checkpoints processes); absent: the engine's default. */
   runtime?: string;
+  /**
+   * The Docker host chosen at create: every Docker activity goes to that host's task queue
+   * (src/workflows/host-queue.ts). Absent in sandboxes created before per-host queues: their
+   * activities use the shared queue, as before.
+   */
+  host?: string;
   idleTimeoutMs: number;
   maxLifetimeMs: number;
   pausedRetentionMs: number;
@@ -261,6 +267,17 @@ export const leaseSignal = defineSignal<[LeaseRequest]>('lease');
 export interface LeaseRequest {
   leaseID: string;
   durationMs: number;
+}
+
+/**
+ * The sandbox's host stopped reporting for longer than its grace period (src/workflows/host.ts):
+ * the sandbox stops with `host_lost` without calling Docker (nobody can reach that engine). Its
+ * container, should the host come back, is an orphan the host's reconciler removes.
+ */
+export const hostLostSignal = defineSignal<[HostLostRequest]>('hostLost');
+export interface HostLostRequest {
+  host: string;
+  detail: string;
 }
 
 // ---- queries (read only, no history) ----

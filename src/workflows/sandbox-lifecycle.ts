@@ -10,6 +10,7 @@ import {
   SearchAttr,
   type CallerRequest,
   type CheckContainerRequest,
+  type HostLostRequest,
   type LeaseRequest,
   type PauseMode,
   type PauseRequest,
@@ -21,7 +22,7 @@ import {
   type TransitionReason,
 } from './definitions.js';
 import { LifecycleLock } from './lifecycle-lock.js';
-import { docker, dockerUntilDone, failureMessage, isContainerGone, type DockerCalls } from './sandbox-activities.js';
+import { failureMessage, isContainerGone, SHARED_QUEUE_CALLS, type DockerCalls, type SandboxDockerCalls } from './sandbox-activities.js';
 import { diskQuotaDetail, lostContainerDetail, type Deadline, type SandboxState } from './sandbox-state.js';
 
 /** How long a deadline whose action failed for good waits before it is tried again. */
@@ -53,6 +54,8 @@ export class SandboxLifecycle {
   constructor(
     readonly state: SandboxState,
     readonly gates: LifecycleGates,
+    /** Where its Docker calls go: its host's queue, or (older sandboxes) the shared queue. */
+    readonly calls: SandboxDockerCalls = SHARED_QUEUE_CALLS,
   ) {
     this.sandboxID = state.spec.sandboxID;
     this.lock = new LifecycleLock(gates.strictLock);
@@ -104,20 +107,20 @@ export class SandboxLifecycle {
 
   // ---- operations (callers hold the lock) ----
 
-  async stop(reason: TransitionReason, detail?: string, calls: DockerCalls = docker): Promise<void> {
+  async stop(reason: TransitionReason, detail?: string, calls: DockerCalls = this.calls.docker): Promise<void> {
     await calls.destroySandbox({ sandboxID: this.sandboxID });
     this.state.markStopped(now(), reason, detail);
     this.publishState();
   }
 
-  async pause(reason: TransitionReason, mode: PauseMode, calls: DockerCalls = docker): Promise<void> {
+  async pause(reason: TransitionReason, mode: PauseMode, calls: DockerCalls = this.calls.docker): Promise<void> {
     const disk = mode === 'disk' && this.gates.pauseToDisk;
     try {
       if (disk) await calls.pauseToDisk({ sandboxID: this.sandboxID, owner: this.state.spec.owner });
       else await calls.pauseSandbox({ sandboxID: this.sandboxID, mode: 'freeze' });
     } catch (err) {
       if (!isContainerGone(err)) throw err;
-      await this.stop('host_lost', 'container disappeared while pausing', dockerUntilDone);
+      await this.stop('host_lost', 'container disappeared while pausing', this.calls.untilDone);
       throw this.lost();
     }
     this.state.markPaused(now(), reason, disk ? 'disk' : 'freeze');
@@ -143,11 +146,11 @@ export class SandboxLifecycle {
   async resume(reason: TransitionReason): Promise<void> {
     const fromDisk = this.state.pausedMode === 'disk';
     try {
-      if (fromDisk) await docker.resumeFromDisk(this.provisionRequest());
-      else await docker.resumeSandbox({ sandboxID: this.sandboxID });
+      if (fromDisk) await this.calls.docker.resumeFromDisk(this.provisionRequest());
+      else await this.calls.docker.resumeSandbox({ sandboxID: this.sandboxID });
     } catch (err) {
       if (!isContainerGone(err)) throw err;
-      await this.stop('host_lost', fromDisk ? 'pause image disappeared while paused to disk' : 'container disappeared while paused', dockerUntilDone);
+      await this.stop('host_lost', fromDisk ? 'pause image disappeared while paused to disk' : 'container disappeared while paused', this.calls.untilDone);
       throw this.lost();
     }
     this.state.markResumed(now(), reason);
@@ -198,11 +201,11 @@ export class SandboxLifecycle {
         if (this.state.pausedMode === 'disk') return;
         await this.unattended('checking the container', async () => {
           const measureDisk = request.diskLimitBytes ? { measureDisk: true } : {};
-          const check = await docker.inspectSandbox({ sandboxID: this.sandboxID, ...measureDisk });
+          const check = await this.calls.docker.inspectSandbox({ sandboxID: this.sandboxID, ...measureDisk });
           const lost = lostContainerDetail(check, request.source);
           const overDisk = diskQuotaDetail(check, request.diskLimitBytes);
-          if (lost) await this.stop('container_lost', lost, dockerUntilDone);
-          else if (overDisk) await this.stop('disk_quota', overDisk, dockerUntilDone);
+          if (lost) await this.stop('container_lost', lost, this.calls.untilDone);
+          else if (overDisk) await this.stop('disk_quota', overDisk, this.calls.untilDone);
         });
       });
     } finally {
@@ -224,6 +227,20 @@ export class SandboxLifecycle {
       log.error(`${what} failed; the sandbox stays ${this.state.status}`, { sandboxID: this.sandboxID, error: failureMessage(err) });
       return false;
     }
+  }
+
+  /**
+   * Its host was declared lost: the sandbox stops with `host_lost` without a Docker call (that
+   * engine cannot be reached; the host's reconciler removes the container if it comes back).
+   * Under the lock, so it never interleaves with an operation in flight.
+   */
+  async hostLost(request: HostLostRequest): Promise<void> {
+    if (this.state.spec.host === undefined || request.host !== this.state.spec.host) return;
+    await this.lock.exclusive(async () => {
+      if (this.state.isFinal()) return;
+      this.state.markStopped(now(), 'host_lost', request.detail);
+      this.publishState();
+    });
   }
 
   // ---- the main loop's view ----
@@ -272,12 +289,12 @@ export class SandboxLifecycle {
 
   private async provision(): Promise<void> {
     try {
-      const result = await docker.provisionSandbox(this.provisionRequest());
+      const result = await this.calls.docker.provisionSandbox(this.provisionRequest());
       this.state.markRunning(now(), result.host);
     } catch (err) {
       const detail = failureMessage(err);
       log.warn('provisioning failed', { sandboxID: this.sandboxID, detail });
-      await this.unattended('removing the container of a failed provision', () => dockerUntilDone.destroySandbox({ sandboxID: this.sandboxID }));
+      await this.unattended('removing the container of a failed provision', () => this.calls.untilDone.destroySandbox({ sandboxID: this.sandboxID }));
       this.state.markFailed(now(), detail);
     }
     this.publishState();
@@ -302,8 +319,8 @@ export class SandboxLifecycle {
 
   private async onDeadline(deadline: Deadline): Promise<void> {
     log.info('deadline reached', { sandboxID: this.sandboxID, reason: deadline.reason, action: deadline.action });
-    if (deadline.action === 'pause') await this.pause(deadline.reason, this.autoPauseMode(), dockerUntilDone);
-    else await this.stop(deadline.reason, undefined, dockerUntilDone);
+    if (deadline.action === 'pause') await this.pause(deadline.reason, this.autoPauseMode(), this.calls.untilDone);
+    else await this.stop(deadline.reason, undefined, this.calls.untilDone);
   }
 
   private publishState(): void {

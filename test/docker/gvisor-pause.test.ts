@@ -9,15 +9,15 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_IMAGES } from '../../src/templates.js';
 import { eventually, startStack, type TestStack } from '../helpers/stack.js';
-import { startSecondEngine, type SecondEngine } from '../helpers/second-engine.js';
+import { startPrivateEngine, type PrivateEngine } from '../helpers/private-engine.js';
 
 const RUNSC = '/usr/bin/runsc';
-let engine: SecondEngine | undefined;
+let engine: PrivateEngine | undefined;
 let stack: TestStack | undefined;
 
 beforeAll(async () => {
   if (!existsSync(RUNSC)) return;
-  engine = await startSecondEngine({ experimental: true, runtimes: { runsc: { path: RUNSC, runtimeArgs: ['--platform=ptrace', '--network=none'] } } });
+  engine = await startPrivateEngine({ experimental: true, runtimes: { runsc: { path: RUNSC, runtimeArgs: ['--platform=ptrace', '--network=none'] } } });
   await engine.loadImages(LOCAL_IMAGES.busybox);
   stack = await startStack({
     env: {

@@ -7,13 +7,13 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_IMAGES } from '../../src/templates.js';
 import { eventually, startStack, type TestStack } from '../helpers/stack.js';
-import { startSecondEngine, type SecondEngine } from '../helpers/second-engine.js';
+import { startPrivateEngine, type PrivateEngine } from '../helpers/private-engine.js';
 
-let engine: SecondEngine | undefined;
+let engine: PrivateEngine | undefined;
 let stack: TestStack | undefined;
 
 beforeAll(async () => {
-  engine = await startSecondEngine();
+  engine = await startPrivateEngine();
   await engine.loadImages(LOCAL_IMAGES.busybox);
   stack = await startStack({
     env: {
