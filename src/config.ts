@@ -79,6 +79,8 @@ const envSchema = z.object({
   BERTH_HOST_NAME: z.string().default(hostname()),
   DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
   BERTH_DATA_DIR: z.string().default(path.resolve('.berth')),
+  BERTH_AGENT_BINARY: z.string().default(''),
+  BERTH_AGENT_DIR: z.string().optional(),
   BERTH_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BERTH_MAX_LIFETIME_MS: z.coerce.number().int().positive().default(HOUR_MS),
   BERTH_PAUSED_RETENTION_MS: z.coerce.number().int().positive().default(24 * HOUR_MS),
@@ -142,6 +144,12 @@ export interface BerthConfig {
   hostName: string;
   dockerSocket: string;
   dataDir: string;
+  /**
+   * The in-sandbox agent (docs/agent.md): the static binary the worker mounts into new
+   * sandboxes (null = none: commands use docker exec), and the host folder holding one
+   * sub-folder (socket, token) per sandbox, shared by the worker and the API on that host.
+   */
+  agent: { binaryPath: string | null; dir: string };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   lifecycle: {
     maxLifetimeMs: number;
@@ -241,6 +249,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     hostName: e.BERTH_HOST_NAME,
     dockerSocket: e.DOCKER_SOCKET,
     dataDir: e.BERTH_DATA_DIR,
+    agent: { binaryPath: e.BERTH_AGENT_BINARY || null, dir: e.BERTH_AGENT_DIR ?? path.join(e.BERTH_DATA_DIR, 'agent') },
     logLevel: e.BERTH_LOG_LEVEL,
     lifecycle: {
       maxLifetimeMs: e.BERTH_MAX_LIFETIME_MS,

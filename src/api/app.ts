@@ -11,6 +11,7 @@ import { ApiMetrics } from './metrics.js';
 import { openApiDocument } from './rest/openapi.js';
 import { docsRoutes } from './rest/docs-page.js';
 import { CommandRunner } from '../dataplane/commands.js';
+import { useAgent } from '../dataplane/agent-route.js';
 import { FileOps } from '../dataplane/files.js';
 import { MetricsSampler } from '../dataplane/metrics.js';
 import { PortProxy } from '../dataplane/proxy.js';
@@ -130,6 +131,8 @@ export function createApp(deps: AppDeps): BerthApp {
     res.type(metrics.registry.contentType).send(worker ? `${own}\n# worker (Temporal SDK) metrics from ${config.workerMetrics.scrapeUrl}\n${worker}` : own);
   });
 
+  // Sandboxes with berth's agent get their processes through it; others (and a dead agent) through docker exec.
+  useAgent(docker, { dir: config.agent.dir, secretKeyHex: config.secretKeyHex });
   const runner = new CommandRunner(docker, config.dataPlane);
   const fileOps = new FileOps(docker, config.dataPlane, spooler);
   const sampler = new MetricsSampler(docker, { intervalMs: config.dataPlane.metricsIntervalMs, retention: config.dataPlane.metricsRetention }, logger);

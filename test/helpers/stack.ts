@@ -18,6 +18,7 @@ import { connectTemporalClient } from '../../src/temporal/client.js';
 import { freePort } from '../../src/dev/temporal-dev-server.js';
 import { createBerthWorker } from '../../src/worker.js';
 import { deleteReconcileSchedule, ensureReconcileSchedule } from '../../src/temporal/reconcile-schedule.js';
+import { removeAgentDir } from '../../src/activities/agent-dir.js';
 
 let runtimeInstalled = false;
 let workerMetricsUrl = '';
@@ -86,6 +87,8 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     BERTH_LOG_LEVEL: process.env.BERTH_TEST_LOG_LEVEL ?? 'silent',
     BERTH_HOST_NAME: 'test-host',
     BERTH_WORKER_METRICS_URL: workerMetricsUrl,
+    // berth's in-sandbox agent (built by scripts/setup.sh); BERTH_TEST_AGENT=0 runs a suite on docker exec alone.
+    BERTH_AGENT_BINARY: process.env.BERTH_TEST_AGENT === '0' ? '' : (process.env.BERTH_AGENT_BINARY ?? ''),
     ...options.env,
   });
   const logger = createLogger(config.logLevel, 'berth-test');
@@ -172,6 +175,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
           .map(async (c) => {
             await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
             await network.detach(c.Labels['berth.sandbox'] ?? '').catch(() => undefined);
+            await removeAgentDir(config, c.Labels['berth.sandbox'] ?? '').catch(() => undefined);
           }),
       );
       // Volumes outlive sandboxes by design: remove the ones this stack's owners made.
