@@ -83,9 +83,9 @@ func handle(conn net.Conn, token string, base []string) {
 		return
 	}
 	if failure != "" {
-		// As `docker exec` does: the reason on stdout, exit code 126.
+		// As `docker exec` does: the reason on stdout (with its CRLF), exit code 126.
 		if !req.Detach {
-			out.write(frameStdout, []byte(failure+"\n"))
+			out.write(frameStdout, []byte(failure+"\r\n"))
 			out.write(frameExit, exitPayload(126))
 		} else {
 			out.write(frameRefused, []byte(failure))
@@ -130,7 +130,7 @@ func runAttached(conn net.Conn, cmd *execCmd, withStdin bool, out *frameWriter) 
 		}
 	}
 	if err := cmd.Start(); err != nil {
-		out.write(frameStdout, []byte(startFailure(cmd, err)+"\n"))
+		out.write(frameStdout, []byte(startFailure(cmd, err)+"\r\n"))
 		out.write(frameExit, exitPayload(126))
 		return
 	}

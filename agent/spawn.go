@@ -151,7 +151,8 @@ func lookupUser(spec string) (*syscall.Credential, string, error) {
 			entry.gid = uint32(n)
 		}
 	}
-	extra := []uint32{}
+	// Like runc: the primary group is also a supplementary one, then the user's memberships.
+	extra := []uint32{entry.gid}
 	if entry.name != "" && !hasGroup {
 		for _, f := range groups {
 			if len(f) < 4 {
