@@ -66,6 +66,8 @@ export async function startBenchStack(options: StackOptions): Promise<BenchStack
       HOME: process.env.HOME,
       BERTH_API_HOST: '127.0.0.1',
       BERTH_API_PORT: String(apiPort),
+      // No scenario uses E2B's envd listener; its fixed default port collides with any other berth on the machine.
+      BERTH_E2B_ENVD_PORT: '0',
       BERTH_API_KEYS: `${apiKey}:${owner}`,
       BERTH_SECRET_KEY: randomBytes(32).toString('hex'),
       TEMPORAL_ADDRESS: temporal.address,
@@ -78,6 +80,11 @@ export async function startBenchStack(options: StackOptions): Promise<BenchStack
       BERTH_WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
       BERTH_WORKER_METRICS_URL: `http://127.0.0.1:${metricsPort}/metrics`,
       ...(process.env.DOCKER_SOCKET ? { DOCKER_SOCKET: process.env.DOCKER_SOCKET } : {}),
+      // berth's in-sandbox agent (docs/agent.md) as setup built it; BERTH_BENCH_AGENT=0 measures docker exec alone.
+      // Its sockets live in a short folder: unix socket paths are limited to ~100 bytes.
+      ...(process.env.BERTH_AGENT_BINARY && process.env.BERTH_BENCH_AGENT !== '0'
+        ? { BERTH_AGENT_BINARY: process.env.BERTH_AGENT_BINARY, BERTH_AGENT_DIR: `/tmp/berth-agent-${runId}` }
+        : {}),
       ...options.env,
     };
     const workerEntry = options.workerOptionsJson ? 'bench/tools/tuned-worker.ts' : 'src/worker.ts';

@@ -4,6 +4,7 @@
  * then says how to reach one sandbox's agent. A client without a registration always uses
  * docker exec.
  */
+import { existsSync } from 'node:fs';
 import type Docker from 'dockerode';
 import { agentSocketPath, agentToken } from '../docker/agent.js';
 import type { AgentTarget } from './agent-client.js';
@@ -31,4 +32,14 @@ export function agentTargetFor(docker: Docker, sandboxID: string): AgentTarget |
   if (!route) return null;
   const socketPath = agentSocketPath(route.dir, sandboxID);
   return socketPath ? { socketPath, token: agentToken(route.secretKeyHex, sandboxID) } : null;
+}
+
+/**
+ * Whether sandbox `sandboxID` has an agent socket (its agent most likely runs): the data plane
+ * then prefers streaming through processes over Docker's archive API and the spool. A dead
+ * agent leaves its socket behind; those calls still work, through docker exec.
+ */
+export function agentAvailable(docker: Docker, sandboxID: string): boolean {
+  const target = agentTargetFor(docker, sandboxID);
+  return target !== null && existsSync(target.socketPath);
 }

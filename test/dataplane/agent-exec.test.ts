@@ -117,4 +117,28 @@ describe('berth-agent', () => {
     const res = await stack.api('POST', `/sandboxes/${base}/commands`, { body: { cmd: 'echo via api' } });
     expect(res.body).toMatchObject({ exitCode: 0, stdout: 'via api\n' });
   });
+
+  it('streams file uploads and downloads through the agent: no spool, exact bytes, short bodies refused', async () => {
+    const data = Buffer.alloc(3 * 1024 * 1024 + 7, 0x5a);
+    const url = (p: string) => `${stack.baseUrl}/sandboxes/${tiny}/files?path=${p}`;
+    const headers = { authorization: `Bearer ${stack.keys.alice}`, 'content-type': 'application/octet-stream' };
+    expect((await fetch(url('/tmp/up/a.bin'), { method: 'PUT', headers, body: data })).status).toBe(201);
+    const back = await fetch(url('/tmp/up/a.bin'), { headers });
+    expect(Buffer.from(await back.arrayBuffer()).equals(data)).toBe(true);
+    expect((await run(viaAgent(tiny), { cmd: ['/bin/sh', '-c', 'ls -a /tmp/up'] })).stdout).toBe('.\n..\na.bin\n');
+    // A body shorter than its Content-Length writes nothing.
+    const { request } = await import('node:http');
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(url('/tmp/up/short.bin'), { method: 'PUT', headers: { ...headers, 'content-length': '1000' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', () => resolve(0));
+      req.write(Buffer.alloc(10));
+      setTimeout(() => req.destroy(), 300);
+      void reject;
+    });
+    expect([0, 400]).toContain(status);
+    await eventually(async () => expect((await run(viaAgent(tiny), { cmd: ['/bin/sh', '-c', 'ls -a /tmp/up'] })).stdout).toBe('.\n..\na.bin\n'));
+  });
 });
