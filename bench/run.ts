@@ -25,7 +25,7 @@ import { SCENARIOS, type BenchResults, type ScenarioName, type ScenarioResult } 
 import { SCALES, SCENARIO_FNS, type Ctx } from './scenarios.js';
 
 const USAGE =
-  'usage: npm run bench -- [--scale smoke|medium|full] [--only create,lifecycle,commands,files,burst,timers,scale,history] [--out DIR] [--dynamic-config KEY=JSON ...] [--worker-options JSON]';
+  'usage: npm run bench -- [--scale smoke|medium|full] [--only create,lifecycle,commands,files,burst,timers,scale,history,create-pool] [--out DIR] [--dynamic-config KEY=JSON ...] [--worker-options JSON]';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({

@@ -66,7 +66,7 @@ export async function startBenchStack(options: StackOptions): Promise<BenchStack
       HOME: process.env.HOME,
       BERTH_API_HOST: '127.0.0.1',
       BERTH_API_PORT: String(apiPort),
-      // No scenario uses E2B's envd listener; its fixed default port collides with any other berth on the machine.
+      // envd's listener is not measured; its fixed port (49983) would clash with a second stack or run.
       BERTH_E2B_ENVD_PORT: '0',
       BERTH_API_KEYS: `${apiKey}:${owner}`,
       BERTH_SECRET_KEY: randomBytes(32).toString('hex'),

@@ -10,6 +10,7 @@ import { errorMiddleware } from './rest/error-middleware.js';
 import { ApiMetrics } from './metrics.js';
 import { openApiDocument } from './rest/openapi.js';
 import { docsRoutes } from './rest/docs-page.js';
+import { CreateEnvs } from '../service/create-envs.js';
 import { CommandRunner } from '../dataplane/commands.js';
 import { useAgent } from '../dataplane/agent-route.js';
 import { FileOps } from '../dataplane/files.js';
@@ -25,6 +26,9 @@ import { isPtySocketPath, ptyUpgradeHandler } from './rest/pty-socket.js';
 import { volumeRoutes } from './rest/volumes.js';
 import { VolumeService } from '../service/volume-service.js';
 import { VolumeStore } from '../dataplane/volumes.js';
+import { snapshotRoutes } from './rest/snapshots.js';
+import { SnapshotService } from '../service/snapshot-service.js';
+import { SnapshotStore } from '../dataplane/snapshots.js';
 import { sandboxRoutes } from './rest/sandboxes.js';
 import { openSandboxRoutes } from './opensandbox/index.js';
 import { InteractionGate } from '../service/interaction-gate.js';
@@ -51,6 +55,8 @@ export interface AppDeps {
 export interface BerthApp {
   app: Express;
   service: SandboxService;
+  /** User snapshots (take, list, delete, boot from, retention sweep). */
+  snapshots: SnapshotService;
   /** The path of every data-plane call (touch, auto-resume, leases, live-state cache). */
   gate: InteractionGate;
   metrics: ApiMetrics;
@@ -75,11 +81,16 @@ export function createApp(deps: AppDeps): BerthApp {
   const { config, client, docker, logger } = deps;
   const metrics = new ApiMetrics(() => collectStates(client));
   const volumes = new VolumeService(new VolumeStore(docker), config.limits);
+  // A sandbox's create-time envs for every exec (a claimed warm-pool container lacks them).
+  const createEnvs = new CreateEnvs(client, config.secretKeyHex);
+  const snapshots = new SnapshotService({ client, config, logger, store: new SnapshotStore(docker, config.snapshots.retentionMs), sandboxes: (): SandboxService => service });
   const service = new SandboxService({
     client,
     config,
     logger,
     volumes,
+    createEnvs,
+    snapshots,
     onLifecycle: (event) => {
       if (event.kind === 'stop') metrics.stops.inc({ reason: event.reason });
       else metrics.creates.inc({ template: event.templateID, outcome: event.kind === 'create' ? 'ok' : 'failed' });
@@ -133,7 +144,8 @@ export function createApp(deps: AppDeps): BerthApp {
 
   // Sandboxes with berth's agent get their processes through it; others (and a dead agent) through docker exec.
   useAgent(docker, { dir: config.agent.dir, secretKeyHex: config.secretKeyHex });
-  const runner = new CommandRunner(docker, config.dataPlane);
+  const envLookup = (sandboxID: string) => createEnvs.get(sandboxID);
+  const runner = new CommandRunner(docker, config.dataPlane, envLookup);
   const fileOps = new FileOps(docker, config.dataPlane, spooler);
   const sampler = new MetricsSampler(docker, { intervalMs: config.dataPlane.metricsIntervalMs, retention: config.dataPlane.metricsRetention }, logger);
   // The OpenSandbox front door (its own key header, body parsing and error shape).
@@ -162,8 +174,10 @@ export function createApp(deps: AppDeps): BerthApp {
   app.use(express.json({ limit: '1mb' }));
   app.use(sandboxRoutes(service));
   app.use(volumeRoutes(volumes));
+  app.use(snapshotRoutes(snapshots));
+  snapshots.startSweep();
   app.use(commandRoutes(gate, runner, config.dataPlane, slots));
-  const ptys = new PtyManager(docker, config.pty);
+  const ptys = new PtyManager(docker, config.pty, envLookup);
   app.use(ptyRoutes(gate, ptys));
   app.use(fileRoutes(gate, fileOps, config.dataPlane, slots));
   sampler.start();
@@ -195,6 +209,7 @@ export function createApp(deps: AppDeps): BerthApp {
   app.listen = ((...args: unknown[]) => listen(...args).on('upgrade', upgrade)) as typeof app.listen;
   return {
     app,
+    snapshots,
     service,
     gate,
     metrics,
@@ -207,6 +222,7 @@ export function createApp(deps: AppDeps): BerthApp {
       sampler.close();
       await gate.close();
       spooler.close();
+      await snapshots.close();
     },
   };
 }

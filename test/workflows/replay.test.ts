@@ -25,6 +25,8 @@ it('has recorded histories to replay', () => {
       'leases-and-container-checks.binpb',
       // recorded with the 'absolute-expiry' patch (lifecycle.timeoutMode 'absolute')
       'absolute-expiry.binpb',
+      // recorded with the 'snapshot' update (snapshots of a running and a paused sandbox)
+      'snapshot.binpb',
     ]),
   );
 });
