@@ -42,20 +42,34 @@ function connectOrNull(socketPath: string): Promise<Socket | null> {
   });
 }
 
-/** Reads frames off `socket`, handing each to `onFrame`; pauses the socket while `onFrame` says the consumer is full. */
+/**
+ * Reads frames off `socket`, handing each to `onFrame`. When `onFrame` says the consumer is
+ * full, no further frame is handed on (and the socket is paused) until it calls `resume`.
+ */
 function readFrames(socket: Socket, onFrame: (kind: number, payload: Buffer, resume: () => void) => boolean): void {
   let pending: Buffer = Buffer.alloc(0);
-  socket.on('data', (chunk: Buffer) => {
-    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-    while (pending.length >= 8) {
+  let waiting = false;
+  const drain = (): void => {
+    while (!waiting && pending.length >= 8) {
       const size = pending.readUInt32BE(4);
       if (pending.length < 8 + size) break;
       const kind = pending[0] ?? 0;
       const payload = pending.subarray(8, 8 + size);
       pending = pending.subarray(8 + size);
-      const full = onFrame(kind, payload, () => socket.resume());
-      if (full) socket.pause();
+      if (onFrame(kind, payload, resume)) {
+        waiting = true;
+        socket.pause();
+      }
     }
+  };
+  const resume = (): void => {
+    waiting = false;
+    drain();
+    if (!waiting) socket.resume();
+  };
+  socket.on('data', (chunk: Buffer) => {
+    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    drain();
   });
 }
 
@@ -73,11 +87,11 @@ function sendStdin(socket: Socket, input: Readable | Buffer): void {
     if (!input.readableEnded) socket.destroy();
   });
   input.on('data', (chunk: Buffer) => {
-    for (let at = 0; at < chunk.length; at += STDIN_CHUNK) {
-      if (!socket.write(frame(FRAME.stdin, chunk.subarray(at, at + STDIN_CHUNK)))) {
-        input.pause();
-        socket.once('drain', () => input.resume());
-      }
+    let full = false;
+    for (let at = 0; at < chunk.length; at += STDIN_CHUNK) full = !socket.write(frame(FRAME.stdin, chunk.subarray(at, at + STDIN_CHUNK))) || full;
+    if (full) {
+      input.pause();
+      socket.once('drain', () => input.resume());
     }
   });
   input.on('end', () => socket.write(frame(FRAME.stdin)));

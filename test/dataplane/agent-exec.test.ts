@@ -89,16 +89,21 @@ describe('berth-agent', () => {
     const big = await run(viaAgent(tiny), { cmd: ['/bin/sh', '-c', 'head -c 8388608 /dev/zero; head -c 1000 /dev/zero >&2'] });
     expect(big.stdout.length).toBe(8 * 1024 * 1024);
     expect(big.stderr.length).toBe(1000);
-    // A slow reader: nothing is lost while the agent waits.
+    // A slow reader: nothing is lost while the agent waits, and waiting adds no listener per frame.
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
     const handle = await startExec(stack.docker, tiny, { cmd: ['/bin/sh', '-c', 'head -c 4194304 /dev/zero'] });
     let total = 0;
     for await (const chunk of handle.stdout as AsyncIterable<Buffer>) {
       total += chunk.length;
-      if (total < 1 << 20) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 2));
     }
     await collect(handle.stderr, 10);
     expect(await handle.exit).toBe(0);
     expect(total).toBe(4 * 1024 * 1024);
+    process.off('warning', onWarning);
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
     const { Readable } = await import('node:stream');
     const input = Readable.from((function* () { for (let i = 0; i < 64; i++) yield Buffer.alloc(64 * 1024, 'x'); })());
     expect((await run(viaAgent(tiny), { cmd: ['wc', '-c'], stdin: input })).stdout.trim()).toBe(String(64 * 64 * 1024));
