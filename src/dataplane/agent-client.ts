@@ -46,9 +46,11 @@ function connectOrNull(socketPath: string): Promise<Socket | null> {
  * Reads frames off `socket`, handing each to `onFrame`. When `onFrame` says the consumer is
  * full, no further frame is handed on (and the socket is paused) until it calls `resume`.
  */
-function readFrames(socket: Socket, onFrame: (kind: number, payload: Buffer, resume: () => void) => boolean): void {
+function readFrames(socket: Socket, onFrame: (kind: number, payload: Buffer, resume: () => void) => boolean, onEnd: () => void = () => undefined): void {
   let pending: Buffer = Buffer.alloc(0);
   let waiting = false;
+  let closed = false;
+  let ended = false;
   const drain = (): void => {
     while (!waiting && pending.length >= 8) {
       const size = pending.readUInt32BE(4);
@@ -61,6 +63,12 @@ function readFrames(socket: Socket, onFrame: (kind: number, payload: Buffer, res
         socket.pause();
       }
     }
+    // The connection may close with frames (the exit code) still held for a full consumer:
+    // it has ended only once they were all handed on.
+    if (closed && !waiting && !ended) {
+      ended = true;
+      onEnd();
+    }
   };
   const resume = (): void => {
     waiting = false;
@@ -69,6 +77,10 @@ function readFrames(socket: Socket, onFrame: (kind: number, payload: Buffer, res
   };
   socket.on('data', (chunk: Buffer) => {
     pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    drain();
+  });
+  socket.on('close', () => {
+    closed = true;
     drain();
   });
 }
@@ -149,18 +161,14 @@ export async function agentStart(target: AgentTarget, options: ExecOptions, onLo
     if (kind === FRAME.stderr) return push(stderr, payload, resume);
     if (kind === FRAME.exit) resolveExit(payload.readInt32BE(0));
     return false;
-  });
-  const closed = new Promise<void>((resolve) => {
-    socket.on('close', () => resolve());
-    socket.on('error', () => undefined);
-  });
-  void closed.then(() => {
+  }, () => {
     if (!settled) {
       settled = true;
       resolveStart(false);
     }
     resolveExit(null);
   });
+  socket.on('error', () => undefined);
   socket.write(request(target, options, false));
   if (!(await started)) {
     socket.destroy();
