@@ -23,9 +23,10 @@ import { writeReport } from './lib/report.js';
 import { startBenchStack, type BenchStack } from './lib/stack.js';
 import { SCENARIOS, type BenchResults, type ScenarioName, type ScenarioResult } from './lib/types.js';
 import { SCALES, SCENARIO_FNS, type Ctx } from './scenarios.js';
+import { stopCreatePoolStack } from './scenario-create-pool.js';
 
 const USAGE =
-  'usage: npm run bench -- [--scale smoke|medium|full] [--only create,lifecycle,commands,files,burst,timers,scale,history,create-pool] [--out DIR] [--dynamic-config KEY=JSON ...] [--worker-options JSON]';
+  'usage: npm run bench -- [--scale smoke|medium|full] [--only create,lifecycle,commands,files,burst,timers,scale,history,create-pool,snapshot] [--out DIR] [--dynamic-config KEY=JSON ...] [--worker-options JSON]';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -69,6 +70,7 @@ async function main(): Promise<number> {
     log('interrupted: cleaning up');
     void (async () => {
       await stack?.stop().catch(() => undefined);
+      await stopCreatePoolStack().catch(() => undefined);
       await cleanupContainers(docker, runId).catch(() => undefined);
       process.exit(130);
     })();

@@ -27,8 +27,12 @@ const ACTIVITY_RETRY = {
  * runs (src/activities/heartbeat.ts), so a worker that dies mid-call is noticed after the
  * heartbeat timeout and another worker retries, not after the whole start-to-close timeout.
  */
-function dockerActivities(retry: typeof ACTIVITY_RETRY & { maximumAttempts?: number; maximumInterval: string }, scheduleToCloseTimeout?: string) {
-  const bound = scheduleToCloseTimeout ? { scheduleToCloseTimeout } : {};
+function dockerActivities(
+  retry: typeof ACTIVITY_RETRY & { maximumAttempts?: number; maximumInterval: string },
+  scheduleToCloseTimeout?: string,
+  route: { taskQueue: string; scheduleToStartTimeout?: string } | null = null,
+) {
+  const bound = { ...(scheduleToCloseTimeout ? { scheduleToCloseTimeout } : {}), ...(route ?? {}) };
   const heartbeatTimeout = HEARTBEAT_TIMEOUT;
   const provisioning = proxyActivities<SandboxActivities>({ startToCloseTimeout: '2 minutes', heartbeatTimeout, retry, ...bound });
   const quick = proxyActivities<SandboxActivities>({ startToCloseTimeout: '30 seconds', heartbeatTimeout, retry, ...bound });
@@ -55,6 +59,35 @@ export const docker = dockerActivities({ ...ACTIVITY_RETRY, maximumAttempts: 5 }
 export const dockerUntilDone = dockerActivities({ ...ACTIVITY_RETRY, maximumInterval: '30s' }, UNATTENDED_GIVE_UP_AFTER);
 
 export type DockerCalls = typeof docker;
+
+/** The Docker calls of one sandbox: those a caller waits on, and those nobody waits on. */
+export interface SandboxDockerCalls {
+  docker: DockerCalls;
+  untilDone: DockerCalls;
+  /** The host's own queue (absent: the workflow's shared queue), for activities proxied elsewhere (snapshots). */
+  taskQueue?: string;
+}
+
+/** Sandboxes created before per-host queues: activities on the workflow's own (shared) queue. */
+export const SHARED_QUEUE_CALLS: SandboxDockerCalls = { docker, untilDone: dockerUntilDone };
+
+/**
+ * How long a call a caller waits on stays queued for its host's worker: a host whose worker is
+ * down answers the caller with an error after this (the sandbox stays as it was) instead of
+ * holding the sandbox's lock until the host comes back. Calls nobody waits on keep their own
+ * bound ({@link UNATTENDED_GIVE_UP_AFTER}) and are tried again later: a deadline on a host whose
+ * worker is down runs when the worker is back, never early and never against another engine.
+ */
+const HOST_QUEUE_WAIT = '1 minute';
+
+/** The Docker calls of a sandbox placed on a host: sent to that host's task queue only. */
+export function hostDockerCalls(taskQueue: string): SandboxDockerCalls {
+  return {
+    taskQueue,
+    docker: dockerActivities({ ...ACTIVITY_RETRY, maximumAttempts: 5 }, undefined, { taskQueue, scheduleToStartTimeout: HOST_QUEUE_WAIT }),
+    untilDone: dockerActivities({ ...ACTIVITY_RETRY, maximumInterval: '30s' }, UNATTENDED_GIVE_UP_AFTER, { taskQueue }),
+  };
+}
 
 /** A container that vanished under us (host lost, removed by hand) ends the sandbox. */
 export function isContainerGone(err: unknown): boolean {

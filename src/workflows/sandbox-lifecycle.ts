@@ -10,6 +10,7 @@ import {
   SearchAttr,
   type CallerRequest,
   type CheckContainerRequest,
+  type HostLostRequest,
   type LeaseRequest,
   type SandboxInfo,
   type SandboxResult,
@@ -18,7 +19,7 @@ import {
   type TransitionReason,
 } from './definitions.js';
 import { LifecycleLock } from './lifecycle-lock.js';
-import { docker, dockerUntilDone, failureMessage, isContainerGone, type DockerCalls } from './sandbox-activities.js';
+import { failureMessage, isContainerGone, SHARED_QUEUE_CALLS, type DockerCalls, type SandboxDockerCalls } from './sandbox-activities.js';
 import { diskQuotaDetail, lostContainerDetail, type Deadline, type SandboxState } from './sandbox-state.js';
 
 /** How long a deadline whose action failed for good waits before it is tried again. */
@@ -48,6 +49,8 @@ export class SandboxLifecycle {
   constructor(
     readonly state: SandboxState,
     readonly gates: LifecycleGates,
+    /** Where its Docker calls go: its host's queue, or (older sandboxes) the shared queue. */
+    readonly calls: SandboxDockerCalls = SHARED_QUEUE_CALLS,
   ) {
     this.sandboxID = state.spec.sandboxID;
     this.lock = new LifecycleLock(gates.strictLock);
@@ -99,18 +102,18 @@ export class SandboxLifecycle {
 
   // ---- operations (callers hold the lock) ----
 
-  async stop(reason: TransitionReason, detail?: string, calls: DockerCalls = docker): Promise<void> {
+  async stop(reason: TransitionReason, detail?: string, calls: DockerCalls = this.calls.docker): Promise<void> {
     await calls.destroySandbox({ sandboxID: this.sandboxID });
     this.state.markStopped(now(), reason, detail);
     this.publishState();
   }
 
-  async pause(reason: TransitionReason, calls: DockerCalls = docker): Promise<void> {
+  async pause(reason: TransitionReason, calls: DockerCalls = this.calls.docker): Promise<void> {
     try {
       await calls.pauseSandbox({ sandboxID: this.sandboxID, mode: 'freeze' });
     } catch (err) {
       if (!isContainerGone(err)) throw err;
-      await this.stop('host_lost', 'container disappeared while pausing', dockerUntilDone);
+      await this.stop('host_lost', 'container disappeared while pausing', this.calls.untilDone);
       throw this.lost();
     }
     this.state.markPaused(now(), reason);
@@ -119,10 +122,10 @@ export class SandboxLifecycle {
 
   async resume(reason: TransitionReason): Promise<void> {
     try {
-      await docker.resumeSandbox({ sandboxID: this.sandboxID });
+      await this.calls.docker.resumeSandbox({ sandboxID: this.sandboxID });
     } catch (err) {
       if (!isContainerGone(err)) throw err;
-      await this.stop('host_lost', 'container disappeared while paused', dockerUntilDone);
+      await this.stop('host_lost', 'container disappeared while paused', this.calls.untilDone);
       throw this.lost();
     }
     this.state.markResumed(now(), reason);
@@ -171,11 +174,11 @@ export class SandboxLifecycle {
         if (!states.includes(this.state.status)) return;
         await this.unattended('checking the container', async () => {
           const measureDisk = request.diskLimitBytes ? { measureDisk: true } : {};
-          const check = await docker.inspectSandbox({ sandboxID: this.sandboxID, ...measureDisk });
+          const check = await this.calls.docker.inspectSandbox({ sandboxID: this.sandboxID, ...measureDisk });
           const lost = lostContainerDetail(check, request.source);
           const overDisk = diskQuotaDetail(check, request.diskLimitBytes);
-          if (lost) await this.stop('container_lost', lost, dockerUntilDone);
-          else if (overDisk) await this.stop('disk_quota', overDisk, dockerUntilDone);
+          if (lost) await this.stop('container_lost', lost, this.calls.untilDone);
+          else if (overDisk) await this.stop('disk_quota', overDisk, this.calls.untilDone);
         });
       });
     } finally {
@@ -197,6 +200,20 @@ export class SandboxLifecycle {
       log.error(`${what} failed; the sandbox stays ${this.state.status}`, { sandboxID: this.sandboxID, error: failureMessage(err) });
       return false;
     }
+  }
+
+  /**
+   * Its host was declared lost: the sandbox stops with `host_lost` without a Docker call (that
+   * engine cannot be reached; the host's reconciler removes the container if it comes back).
+   * Under the lock, so it never interleaves with an operation in flight.
+   */
+  async hostLost(request: HostLostRequest): Promise<void> {
+    if (this.state.spec.host === undefined || request.host !== this.state.spec.host) return;
+    await this.lock.exclusive(async () => {
+      if (this.state.isFinal()) return;
+      this.state.markStopped(now(), 'host_lost', request.detail);
+      this.publishState();
+    });
   }
 
   // ---- the main loop's view ----
@@ -246,7 +263,7 @@ export class SandboxLifecycle {
   private async provision(): Promise<void> {
     const { spec } = this.state;
     try {
-      const result = await docker.provisionSandbox({
+      const result = await this.calls.docker.provisionSandbox({
         sandboxID: this.sandboxID,
         owner: spec.owner,
         templateID: spec.templateID,
@@ -261,7 +278,7 @@ export class SandboxLifecycle {
     } catch (err) {
       const detail = failureMessage(err);
       log.warn('provisioning failed', { sandboxID: this.sandboxID, detail });
-      await this.unattended('removing the container of a failed provision', () => dockerUntilDone.destroySandbox({ sandboxID: this.sandboxID }));
+      await this.unattended('removing the container of a failed provision', () => this.calls.untilDone.destroySandbox({ sandboxID: this.sandboxID }));
       this.state.markFailed(now(), detail);
     }
     this.publishState();
@@ -269,8 +286,8 @@ export class SandboxLifecycle {
 
   private async onDeadline(deadline: Deadline): Promise<void> {
     log.info('deadline reached', { sandboxID: this.sandboxID, reason: deadline.reason, action: deadline.action });
-    if (deadline.action === 'pause') await this.pause(deadline.reason, dockerUntilDone);
-    else await this.stop(deadline.reason, undefined, dockerUntilDone);
+    if (deadline.action === 'pause') await this.pause(deadline.reason, this.calls.untilDone);
+    else await this.stop(deadline.reason, undefined, this.calls.untilDone);
   }
 
   private publishState(): void {

@@ -6,6 +6,8 @@
  */
 import { allHandlersFinished, condition, continueAsNew, log, patched, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type { SandboxResult, SandboxStatus, SandboxWorkflowInput } from './definitions.js';
+import { hostTaskQueue } from './host-queue.js';
+import { hostDockerCalls, SHARED_QUEUE_CALLS } from './sandbox-activities.js';
 import { now, SandboxLifecycle } from './sandbox-lifecycle.js';
 import { registerSandboxMessages } from './sandbox-messages.js';
 import { SandboxState, type Deadline } from './sandbox-state.js';
@@ -23,7 +25,14 @@ export async function sandboxWorkflow(input: SandboxWorkflowInput): Promise<Sand
   /** Container checks (`container_lost`) and attached clients' leases; older runs ignore both signals. */
   const faultTolerant = patched('container-checks-and-leases');
 
-  const lc = new SandboxLifecycle(state, { strictLock, faultTolerant });
+  /**
+   * Per-host queues: a sandbox placed on a host (spec.host) sends every Docker activity to that
+   * host's queue. Asked only by runs whose spec names a host; older runs use the shared queue.
+   */
+  const routed = spec.host !== undefined && patched('per-host-queues');
+  const calls = routed && spec.host !== undefined ? hostDockerCalls(hostTaskQueue(workflowInfo().taskQueue, spec.host)) : SHARED_QUEUE_CALLS;
+
+  const lc = new SandboxLifecycle(state, { strictLock, faultTolerant }, calls);
   registerSandboxMessages(lc);
 
   // An update delivered with the start (a kill, say) may take the lock first: provision only
