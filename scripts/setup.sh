@@ -31,6 +31,8 @@ source "$LIB/ensure-chromium.sh"
 source "$LIB/ensure-opensandbox-sdk.sh"
 # shellcheck source=lib/ensure-e2b-clients.sh
 source "$LIB/ensure-e2b-clients.sh"
+# shellcheck source=lib/ensure-agent.sh
+source "$LIB/ensure-agent.sh"
 # shellcheck source=lib/ensure-runsc.sh
 source "$LIB/ensure-runsc.sh"
 
@@ -82,6 +84,7 @@ write_setup_env() {
     printf 'BERTH_DATA_DIR=%q\n' "$BERTH_DATA_DIR"
     printf 'BERTH_CACHE_DIR=%q\n' "$BERTH_CACHE_DIR"
     printf 'BERTH_TEMPORAL_CLI=%q\n' "$BERTH_TEMPORAL_CLI"
+    [[ -n "${BERTH_AGENT_BINARY:-}" ]] && printf 'BERTH_AGENT_BINARY=%q\n' "$BERTH_AGENT_BINARY"
     printf 'BERTH_IMAGE_BUSYBOX=%q\n' "$BERTH_IMAGE_BUSYBOX"
     printf 'BERTH_PY_SDK_PYTHON=%q\n' "$BERTH_PY_SDK_PYTHON"
     printf 'BERTH_SCHEMATHESIS=%q\n' "$BERTH_SCHEMATHESIS"
@@ -110,6 +113,7 @@ write_setup_env() {
 ensure_node_deps
 ensure_docker
 ensure_temporal_cli
+ensure_agent
 ensure_images
 ensure_python_sdk
 ensure_schemathesis

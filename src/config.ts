@@ -132,6 +132,8 @@ const envSchema = z.object({
   BERTH_SHARED_QUEUE_DOCKER: bool.default(true),
   DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
   BERTH_DATA_DIR: z.string().default(path.resolve('.berth')),
+  BERTH_AGENT_BINARY: z.string().default(''),
+  BERTH_AGENT_DIR: z.string().optional(),
   BERTH_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BERTH_MAX_LIFETIME_MS: z.coerce.number().int().positive().default(HOUR_MS),
   BERTH_PAUSED_RETENTION_MS: z.coerce.number().int().positive().default(24 * HOUR_MS),
@@ -215,6 +217,12 @@ export interface BerthConfig {
   /** API keys allowed to pin a host at create and to drain hosts. */
   adminKeys: Set<string>;
   dataDir: string;
+  /**
+   * The in-sandbox agent (docs/agent.md): the static binary the worker mounts into new
+   * sandboxes (null = none: commands use docker exec), and the host folder holding one
+   * sub-folder (socket, token) per sandbox, shared by the worker and the API on that host.
+   */
+  agent: { binaryPath: string | null; dir: string };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   lifecycle: {
     maxLifetimeMs: number;
@@ -344,6 +352,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     adminKeys,
     dataDir: e.BERTH_DATA_DIR,
+    agent: { binaryPath: e.BERTH_AGENT_BINARY || null, dir: e.BERTH_AGENT_DIR ?? path.join(e.BERTH_DATA_DIR, 'agent') },
     logLevel: e.BERTH_LOG_LEVEL,
     lifecycle: {
       maxLifetimeMs: e.BERTH_MAX_LIFETIME_MS,

@@ -80,6 +80,11 @@ export async function startBenchStack(options: StackOptions): Promise<BenchStack
       BERTH_WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
       BERTH_WORKER_METRICS_URL: `http://127.0.0.1:${metricsPort}/metrics`,
       ...(process.env.DOCKER_SOCKET ? { DOCKER_SOCKET: process.env.DOCKER_SOCKET } : {}),
+      // berth's in-sandbox agent (docs/agent.md) as setup built it; BERTH_BENCH_AGENT=0 measures docker exec alone.
+      // Its sockets live in a short folder: unix socket paths are limited to ~100 bytes.
+      ...(process.env.BERTH_AGENT_BINARY && process.env.BERTH_BENCH_AGENT !== '0'
+        ? { BERTH_AGENT_BINARY: process.env.BERTH_AGENT_BINARY, BERTH_AGENT_DIR: `/tmp/berth-agent-${runId}` }
+        : {}),
       ...options.env,
     };
     const workerEntry = options.workerOptionsJson ? 'bench/tools/tuned-worker.ts' : 'src/worker.ts';

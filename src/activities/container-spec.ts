@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import { DEFAULT_NETWORK_POLICY, NETWORK_LABELS } from '../network/policy.js';
 import type { ProvisionRequest } from '../workflows/definitions.js';
 import { LABELS } from '../docker/labels.js';
+import { AGENT_BINARY_IN_SANDBOX, AGENT_DIR_IN_SANDBOX } from '../docker/agent.js';
 
 /**
  * Capabilities a sandbox keeps; everything else is dropped. This is the set an ordinary
@@ -15,6 +16,17 @@ export const SANDBOX_CAPABILITIES = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID'
 /** PID 1 of a sandbox: waits forever, exits promptly on SIGTERM, runs anywhere `/bin/sh` exists. */
 export const KEEPALIVE_COMMAND = ['/bin/sh', '-c', 'trap "exit 0" TERM INT; while :; do sleep 3600 & wait $!; done'];
 
+/**
+ * PID 1 of a sandbox with berth's agent (docs/agent.md): starts the agent in the background,
+ * then waits like {@link KEEPALIVE_COMMAND}. The agent is not what keeps the container
+ * alive: when it fails to start or dies, the sandbox runs on and berth uses docker exec.
+ */
+export const AGENT_KEEPALIVE_COMMAND = [
+  '/bin/sh',
+  '-c',
+  `${AGENT_BINARY_IN_SANDBOX} serve ${AGENT_DIR_IN_SANDBOX} </dev/null >/dev/null 2>&1 & ${KEEPALIVE_COMMAND[2]}`,
+];
+
 export interface ContainerSpecOptions {
   pidsLimit: number;
   envs: Record<string, string>;
@@ -26,6 +38,8 @@ export interface ContainerSpecOptions {
   dnsServers?: string[];
   host?: string;
   taskQueue?: string;
+  /** berth's agent: the host's binary and this sandbox's agent folder (both bind-mounted); none: no agent. */
+  agent?: { binaryPath: string; hostDir: string };
 }
 
 /** The hardened `docker create` body for a sandbox. The container name is the sandbox ID. */
@@ -34,7 +48,7 @@ export function containerSpec(req: ProvisionRequest, options: ContainerSpecOptio
   return {
     name: req.sandboxID,
     Image: req.image,
-    Cmd: KEEPALIVE_COMMAND,
+    Cmd: options.agent ? AGENT_KEEPALIVE_COMMAND : KEEPALIVE_COMMAND,
     Hostname: 'sandbox',
     Env: Object.entries(options.envs).map(([k, v]) => `${k}=${v}`),
     Labels: {
@@ -66,7 +80,7 @@ export function containerSpec(req: ProvisionRequest, options: ContainerSpecOptio
       NetworkMode: req.runtime ? 'none' : options.networkName,
       ...(req.runtime ? { Runtime: req.runtime } : {}),
       RestartPolicy: { Name: 'no' },
-      Binds: [],
+      Binds: options.agent ? [`${options.agent.binaryPath}:${AGENT_BINARY_IN_SANDBOX}:ro`, `${options.agent.hostDir}:${AGENT_DIR_IN_SANDBOX}`] : [],
       ...(req.volumes?.length ? { Mounts: req.volumes.map((v) => ({ Type: 'volume' as const, Source: v.volume, Target: v.mountPath, ReadOnly: v.readOnly })) } : {}),
       Privileged: false,
     },

@@ -15,6 +15,7 @@ import { containerSpec } from './container-spec.js';
 import { LABELS } from '../docker/labels.js';
 import { dockerFailure, dockerMessage, dockerStatus } from '../docker/errors.js';
 import { withHeartbeat } from './heartbeat.js';
+import { prepareAgentDir, removeAgentDir } from './agent-dir.js';
 import { applyResources, claimFromPool, resourcesOf } from './claim.js';
 import { isPoolOrigin } from '../docker/pool-labels.js';
 import type { WarmPool } from '../pool/warm-pool.js';
@@ -25,7 +26,14 @@ import { createPauseToDiskActivities } from './pause-to-disk.js';
 export interface ActivityDeps {
   docker: Docker;
   logger: Logger;
-  config: { hostName: string; secretKeyHex: string; limits: { pidsLimit: number }; network: NetworkConfig };
+  config: {
+    hostName: string;
+    secretKeyHex: string;
+    limits: { pidsLimit: number };
+    network: NetworkConfig;
+    /** berth's in-sandbox agent (docs/agent.md); absent: none. */
+    agent?: { binaryPath: string | null; dir: string };
+  };
   /** berth's sandbox network on this host; built from config.network when not given. */
   network?: SandboxNetwork;
   /** The task queue this worker serves; labelled on containers so the reconciler sweeps only its own. */
@@ -101,7 +109,9 @@ export function createActivities({ docker, logger, config, taskQueue, network: g
     let containerID: string | undefined;
     let running = false;
     await network.prepare();
+    const agent = config.agent ? await prepareAgentDir({ secretKeyHex: config.secretKeyHex, agent: config.agent }, req.sandboxID) : undefined;
     const spec = containerSpec(req, {
+      agent,
       pidsLimit: config.limits.pidsLimit,
       envs,
       networkName: network.name,
@@ -208,6 +218,7 @@ export function createActivities({ docker, logger, config, taskQueue, network: g
     }
     // After the container: its address is gone before its rules are.
     await network.detach(ref.sandboxID);
+    if (config.agent) await removeAgentDir({ agent: config.agent }, ref.sandboxID);
     // A sandbox paused to disk (now, or before a resume) leaves pause images: they go with it.
     await disk.removePauseImages(ref);
   }

@@ -14,6 +14,7 @@ import { openApiDocument } from './rest/openapi.js';
 import { docsRoutes } from './rest/docs-page.js';
 import { CreateEnvs } from '../service/create-envs.js';
 import { CommandRunner } from '../dataplane/commands.js';
+import { useAgent } from '../dataplane/agent-route.js';
 import { FileOps } from '../dataplane/files.js';
 import { MetricsSampler } from '../dataplane/metrics.js';
 import { PortProxy } from '../dataplane/proxy.js';
@@ -150,6 +151,8 @@ export function createApp(deps: AppDeps): BerthApp {
     res.type(metrics.registry.contentType).send(worker ? `${own}\n# worker (Temporal SDK) metrics from ${config.workerMetrics.scrapeUrl}\n${worker}` : own);
   });
 
+  // Sandboxes with berth's agent get their processes through it; others (and a dead agent) through docker exec.
+  useAgent(docker, { dir: config.agent.dir, secretKeyHex: config.secretKeyHex });
   const envLookup = (sandboxID: string) => createEnvs.get(sandboxID);
   const runner = new CommandRunner(dataDocker, config.dataPlane, envLookup);
   const fileOps = new FileOps(dataDocker, config.dataPlane, spooler);

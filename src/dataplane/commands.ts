@@ -9,8 +9,7 @@ import { PassThrough, Transform, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { ConflictError, ContainerMissingError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import { NO_CREATE_ENVS, type CreateEnvLookup } from './create-envs.js';
-import { dataPlaneError } from '../docker/errors.js';
-import { collect, execCollect, execCreateOptions, ROOT, startExec } from './exec.js';
+import { collect, execCollect, ROOT, startDetached, startExec } from './exec.js';
 import { formatLogCursor, type LogCursor, type SignalName } from './paths.js';
 
 /** Where background commands keep their state inside the sandbox. */
@@ -165,7 +164,20 @@ export class CommandRunner {
     });
     let resolvePid!: (pid: number | null) => void;
     const pid = new Promise<number | null>((r) => (resolvePid = r));
-    const stderr = handle.stderr.pipe(stripFirstLine((line) => resolvePid(/^\d+$/.test(line) ? Number(line) : null)));
+    let pidLineSeen = false;
+    const stderr = handle.stderr.pipe(
+      stripFirstLine((line) => {
+        pidLineSeen = true;
+        resolvePid(/^\d+$/.test(line) ? Number(line) : null);
+      }),
+    );
+    // The exit can be known before stderr went through stripFirstLine (the agent reports it
+    // at once): the PID line is looked for until stderr has been read through.
+    const stderrRead = new Promise<void>((resolve) => {
+      stderr.once('finish', resolve);
+      stderr.once('close', resolve);
+      stderr.once('error', () => resolve());
+    });
     // Docker reads the process's stdout and stderr separately, so stdout frames can arrive
     // before the PID line on stderr. Nobody consumes stdout until the PID is known: without
     // room here, a chatty command fills stdout, the demuxer stops reading, the PID line is
@@ -185,8 +197,9 @@ export class CommandRunner {
             void interrupt('KILL').catch(() => undefined);
           }, req.timeoutS * 1000)
         : undefined;
-    const done = handle.exit.then((exitCode) => {
+    const done = handle.exit.then(async (exitCode) => {
       if (timer) clearTimeout(timer);
+      if (!pidLineSeen) await stderrRead;
       resolvePid(null);
       return { exitCode, timedOut, interrupted: interrupted && !timedOut };
     });
@@ -231,17 +244,16 @@ export class CommandRunner {
       throw new InvalidArgumentError(`the command could not start (user ${req.user ?? 'default'}, cwd ${req.cwd ?? 'default'}): ${why}`);
     }
     try {
-      const exec = await this.docker.getContainer(sandboxID).exec(
-        execCreateOptions(
-          { cmd: ['/bin/sh', '-c', RUN, 'berth', cmdID, String(Math.ceil(req.timeoutS ?? 0)), ...shell(req.cmd)], env: { ...(await this.createEnvs(sandboxID)), ...req.envs }, user: req.user, cwd: req.cwd },
-          { stdin: false, output: false },
-        ),
-      );
-      await exec.start({ Detach: true });
+      await startDetached(this.docker, sandboxID, {
+        cmd: ['/bin/sh', '-c', RUN, 'berth', cmdID, String(Math.ceil(req.timeoutS ?? 0)), ...shell(req.cmd)],
+        env: { ...(await this.createEnvs(sandboxID)), ...req.envs },
+        user: req.user,
+        cwd: req.cwd,
+      });
     } catch (err) {
       // Not started: drop its folder so it is not listed as a command that never ends.
       await execCollect(this.docker, sandboxID, { cmd: ['rm', '-rf', `${COMMANDS_DIR}/${cmdID}`], user: ROOT }).catch(() => undefined);
-      throw dataPlaneError(err, sandboxID, { exec: true });
+      throw err;
     }
     for (let i = 0; i < 100; i++) {
       const status = await this.status(sandboxID, cmdID);

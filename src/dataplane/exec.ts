@@ -6,6 +6,9 @@
 import { PassThrough, Writable, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { dataPlaneError } from '../docker/errors.js';
+import { ContainerMissingError } from '../errors.js';
+import { agentStart, agentStartDetached } from './agent-client.js';
+import { agentTargetFor } from './agent-route.js';
 
 /** What to run. `cmd` is an argv (no shell unless you pass `/bin/sh -c`). */
 export interface ExecOptions {
@@ -46,8 +49,52 @@ export function execCreateOptions(options: Omit<ExecOptions, 'stdin'>, attach: {
   };
 }
 
-/** Starts `options.cmd` in container `containerID`. */
+/**
+ * Starts `options.cmd` in container `containerID`: through the sandbox's agent when it has a
+ * live one (docs/agent.md), else with docker exec. Both give the same streams, exit code,
+ * env, user and cwd semantics.
+ */
 export async function startExec(docker: Docker, containerID: string, options: ExecOptions): Promise<ExecHandle> {
+  const target = agentTargetFor(docker, containerID);
+  if (target) {
+    const handle = await agentStart(target, options, () => exitOfLostAgent(docker, containerID));
+    if (handle) return handle;
+  }
+  return dockerStartExec(docker, containerID, options);
+}
+
+/**
+ * Starts `options.cmd` detached (no stdin, output discarded): through the agent when it can,
+ * else `docker exec` with Detach.
+ */
+export async function startDetached(docker: Docker, containerID: string, options: Omit<ExecOptions, 'stdin'>): Promise<void> {
+  const target = agentTargetFor(docker, containerID);
+  if (target && (await agentStartDetached(target, options)) !== null) return;
+  const exec = await docker
+    .getContainer(containerID)
+    .exec(execCreateOptions(options, { stdin: false, output: false }))
+    .catch((err: unknown) => {
+      throw dataPlaneError(err, containerID, { exec: true });
+    });
+  await exec.start({ Detach: true }).catch((err: unknown) => {
+    throw dataPlaneError(err, containerID, { exec: true });
+  });
+}
+
+/** The agent's connection ended without an exit code: the container's fate decides (gone: the same error docker exec gives; else -1). */
+async function exitOfLostAgent(docker: Docker, containerID: string): Promise<number> {
+  const info = await docker
+    .getContainer(containerID)
+    .inspect()
+    .catch((err: unknown) => {
+      throw dataPlaneError(err, containerID, { exec: true });
+    });
+  if (!info.State.Running) throw new ContainerMissingError(containerID, `sandbox ${containerID} is not running (its container exited); it is being stopped (container_lost)`);
+  return -1;
+}
+
+/** Starts `options.cmd` in container `containerID` with the Docker exec API. */
+export async function dockerStartExec(docker: Docker, containerID: string, options: ExecOptions): Promise<ExecHandle> {
   const container = docker.getContainer(containerID);
   const withStdin = options.stdin !== undefined;
   const exec = await container

@@ -11,6 +11,7 @@ import { PassThrough, Readable, Transform } from 'node:stream';
 import type Docker from 'dockerode';
 import { BerthError, ConflictError, InvalidArgumentError, NotFoundError, PayloadTooLargeError } from '../errors.js';
 import { collect, execCollect, ROOT, startExec } from './exec.js';
+import { agentAvailable } from './agent-route.js';
 import { dataPlaneError, PathMissingError } from '../docker/errors.js';
 import type { Spool, Spooler } from './spool.js';
 import { firstEntry, tarStream, type TarEntry } from './tar.js';
@@ -190,7 +191,9 @@ export class FileOps {
    * call `cancel` once done (or to stop early) to drop the archive stream.
    */
   async open(sandboxID: string, path: string): Promise<OpenFile> {
-    if (EXEC_ONLY.test(path)) return this.openByExec(sandboxID, path);
+    // With the sandbox's agent, a stat and a streamed `head` beat the archive API plus the
+    // spool at every size (docs/benchmarks/agent.md), and hold no container lock.
+    if (EXEC_ONLY.test(path) || agentAvailable(this.docker, sandboxID)) return this.openByExec(sandboxID, path);
     let opened;
     try {
       opened = await this.archive(sandboxID, path);
@@ -330,9 +333,13 @@ export class FileOps {
    */
   async write(sandboxID: string, path: string, content: Readable | Buffer, attrs: FileAttributes = {}, size?: number): Promise<EntryInfo> {
     const tmp = posix.join(posix.dirname(path), `.berth-upload-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`);
-    if (EXEC_ONLY.test(path)) await this.uploadByExec(sandboxID, path, tmp, Buffer.isBuffer(content) ? content : capped(content, this.limits.maxUploadBytes));
-    else if (Buffer.isBuffer(content)) await this.uploadByArchive(sandboxID, path, tmp, content, content.length);
-    else {
+    // Through exec stdin (no spool, no container lock) for kernel paths, and for every upload
+    // when the sandbox has its agent (faster than spool + archive: docs/benchmarks/agent.md).
+    if (EXEC_ONLY.test(path) || agentAvailable(this.docker, sandboxID)) {
+      await this.uploadByExec(sandboxID, path, tmp, Buffer.isBuffer(content) ? content : capped(content, this.limits.maxUploadBytes, size));
+    } else if (Buffer.isBuffer(content)) {
+      await this.uploadByArchive(sandboxID, path, tmp, content, content.length);
+    } else {
       const spool = await spoolUpload(this.spooler, content, size, this.limits.maxUploadBytes);
       try {
         await this.uploadByArchive(sandboxID, path, tmp, spool.open(), spool.size);
@@ -448,9 +455,14 @@ async function spoolUpload(spooler: Spooler, body: Readable, size: number | unde
  * `body` passed through, failing with 413 once more than `maxBytes` went by (uploads that
  * stream through exec and are not spooled).
  */
-function capped(body: Readable, maxBytes: number): Readable {
+function capped(body: Readable, maxBytes: number, size?: number): Readable {
   let total = 0;
   const out = new Transform({
+    flush(callback) {
+      // A declared length (Content-Length) the body fell short of: nothing is written.
+      if (size !== undefined && total !== size) callback(new InvalidArgumentError(`upload ended after ${total} of ${size} bytes; nothing was written`));
+      else callback();
+    },
     transform(chunk: Buffer, _enc, callback) {
       total += chunk.length;
       if (total > maxBytes) {

@@ -20,6 +20,7 @@ import { freePort } from '../../src/dev/temporal-dev-server.js';
 import { createBerthWorker, type BerthWorker } from '../../src/worker.js';
 import { hostTaskQueue } from '../../src/workflows/host-queue.js';
 import { deleteReconcileSchedule, ensureReconcileSchedule } from '../../src/temporal/reconcile-schedule.js';
+import { removeAgentDir } from '../../src/activities/agent-dir.js';
 
 let runtimeInstalled = false;
 let workerMetricsUrl = '';
@@ -92,6 +93,8 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     BERTH_LOG_LEVEL: process.env.BERTH_TEST_LOG_LEVEL ?? 'silent',
     BERTH_HOST_NAME: 'test-host',
     BERTH_WORKER_METRICS_URL: workerMetricsUrl,
+    // berth's in-sandbox agent (built by scripts/setup.sh); BERTH_TEST_AGENT=0 runs a suite on docker exec alone.
+    BERTH_AGENT_BINARY: process.env.BERTH_TEST_AGENT === '0' ? '' : (process.env.BERTH_AGENT_BINARY ?? ''),
     BERTH_ADMIN_KEYS: (options.adminOwners ?? []).map((n) => keys[n]).join(','),
     ...options.env,
   });
@@ -180,6 +183,7 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
           .map(async (c) => {
             await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
             await network.detach(sandboxIdOfContainer(c) ?? '').catch(() => undefined);
+            await removeAgentDir(config, sandboxIdOfContainer(c) ?? '').catch(() => undefined);
           }),
       );
       // Volumes outlive sandboxes by design: remove the ones this stack's owners made.

@@ -21,7 +21,9 @@ beforeAll(async () => {
   writeFileSync(path.join(deadLeftover, 'spool-x', 'body'), Buffer.alloc(1024));
   writeFileSync(path.join(liveOther, 'keep'), 'x');
   stack = await startStack({
-    env: { BERTH_DATA_DIR: dataDir, BERTH_MAX_UPLOAD_BYTES: String(16 * MIB), BERTH_SPOOL_BUDGET_BYTES: String(24 * MIB) },
+    // Without berth's agent: the spool serves sandboxes that have none (with one, transfers
+    // stream through it and never spool; test/dataplane/agent-exec.test.ts covers that path).
+    env: { BERTH_DATA_DIR: dataDir, BERTH_MAX_UPLOAD_BYTES: String(16 * MIB), BERTH_SPOOL_BUDGET_BYTES: String(24 * MIB), BERTH_AGENT_BINARY: '' },
   });
   const res = await stack.api('POST', '/sandboxes', { body: { templateID: 'tiny', timeout: 300, resources: { memoryMB: 128 } } });
   expect(res.status).toBe(201);
