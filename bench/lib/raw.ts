@@ -17,6 +17,8 @@ export class RawDocker {
   constructor(
     readonly docker: Docker,
     readonly runId: string,
+    /** berth's sandbox network (e.g. berth0), so the floor pays the same bridge as berth's sandboxes. */
+    readonly networkName: string,
   ) {}
 
   get owner(): string {
@@ -28,8 +30,8 @@ export class RawDocker {
     const name = `bench-raw-${randomBytes(8).toString('hex')}`;
     const spec = containerSpec(
       { sandboxID: name, owner: this.owner, templateID: BENCH_TEMPLATE, image: BENCH_IMAGE, resources: { cpu: 0.5, memoryMB: 64 } },
-      // The raw floor: Docker's default bridge, no packet-filter rules to install.
-      { pidsLimit: 512, envs: {}, networkName: 'bridge', blockedCidrs: [] },
+      // The raw floor: berth's sandbox network (the same bridge), but no packet-filter rules to install.
+      { pidsLimit: 512, envs: {}, networkName: this.networkName, blockedCidrs: [] },
     );
     spec.Labels = { ...spec.Labels, [BENCH_LABEL]: this.runId };
     const container = await this.docker.createContainer(spec);

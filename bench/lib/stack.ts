@@ -8,6 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../../src/config.js';
 import { startNodeProcess as startNode, stopProcess as stopChild } from '../../src/dev/node-process.js';
 import { freePort, startTemporalDevServer, type DevServer } from '../../src/dev/temporal-dev-server.js';
 import { sleep } from './stats.js';
@@ -17,6 +18,8 @@ export interface BenchStack {
   apiKey: string;
   owner: string;
   taskQueue: string;
+  /** berth's sandbox network (Docker bridge) the worker puts sandboxes on; the floor's containers join it too. */
+  networkName: string;
   temporal: DevServer;
   worker: ChildProcess;
   api: ChildProcess;
@@ -80,6 +83,7 @@ export async function startBenchStack(options: StackOptions): Promise<BenchStack
       ...(process.env.DOCKER_SOCKET ? { DOCKER_SOCKET: process.env.DOCKER_SOCKET } : {}),
       ...options.env,
     };
+    const networkName = loadConfig(env).network.name;
     const workerEntry = options.workerOptionsJson ? 'bench/tools/tuned-worker.ts' : 'src/worker.ts';
     if (options.workerOptionsJson) env.BENCH_WORKER_OPTIONS = options.workerOptionsJson;
     const worker = startNode(workerEntry, env, path.join(logDir, 'worker.log'));
@@ -115,6 +119,7 @@ export async function startBenchStack(options: StackOptions): Promise<BenchStack
       apiKey,
       owner,
       taskQueue,
+      networkName,
       temporal,
       worker,
       api,
