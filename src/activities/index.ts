@@ -14,6 +14,7 @@ import {
 import { containerSpec } from './container-spec.js';
 import { LABELS } from '../docker/labels.js';
 import { dockerFailure, dockerMessage, dockerStatus } from '../docker/errors.js';
+import { freezeContainer, thawContainer, type FreezeOutcome } from './freeze.js';
 import { withHeartbeat } from './heartbeat.js';
 
 /** What the activities need from the outside world. */
@@ -136,32 +137,18 @@ export function createActivities({ docker, logger, config, taskQueue, network: g
 
   /** Freezes every process of the sandbox; its filesystem and memory are kept. */
   async function pause(ref: ContainerRef & { mode: PauseMode }): Promise<void> {
-    const current = await inspectOrNull(ref.sandboxID);
-    if (!current) throw containerGone(ref.sandboxID);
-    if (current.State.Paused) return;
-    // Its processes ended (killed from outside, OOM, the engine restarted): nothing to keep.
-    if (!current.State.Running) throw containerGone(ref.sandboxID, `has exited (${current.State.Status})`);
-    try {
-      await docker.getContainer(ref.sandboxID).pause();
-    } catch (err) {
-      if (dockerStatus(err) === 404) throw containerGone(ref.sandboxID);
-      if (dockerFailure(err) !== 'already-paused') throw err;
-    }
+    goneUnlessDone(ref.sandboxID, await freezeContainer(docker, ref.sandboxID));
     logger.info({ sandboxID: ref.sandboxID, mode: ref.mode }, 'container paused');
+  }
+
+  function goneUnlessDone(sandboxID: string, outcome: FreezeOutcome): void {
+    if (outcome.kind === 'missing') throw containerGone(sandboxID);
+    if (outcome.kind === 'exited') throw containerGone(sandboxID, `has exited (${outcome.status})`);
   }
 
   /** Thaws a paused sandbox. */
   async function resume(ref: ContainerRef): Promise<void> {
-    const current = await inspectOrNull(ref.sandboxID);
-    if (!current) throw containerGone(ref.sandboxID);
-    if (!current.State.Running) throw containerGone(ref.sandboxID, `has exited (${current.State.Status})`);
-    if (!current.State.Paused) return;
-    try {
-      await docker.getContainer(ref.sandboxID).unpause();
-    } catch (err) {
-      if (dockerStatus(err) === 404) throw containerGone(ref.sandboxID);
-      if (dockerFailure(err) !== 'not-paused') throw err;
-    }
+    goneUnlessDone(ref.sandboxID, await thawContainer(docker, ref.sandboxID));
     logger.info({ sandboxID: ref.sandboxID }, 'container resumed');
   }
 
