@@ -70,12 +70,7 @@ async function main(): Promise<number> {
   if (!(quietWaitS >= 0)) throw new Error(`--quiet-wait takes seconds ≥ 0; got ${values['quiet-wait']}`);
   const only = values.only ? values.only.split(',').map((s) => s.trim()).filter(Boolean) : [...SCENARIOS];
   for (const name of only) if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`unknown scenario ${name}; ${USAGE}`);
-  const outDir = path.resolve(values.out);
-  mkdirSync(outDir, { recursive: true });
-  const logDir = mkdtempSync(path.join(os.tmpdir(), 'berth-bench-'));
-  const runId = randomBytes(4).toString('hex');
   const log = (msg: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
-
   let quiet: BenchResults['quietCheck'] = null;
   if (values['quiet-check']) {
     const verdict = await quietCheck(maxLoad, quietWaitS, log);
@@ -86,6 +81,11 @@ async function main(): Promise<number> {
     log(verdict.message);
     quiet = { load1: verdict.load1, maxLoad };
   }
+  const outDir = path.resolve(values.out);
+  mkdirSync(outDir, { recursive: true });
+  const logDir = mkdtempSync(path.join(os.tmpdir(), 'berth-bench-'));
+  const runId = randomBytes(4).toString('hex');
+
   const kept = values.merge ? earlierScenarios(outDir).filter((s) => !only.includes(s.name)) : [];
 
   Runtime.install({ logger: new DefaultLogger('WARN') });

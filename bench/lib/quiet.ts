@@ -25,7 +25,7 @@ export function quietVerdict(load1: number, maxLoad: number): QuietVerdict {
     maxLoad,
     message:
       `refusing to run: the 1-min load average is ${l}, above ${maxLoad} (--quiet-check), so other work would be measured too. ` +
-      'Wait until the machine is idle (see `uptime`), or raise the bar with --max-load N, or drop --quiet-check to run anyway (the load is recorded in results.json).',
+      'Wait until the machine is idle (see `uptime`; --quiet-wait S waits that long for it), or raise the bar with --max-load N, or drop --quiet-check to run anyway (the load is recorded in results.json).',
   };
 }
 

@@ -195,9 +195,12 @@ export function targetTable(results: BenchResults): string {
   const lines = evaluateTargets(results);
   const met = lines.filter((l) => l.verdict === 'met').length;
   const missed = lines.filter((l) => l.verdict === 'missed').length;
+  const loads = results.scenarios.flatMap((s) => [s.run?.loadBefore[0], s.run?.loadAfter[0]]).filter((v): v is number => typeof v === 'number');
+  const range = loads.length ? `; 1-min load ${Math.min(...loads)}–${Math.max(...loads)} across scenarios (the bench's own processes included)` : '';
+  const quiet = results.quietCheck ? `; --quiet-check passed at ${results.quietCheck.load1} ≤ ${results.quietCheck.maxLoad}` : '; no --quiet-check';
   const out = [
     `Issue 15 targets, ${results.scale} scale, run ${results.startedAt.slice(0, 16).replace('T', ' ')} UTC` +
-      ` (load average at start ${JSON.stringify((results.machine as { loadAverageAtStart?: unknown }).loadAverageAtStart ?? null)}): ` +
+      ` (load average at start ${JSON.stringify((results.machine as { loadAverageAtStart?: unknown }).loadAverageAtStart ?? null)}${quiet}${range}): ` +
       `**${met} met, ${missed} missed, ${lines.length - met - missed} not measured**.`,
     '',
     '| target | measured (p50, berth vs floor) | verdict | by how much |',
