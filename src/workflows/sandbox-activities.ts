@@ -2,7 +2,8 @@
  * The Docker activities as the sandbox workflow calls them: timeouts, heartbeats and the two
  * retry policies (a caller waits / nobody waits), plus how their failures are read.
  */
-import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { RetryState } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { SandboxActivities } from '../activities/index.js';
 import { FailureType } from './definitions.js';
 
@@ -55,6 +56,36 @@ export const docker = dockerActivities({ ...ACTIVITY_RETRY, maximumAttempts: 5 }
 export const dockerUntilDone = dockerActivities({ ...ACTIVITY_RETRY, maximumInterval: '30s' }, UNATTENDED_GIVE_UP_AFTER);
 
 export type DockerCalls = typeof docker;
+
+/**
+ * Pause and resume a caller waits on, as local activities: the worker that runs the workflow
+ * task (the host's own, since activities share the workflow's task queue) calls Docker inside
+ * that task, so the update completes in the task that accepted it: one workflow task instead
+ * of two, and no activity dispatch. Only quick calls belong here; unattended ones stay above.
+ */
+const local = proxyLocalActivities<SandboxActivities>({ startToCloseTimeout: '30 seconds', retry: { ...ACTIVITY_RETRY, maximumAttempts: 5 } });
+export const dockerLocal = {
+  pauseSandbox: asActivityFailure('pauseSandbox', local.pauseSandbox),
+  resumeSandbox: asActivityFailure('resumeSandbox', local.resumeSandbox),
+};
+
+/**
+ * A local activity's failure reaches the workflow as the bare cause (an ApplicationFailure),
+ * not wrapped in an ActivityFailure as an activity task's is. Wrap it the same way, so the
+ * workflow (isContainerGone) and the API (temporal-errors.ts: an update's Docker call failed)
+ * read both alike.
+ */
+export function asActivityFailure<A extends unknown[], R>(activityType: string, call: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return async (...args) => {
+    try {
+      return await call(...args);
+    } catch (err) {
+      if (err instanceof ActivityFailure || !(err instanceof Error)) throw err;
+      const retryState = err instanceof ApplicationFailure && err.nonRetryable ? RetryState.NON_RETRYABLE_FAILURE : RetryState.MAXIMUM_ATTEMPTS_REACHED;
+      throw new ActivityFailure(`local activity ${activityType} failed`, activityType, undefined, retryState, undefined, err);
+    }
+  };
+}
 
 /** A container that vanished under us (host lost, removed by hand) ends the sandbox. */
 export function isContainerGone(err: unknown): boolean {

@@ -18,7 +18,7 @@ import {
   type TransitionReason,
 } from './definitions.js';
 import { LifecycleLock } from './lifecycle-lock.js';
-import { docker, dockerUntilDone, failureMessage, isContainerGone, type DockerCalls } from './sandbox-activities.js';
+import { docker, dockerLocal, dockerUntilDone, failureMessage, isContainerGone, type DockerCalls } from './sandbox-activities.js';
 import { diskQuotaDetail, lostContainerDetail, type Deadline, type SandboxState } from './sandbox-state.js';
 
 /** How long a deadline whose action failed for good waits before it is tried again. */
@@ -36,6 +36,8 @@ export interface LifecycleGates {
   strictLock: boolean;
   /** `checkContainer` and `lease` signals are honoured. */
   faultTolerant: boolean;
+  /** A caller's pause and resume run as local activities (one workflow task per call). */
+  localPauseResume?: boolean;
 }
 
 export class SandboxLifecycle {
@@ -107,7 +109,8 @@ export class SandboxLifecycle {
 
   async pause(reason: TransitionReason, calls: DockerCalls = docker): Promise<void> {
     try {
-      await calls.pauseSandbox({ sandboxID: this.sandboxID, mode: 'freeze' });
+      const pauseCall = calls === docker && this.gates.localPauseResume ? dockerLocal.pauseSandbox : calls.pauseSandbox;
+      await pauseCall({ sandboxID: this.sandboxID, mode: 'freeze' });
     } catch (err) {
       if (!isContainerGone(err)) throw err;
       await this.stop('host_lost', 'container disappeared while pausing', dockerUntilDone);
@@ -119,7 +122,7 @@ export class SandboxLifecycle {
 
   async resume(reason: TransitionReason): Promise<void> {
     try {
-      await docker.resumeSandbox({ sandboxID: this.sandboxID });
+      await (this.gates.localPauseResume ? dockerLocal : docker).resumeSandbox({ sandboxID: this.sandboxID });
     } catch (err) {
       if (!isContainerGone(err)) throw err;
       await this.stop('host_lost', 'container disappeared while paused', dockerUntilDone);

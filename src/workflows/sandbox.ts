@@ -22,8 +22,10 @@ export async function sandboxWorkflow(input: SandboxWorkflowInput): Promise<Sand
   const strictLock = patched('strict-lock-and-history-wakeup');
   /** Container checks (`container_lost`) and attached clients' leases; older runs ignore both signals. */
   const faultTolerant = patched('container-checks-and-leases');
+  /** A caller's pause / resume as local activities; older runs keep scheduling activity tasks. */
+  const localPauseResume = patched('local-pause-resume');
 
-  const lc = new SandboxLifecycle(state, { strictLock, faultTolerant });
+  const lc = new SandboxLifecycle(state, { strictLock, faultTolerant, localPauseResume });
   registerSandboxMessages(lc);
 
   // An update delivered with the start (a kill, say) may take the lock first: provision only
