@@ -33,7 +33,11 @@ export class RawDocker {
       // The raw floor: berth's sandbox network (the same bridge), but no packet-filter rules to install.
       { pidsLimit: 512, envs: {}, networkName: this.networkName, blockedCidrs: [] },
     );
-    spec.Labels = { ...spec.Labels, [BENCH_LABEL]: this.runId };
+    // Not a sandbox to any berth worker on this engine: without berth.sandbox / berth.managed no
+    // worker's rule restore or reconciler takes it for one of its sandboxes (on berth's network,
+    // a restore tried to install a chain named after it and failed, stopping that worker's start).
+    const { [LABELS.sandbox]: _sandbox, [LABELS.managed]: _managed, ...labels } = spec.Labels ?? {};
+    spec.Labels = { ...labels, [BENCH_LABEL]: this.runId };
     const container = await this.docker.createContainer(spec);
     await container.start();
     return name;
@@ -114,7 +118,12 @@ export function tarOf(file: string, data: Buffer): Buffer {
  * younger one may belong to a bench running right now, e.g. the smoke test of `npm test`).
  */
 export async function cleanupContainers(docker: Docker, runId: string | null): Promise<number> {
-  const containers = await docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=true`] } });
+  // berth's sandboxes of the bench owner (managed) and the floor's containers (bench label).
+  const [managed, floor] = await Promise.all([
+    docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=true`] } }),
+    docker.listContainers({ all: true, filters: { label: [BENCH_LABEL] } }),
+  ]);
+  const containers = [...new Map([...managed, ...floor].map((c) => [c.Id, c])).values()];
   const prefix = runId ? `bench-${runId}` : 'bench-';
   const staleBefore = Date.now() / 1000 - 2 * 3600;
   const mine = containers.filter((c) => (c.Labels[LABELS.owner] ?? '').startsWith(prefix) && (runId !== null || c.Created < staleBefore));
