@@ -45,6 +45,15 @@ export function createActivities({ docker, logger, config, taskQueue, network: g
     }
   }
 
+  function requireHost(onHost: string | undefined): void {
+    if (onHost === undefined || onHost === config.hostName) return;
+    throw ApplicationFailure.create({
+      type: FailureType.wrongHost,
+      message: `this worker serves host ${config.hostName}, not ${onHost}`,
+      nonRetryable: true,
+    });
+  }
+
   function containerGone(sandboxID: string, what = 'no longer exists'): ApplicationFailure {
     return ApplicationFailure.create({
       type: FailureType.containerGone,
@@ -56,8 +65,9 @@ export function createActivities({ docker, logger, config, taskQueue, network: g
   return {
     /** Creates and starts the sandbox's container (or adopts the one a previous attempt made). */
     provisionSandbox: (req: ProvisionRequest) => withHeartbeat(() => provision(req)),
-    pauseSandbox: (ref: ContainerRef & { mode: PauseMode }) => withHeartbeat(() => pause(ref)),
-    resumeSandbox: (ref: ContainerRef) => withHeartbeat(() => resume(ref)),
+    // `onHost` (local pause / resume): refuse on another host's worker, before touching Docker.
+    pauseSandbox: (ref: ContainerRef & { mode: PauseMode; onHost?: string }) => withHeartbeat(() => (requireHost(ref.onHost), pause(ref))),
+    resumeSandbox: (ref: ContainerRef & { onHost?: string }) => withHeartbeat(() => (requireHost(ref.onHost), resume(ref))),
     destroySandbox: (ref: ContainerRef) => withHeartbeat(() => destroy(ref)),
 
     // Heartbeats too: measuring the writable layer (`measureDisk`) of a big sandbox takes a while.

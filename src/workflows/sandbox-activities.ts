@@ -59,9 +59,12 @@ export type DockerCalls = typeof docker;
 
 /**
  * Pause and resume a caller waits on, as local activities: the worker that runs the workflow
- * task (the host's own, since activities share the workflow's task queue) calls Docker inside
- * that task, so the update completes in the task that accepted it: one workflow task instead
- * of two, and no activity dispatch. Only quick calls belong here; unattended ones stay above.
+ * task calls Docker inside that task, so the update completes in the task that accepted it:
+ * one workflow task instead of two, and no activity dispatch. Only quick calls belong here;
+ * unattended ones stay above. The worker running the workflow task must serve the sandbox's
+ * host: the caller passes `onHost`, a worker of another host refuses (WrongHost) without
+ * touching Docker, and the workflow then sends an activity task to the host (see
+ * SandboxLifecycle.pause / resume).
  */
 const local = proxyLocalActivities<SandboxActivities>({ startToCloseTimeout: '30 seconds', retry: { ...ACTIVITY_RETRY, maximumAttempts: 5 } });
 export const dockerLocal = {
@@ -90,6 +93,11 @@ export function asActivityFailure<A extends unknown[], R>(activityType: string, 
 /** A container that vanished under us (host lost, removed by hand) ends the sandbox. */
 export function isContainerGone(err: unknown): boolean {
   return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === FailureType.containerGone;
+}
+
+/** A local pause / resume ran on a worker of another host (it did nothing). */
+export function isWrongHost(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === FailureType.wrongHost;
 }
 
 /** The message of the innermost cause of an activity failure. */

@@ -18,7 +18,7 @@ import {
   type TransitionReason,
 } from './definitions.js';
 import { LifecycleLock } from './lifecycle-lock.js';
-import { docker, dockerLocal, dockerUntilDone, failureMessage, isContainerGone, type DockerCalls } from './sandbox-activities.js';
+import { docker, dockerLocal, dockerUntilDone, failureMessage, isContainerGone, isWrongHost, type DockerCalls } from './sandbox-activities.js';
 import { diskQuotaDetail, lostContainerDetail, type Deadline, type SandboxState } from './sandbox-state.js';
 
 /** How long a deadline whose action failed for good waits before it is tried again. */
@@ -109,8 +109,9 @@ export class SandboxLifecycle {
 
   async pause(reason: TransitionReason, calls: DockerCalls = docker): Promise<void> {
     try {
-      const pauseCall = calls === docker && this.gates.localPauseResume ? dockerLocal.pauseSandbox : calls.pauseSandbox;
-      await pauseCall({ sandboxID: this.sandboxID, mode: 'freeze' });
+      const ref = { sandboxID: this.sandboxID, mode: 'freeze' as const };
+      if (calls === docker) await this.locallyOnHost((onHost) => dockerLocal.pauseSandbox({ ...ref, onHost }), () => docker.pauseSandbox(ref));
+      else await calls.pauseSandbox(ref);
     } catch (err) {
       if (!isContainerGone(err)) throw err;
       await this.stop('host_lost', 'container disappeared while pausing', dockerUntilDone);
@@ -122,7 +123,8 @@ export class SandboxLifecycle {
 
   async resume(reason: TransitionReason): Promise<void> {
     try {
-      await (this.gates.localPauseResume ? dockerLocal : docker).resumeSandbox({ sandboxID: this.sandboxID });
+      const ref = { sandboxID: this.sandboxID };
+      await this.locallyOnHost((onHost) => dockerLocal.resumeSandbox({ ...ref, onHost }), () => docker.resumeSandbox(ref));
     } catch (err) {
       if (!isContainerGone(err)) throw err;
       await this.stop('host_lost', 'container disappeared while paused', dockerUntilDone);
@@ -130,6 +132,21 @@ export class SandboxLifecycle {
     }
     this.state.markResumed(now(), reason);
     this.publishState();
+  }
+
+  /**
+   * A caller's Docker call: as a local activity when the run has the gate and knows its host,
+   * else (or when the worker holding the workflow task serves another host) as an activity task.
+   */
+  private async locallyOnHost(local: (onHost: string) => Promise<void>, task: () => Promise<void>): Promise<void> {
+    const host = this.state.host;
+    if (!this.gates.localPauseResume || host === null) return task();
+    try {
+      await local(host);
+    } catch (err) {
+      if (!isWrongHost(err)) throw err;
+      await task();
+    }
   }
 
   /** An interaction (running only; nothing in `absolute` mode). */

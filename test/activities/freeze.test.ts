@@ -60,3 +60,14 @@ it('a sandbox whose container was removed is gone for pause and for resume', asy
   await expect(acts.resumeSandbox({ sandboxID })).rejects.toMatchObject({ type: 'ContainerGone' });
   expect(await thawContainer(docker, sandboxID)).toEqual({ kind: 'missing' });
 });
+
+it("a local pause or resume that reaches another host's worker refuses without touching the container", async () => {
+  const sandboxID = newSandboxID();
+  await acts.provisionSandbox(request(sandboxID));
+  await expect(acts.pauseSandbox({ sandboxID, mode: 'freeze', onHost: 'another-host' })).rejects.toMatchObject({ type: 'WrongHost' });
+  expect((await docker.getContainer(sandboxID).inspect()).State.Paused).toBe(false);
+  await acts.pauseSandbox({ sandboxID, mode: 'freeze', onHost: 'freeze-host' });
+  expect((await docker.getContainer(sandboxID).inspect()).State.Paused).toBe(true);
+  await expect(acts.resumeSandbox({ sandboxID, onHost: 'another-host' })).rejects.toMatchObject({ type: 'WrongHost' });
+  expect((await docker.getContainer(sandboxID).inspect()).State.Paused).toBe(true);
+});

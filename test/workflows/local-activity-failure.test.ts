@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { NotFoundError, UnavailableError } from '../../src/errors.js';
 import { toBerthError } from '../../src/service/temporal-errors.js';
 import { FailureType } from '../../src/workflows/definitions.js';
-import { asActivityFailure, isContainerGone } from '../../src/workflows/sandbox-activities.js';
+import { asActivityFailure, isContainerGone, isWrongHost } from '../../src/workflows/sandbox-activities.js';
 
 const failing = (err: Error) => asActivityFailure('pauseSandbox', () => Promise.reject(err));
 
@@ -37,6 +37,13 @@ describe('local pause / resume failures', () => {
     const err = await caught(failing(gone)());
     expect(isContainerGone(err)).toBe(true);
     expect(toBerthError(new WorkflowUpdateFailedError('update failed', err as Error), 'abc')).toBeInstanceOf(NotFoundError);
+  });
+
+  it("another host's worker refusing is recognised, so the workflow sends an activity task to the host instead", async () => {
+    const wrong = ApplicationFailure.create({ type: FailureType.wrongHost, message: 'this worker serves host a, not b', nonRetryable: true });
+    const err = await caught(failing(wrong)());
+    expect(isWrongHost(err)).toBe(true);
+    expect(isContainerGone(err)).toBe(false);
   });
 
   it('passes a result through', async () => {
