@@ -10,6 +10,7 @@ import { RawDocker, BENCH_TEMPLATE } from './lib/raw.js';
 import type { BenchStack } from './lib/stack.js';
 import { mapLimit, sleep, summarize, timed, type Summary } from './lib/stats.js';
 import type { Metric, ScenarioName } from './lib/types.js';
+import { createPool } from './scenario-create-pool.js';
 
 export interface Sizes {
   createN: number;
@@ -582,4 +583,5 @@ export const SCENARIO_FNS: Record<ScenarioName, { title: string; run: (ctx: Ctx)
   timers: { title: '6. timer precision', run: timers },
   scale: { title: '7. live sandboxes at scale', run: scale },
   history: { title: '8. history cost of a busy sandbox', run: history },
+  'create-pool': { title: '9. create → running from the warm pool', run: createPool },
 };

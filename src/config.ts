@@ -60,6 +60,23 @@ const cidrList = z.string().transform((raw, ctx) => {
   return cidrs;
 });
 
+/**
+ * Warm pool sizes per template: `tiny:4,base:2` (template:count, comma-separated). Empty: no pool.
+ * Template names are checked against the catalog in {@link loadConfig}.
+ */
+const warmPoolSizes = z.string().transform((raw, ctx) => {
+  const sizes: Record<string, number> = {};
+  for (const item of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = /^([A-Za-z0-9_.-]+):(\d{1,3})$/.exec(item);
+    if (!m?.[1] || m[2] === undefined) {
+      ctx.addIssue({ code: 'custom', message: `"${item}" is not template:count; write e.g. BERTH_WARM_POOL=tiny:4,base:2` });
+      return z.NEVER;
+    }
+    sizes[m[1]] = Number(m[2]);
+  }
+  return sizes;
+});
+
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 const envSchema = z.object({
@@ -84,6 +101,9 @@ const envSchema = z.object({
   BERTH_PAUSED_RETENTION_MS: z.coerce.number().int().positive().default(24 * HOUR_MS),
   BERTH_MAX_SANDBOXES_PER_OWNER: z.coerce.number().int().positive().default(100),
   BERTH_MAX_VOLUMES_PER_OWNER: z.coerce.number().int().positive().default(32),
+  BERTH_MAX_SNAPSHOTS_PER_OWNER: z.coerce.number().int().positive().default(20),
+  BERTH_SNAPSHOT_RETENTION_MS: z.coerce.number().int().min(0).default(7 * 24 * HOUR_MS),
+  BERTH_SNAPSHOT_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
   BERTH_MAX_CPU: z.coerce.number().positive().default(4),
   BERTH_MAX_MEMORY_MB: z.coerce.number().int().positive().default(8192),
   BERTH_MAX_CPU_PER_OWNER: z.coerce.number().positive().default(32),
@@ -122,6 +142,8 @@ const envSchema = z.object({
   BERTH_NETWORK_BLOCKED_CIDRS: cidrList.default([]),
   BERTH_NETWORK_DNS_SERVERS: cidrList.optional(),
   BERTH_NETWORK_ENFORCE: bool.default(true),
+  BERTH_WARM_POOL: warmPoolSizes.default({}),
+  BERTH_WARM_POOL_REFILL_INTERVAL_MS: z.coerce.number().int().min(100).default(5000),
   BERTH_STICKY_TIMEOUT_MS: z.coerce.number().int().min(100).default(1000),
   BERTH_E2B_DOMAIN: z
     .string()
@@ -164,6 +186,11 @@ export interface BerthConfig {
     pidsLimit: number;
     maxVolumesPerOwner: number;
   };
+  /**
+   * User snapshots (docs/snapshots.md): how many an owner may keep, how long one is kept after it
+   * was taken (0 = until deleted), and how often the API sweeps expired ones (0 = never).
+   */
+  snapshots: { maxPerOwner: number; retentionMs: number; sweepIntervalMs: number };
   /** Worker: where it serves Temporal SDK metrics ('' = off). API: where it reads them for /metrics ('' = off). */
   workerMetrics: { bindAddress: string; scrapeUrl: string };
   /**
@@ -206,6 +233,11 @@ export interface BerthConfig {
   templates: Map<string, Template>;
   /** The network sandboxes join and how their traffic is filtered (see docs/security.md). */
   network: NetworkConfig;
+  /**
+   * Ready containers kept per template on this worker's host (docs/warm-pool.md): sizes (absent or 0:
+   * no pool for that template) and how often the worker checks and refills them besides after each claim.
+   */
+  warmPool: { sizes: Record<string, number>; refillIntervalMs: number };
   /** The E2B front door (docs/e2b.md): the `domain` it tells SDKs (default `localhost:<API port>`). */
   e2b: { domain: string | undefined };
 }
@@ -226,6 +258,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new Error(
       `Invalid berth configuration:\n  BERTH_SPOOL_BUDGET_BYTES (${e.BERTH_SPOOL_BUDGET_BYTES}) must be at least BERTH_MAX_UPLOAD_BYTES (${e.BERTH_MAX_UPLOAD_BYTES}), or the largest upload could never fit`,
     );
+  }
+  const templates = buildTemplateCatalog(e.BERTH_TEMPLATE_IMAGES);
+  const unknownPools = Object.keys(e.BERTH_WARM_POOL).filter((id) => !templates.has(id));
+  if (unknownPools.length > 0) {
+    throw new Error(`Invalid berth configuration:\n  BERTH_WARM_POOL: no template ${unknownPools.join(', ')}; templates are ${[...templates.keys()].join(', ')}`);
   }
   return {
     api: { host: e.BERTH_API_HOST, port: e.BERTH_API_PORT, publicUrl: e.BERTH_PUBLIC_URL },
@@ -259,6 +296,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pidsLimit: e.BERTH_PIDS_LIMIT,
       maxVolumesPerOwner: e.BERTH_MAX_VOLUMES_PER_OWNER,
     },
+    snapshots: {
+      maxPerOwner: e.BERTH_MAX_SNAPSHOTS_PER_OWNER,
+      retentionMs: e.BERTH_SNAPSHOT_RETENTION_MS,
+      sweepIntervalMs: e.BERTH_SNAPSHOT_SWEEP_INTERVAL_MS,
+    },
     dataPlane: {
       execOutputCapBytes: e.BERTH_EXEC_OUTPUT_CAP_BYTES,
       logReadCapBytes: e.BERTH_LOG_READ_CAP_BYTES,
@@ -274,7 +316,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     workerMetrics: { bindAddress: e.BERTH_WORKER_METRICS_ADDRESS, scrapeUrl: e.BERTH_WORKER_METRICS_URL },
     stickyTimeoutMs: e.BERTH_STICKY_TIMEOUT_MS,
     allowCustomImages: e.BERTH_ALLOW_CUSTOM_IMAGES,
-    templates: buildTemplateCatalog(e.BERTH_TEMPLATE_IMAGES),
+    templates,
     network: {
       name: e.BERTH_NETWORK_NAME,
       subnet: e.BERTH_NETWORK_SUBNET,
@@ -283,5 +325,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       dnsServers: e.BERTH_NETWORK_DNS_SERVERS,
     },
     e2b: { domain: e.BERTH_E2B_DOMAIN },
+    warmPool: { sizes: e.BERTH_WARM_POOL, refillIntervalMs: e.BERTH_WARM_POOL_REFILL_INTERVAL_MS },
   };
 }

@@ -19,6 +19,11 @@ export function newSandboxID(pick: (n: number) => number = randomInt): string {
   }
 }
 
+/** Generates a new snapshot ID (`snap_` + a sandbox-style ID; see SNAPSHOT_ID_PATTERN). */
+export function newSnapshotID(pick: (n: number) => number = randomInt): string {
+  return `snap_${newSandboxID(pick)}`;
+}
+
 /** The workflow ID that carries a sandbox. */
 export function workflowIdFor(sandboxID: string): string {
   return `sandbox-${sandboxID}`;

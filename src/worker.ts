@@ -12,6 +12,7 @@ import { loadConfig, type BerthConfig } from './config.js';
 import { createDockerClient } from './docker/client.js';
 import { createLogger } from './logger.js';
 import { createSandboxNetwork } from './network/sandbox-network.js';
+import { createWorkerPool } from './pool/worker-pool.js';
 import { connectTemporalClient } from './temporal/client.js';
 import { ensureReconcileSchedule } from './temporal/reconcile-schedule.js';
 
@@ -33,24 +34,37 @@ export interface CreateWorkerOptions {
  * First it makes sure the sandbox network exists and rebuilds the packet-filter rules of
  * every live sandbox on this host from Docker (labels and addresses), so a restart or a
  * flushed ruleset never leaves a sandbox unfiltered for longer than the start-up takes.
+ * Its `run()` also keeps this host's warm pool (BERTH_WARM_POOL, docs/warm-pool.md) while it runs.
  */
 export async function createBerthWorker(options: CreateWorkerOptions): Promise<Worker> {
   const { config, docker, logger, connection } = options;
   const taskQueue = options.taskQueue ?? config.temporal.taskQueue;
   const network = createSandboxNetwork({ docker, config: config.network, logger });
   await network.restore();
-  return Worker.create({
+  const pool = createWorkerPool({ config, docker, logger, network, taskQueue });
+  const worker = await Worker.create({
     connection,
     namespace: config.temporal.namespace,
     taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: {
-      ...createActivities({ docker, logger, config, taskQueue, network }),
-      ...createReconcileActivities({ docker, logger, hostName: config.hostName, taskQueue, network }),
+      ...createActivities({ docker, logger, config, taskQueue, network, ...(pool.enabled ? { pool } : {}) }),
+      ...createReconcileActivities({ docker, logger, hostName: config.hostName, taskQueue, network, ...(pool.enabled ? { pool } : {}) }),
     },
     // The default (10 s) delays every deadline of a killed worker's sandboxes by 10 s.
     stickyQueueScheduleToStartTimeout: config.stickyTimeoutMs,
   });
+  // The warm pool lives as long as the worker runs: filled when it starts, emptied when it stops.
+  const run = worker.run.bind(worker);
+  worker.run = async () => {
+    await pool.start().catch((err: unknown) => logger.warn({ err }, 'warm pool did not start; creates make their own containers'));
+    try {
+      await run();
+    } finally {
+      await pool.stop();
+    }
+  };
+  return worker;
 }
 
 /**

@@ -126,7 +126,9 @@ export async function cleanupContainers(docker: Docker, runId: string | null): P
   const containers = [...new Map([...managed, ...floor].map((c) => [c.Id, c])).values()];
   const prefix = runId ? `bench-${runId}` : 'bench-';
   const staleBefore = Date.now() / 1000 - 2 * 3600;
-  const mine = containers.filter((c) => (c.Labels[LABELS.owner] ?? '').startsWith(prefix) && (runId !== null || c.Created < staleBefore));
+  // By owner, or by task queue: warm-pool containers (claimed or not) carry no owner label.
+  const ours = (c: Docker.ContainerInfo) => (c.Labels[LABELS.owner] ?? '').startsWith(prefix) || (c.Labels[LABELS.queue] ?? '').startsWith(`berth-${prefix}`);
+  const mine = containers.filter((c) => ours(c) && (runId !== null || c.Created < staleBefore));
   let removed = 0;
   for (let i = 0; i < mine.length; i += 16) {
     await Promise.all(

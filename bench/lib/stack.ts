@@ -63,8 +63,6 @@ export async function startBenchStack(options: StackOptions): Promise<BenchStack
   try {
     const apiPort = await freePort();
     const metricsPort = await freePort();
-    // Every listener on a free port, or a bench cannot start beside another berth on the machine.
-    const envdPort = await freePort();
     const apiKey = `bench-key-${randomBytes(12).toString('hex')}`;
     const owner = `bench-${runId}`;
     const taskQueue = `berth-bench-${runId}`;
@@ -73,7 +71,8 @@ export async function startBenchStack(options: StackOptions): Promise<BenchStack
       HOME: process.env.HOME,
       BERTH_API_HOST: '127.0.0.1',
       BERTH_API_PORT: String(apiPort),
-      BERTH_E2B_ENVD_PORT: String(envdPort),
+      // envd's listener is not measured; its fixed port (49983) would clash with a second stack or run.
+      BERTH_E2B_ENVD_PORT: '0',
       BERTH_API_KEYS: `${apiKey}:${owner}`,
       BERTH_SECRET_KEY: randomBytes(32).toString('hex'),
       TEMPORAL_ADDRESS: temporal.address,

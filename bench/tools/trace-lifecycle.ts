@@ -3,12 +3,15 @@
  * prints each sandbox workflow's history with the milliseconds between events, so the time
  * of each step (workflow task, activity dispatch, activity run) can be read off.
  *
- *   node --import tsx bench/tools/trace-lifecycle.ts [--cycles 5] [--calls 30] [--dynamic-config KEY=JSON ...] [--worker-options JSON]
+ *   node --import tsx bench/tools/trace-lifecycle.ts [--cycles 5] [--calls 30] [--pool N] [--dynamic-config KEY=JSON ...] [--worker-options JSON]
  *
  * `--calls N` also splits get / setTimeout / refresh / pause / resume into their parts, N times
  * each, interleaved: the whole call through the API; the same query or update straight from
  * the bench's own Temporal client (what Temporal + the worker cost); and an HTTP round trip to
  * the API's /healthz (what HTTP + Express cost). API minus direct = the API's own work.
+ *
+ * `--pool N` runs the worker with a warm pool of N `tiny` containers (BERTH_WARM_POOL) and waits a
+ * moment between creates so each one claims a ready container.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -25,17 +28,24 @@ import { cleanupContainers } from '../lib/raw.js';
 import { startBenchStack } from '../lib/stack.js';
 import { summarize, timed } from '../lib/stats.js';
 
-const { values } = parseArgs({ options: { cycles: { type: 'string', default: '5' }, calls: { type: 'string', default: '0' }, 'dynamic-config': { type: 'string', multiple: true }, 'worker-options': { type: 'string' } } });
+const { values } = parseArgs({ options: { cycles: { type: 'string', default: '5' }, calls: { type: 'string', default: '0' }, pool: { type: 'string', default: '0' }, 'dynamic-config': { type: 'string', multiple: true }, 'worker-options': { type: 'string' } } });
 const cycles = Number(values.cycles);
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const runId = randomBytes(4).toString('hex');
 const docker = createDockerClient(process.env.DOCKER_SOCKET ?? '/var/run/docker.sock');
-const stack = await startBenchStack({ runId, logDir: mkdtempSync(path.join(os.tmpdir(), 'berth-trace-')), dynamicConfig: values['dynamic-config'] ?? [], ...(values['worker-options'] ? { workerOptionsJson: values['worker-options'] } : {}) });
+const poolSize = Number(values.pool);
+const stack = await startBenchStack({
+  runId,
+  logDir: mkdtempSync(path.join(os.tmpdir(), 'berth-trace-')),
+  ...(poolSize > 0 ? { env: { BERTH_WARM_POOL: `tiny:${poolSize}`, BERTH_WARM_POOL_REFILL_INTERVAL_MS: '500' } } : {}),
+  dynamicConfig: values['dynamic-config'] ?? [], ...(values['worker-options'] ? { workerOptionsJson: values['worker-options'] } : {}) });
 const EventType = proto.temporal.api.enums.v1.EventType;
 try {
   const times: Record<string, number[]> = { create: [], pause: [], resume: [] };
   let id = '';
   for (let i = 0; i < 3; i++) {
+    // Let the pool refill (its containers take a raw create + start each).
+    if (poolSize > 0) await new Promise((r) => setTimeout(r, 3000));
     const r = await timed(() => stack.call('POST', '/sandboxes?wait=true', { templateID: 'tiny', timeout: 600 }));
     times.create!.push(r.ms);
     id = (r.value.body as { sandboxID: string }).sandboxID;

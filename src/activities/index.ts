@@ -16,6 +16,10 @@ import { LABELS } from '../docker/labels.js';
 import { dockerFailure, dockerMessage, dockerStatus } from '../docker/errors.js';
 import { freezeContainer, thawContainer, type FreezeOutcome } from './freeze.js';
 import { withHeartbeat } from './heartbeat.js';
+import { applyResources, claimFromPool, resourcesOf } from './claim.js';
+import { isPoolOrigin } from '../docker/pool-labels.js';
+import type { WarmPool } from '../pool/warm-pool.js';
+import { createSnapshotActivities } from './snapshot.js';
 
 /** What the activities need from the outside world. */
 export interface ActivityDeps {
@@ -26,13 +30,15 @@ export interface ActivityDeps {
   network?: SandboxNetwork;
   /** The task queue this worker serves; labelled on containers so the reconciler sweeps only its own. */
   taskQueue?: string;
+  /** This worker's warm pool (src/pool/warm-pool.ts); absent: every create makes its container. */
+  pool?: WarmPool;
 }
 
 /**
  * Builds the sandbox activities. Each is idempotent (the container name is the sandbox ID),
  * so Temporal's retries and worker crashes never make two containers or lose one.
  */
-export function createActivities({ docker, logger, config, taskQueue, network: givenNetwork }: ActivityDeps) {
+export function createActivities({ docker, logger, config, taskQueue, network: givenNetwork, pool }: ActivityDeps) {
   const network = givenNetwork ?? createSandboxNetwork({ docker, config: config.network, logger });
 
   async function inspectOrNull(sandboxID: string, size = false): Promise<Docker.ContainerInspectInfo | null> {
@@ -72,6 +78,8 @@ export function createActivities({ docker, logger, config, taskQueue, network: g
 
     // Heartbeats too: measuring the writable layer (`measureDisk`) of a big sandbox takes a while.
     inspectSandbox: (ref: ContainerRef & { measureDisk?: boolean }) => withHeartbeat(() => inspect(ref)),
+
+    ...createSnapshotActivities({ docker, logger, config }),
   };
 
   /** What the sandbox's container is doing now: the workflow's check before it declares it lost. */
@@ -89,6 +97,10 @@ export function createActivities({ docker, logger, config, taskQueue, network: g
   /** Creates and starts the sandbox's container (or adopts the one a previous attempt made). */
   async function provision(req: ProvisionRequest): Promise<ProvisionResult> {
     const log = logger.child({ sandboxID: req.sandboxID, activity: 'provisionSandbox' });
+    if (pool) {
+      const claimed = await claimFromPool({ docker, pool, network, logger: log }, req);
+      if (claimed) return { containerID: claimed.containerID, host: config.hostName };
+    }
     const envs = req.sealedEnvs ? openJson<Record<string, string>>(req.sealedEnvs, config.secretKeyHex) : {};
     let containerID: string | undefined;
     let running = false;
@@ -123,7 +135,9 @@ export function createActivities({ docker, logger, config, taskQueue, network: g
         existing = await inspectOrNull(req.sandboxID);
       }
       if (!existing) throw new Error(`container ${req.sandboxID} conflicted on create but does not exist; retrying`);
-      if (existing.Config.Labels?.[LABELS.sandbox] !== req.sandboxID) {
+      // Made for this sandbox, or a pool container of this host and queue that an earlier attempt claimed.
+      const claimedEarlier = isPoolOrigin({ Labels: existing.Config.Labels }) && existing.Config.Labels?.[LABELS.host] === config.hostName && existing.Config.Labels?.[LABELS.queue] === taskQueue;
+      if (existing.Config.Labels?.[LABELS.sandbox] !== req.sandboxID && !claimedEarlier) {
         throw ApplicationFailure.create({ message: `a container named ${req.sandboxID} exists but is not berth's`, nonRetryable: true });
       }
       containerID = existing.Id;
@@ -140,6 +154,7 @@ export function createActivities({ docker, logger, config, taskQueue, network: g
     }
     // Its traffic is denied (no chain yet) until its rules are in; only then does it answer as running.
     const started = await docker.getContainer(containerID).inspect();
+    if (isPoolOrigin({ Labels: started.Config.Labels })) await applyResources(docker, containerID, resourcesOf(started), req.resources);
     await network.attach(req.sandboxID, { labels: started.Config.Labels, ip: started.NetworkSettings.Networks?.[network.name]?.IPAddress });
     log.info('network rules installed');
     return { containerID, host: config.hostName };

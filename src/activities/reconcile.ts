@@ -17,6 +17,7 @@ import type { SweepRequest, SweepResult } from '../workflows/reconcile-types.js'
 import { LABELS } from '../docker/labels.js';
 import { dockerStatus } from '../docker/errors.js';
 import { withHeartbeat } from './heartbeat.js';
+import { sandboxIdOfContainer } from '../docker/pool-labels.js';
 
 export interface ReconcileDeps {
   docker: Docker;
@@ -27,6 +28,8 @@ export interface ReconcileDeps {
   client?: () => Client;
   /** The host's sandbox network: an orphan's packet-filter rules go with its container. */
   network?: Pick<SandboxNetwork, 'detach'>;
+  /** The worker's warm pool: each sweep also removes pool containers it does not hold (crash leftovers, extras). */
+  pool?: { sweep(): Promise<string[]> };
 }
 
 const HEALTHY = new Set(['running', 'paused']);
@@ -42,7 +45,7 @@ function quoted(value: string): string {
   return `'${value}'`;
 }
 
-export function createReconcileActivities({ docker, logger, hostName, taskQueue, network, client = () => Context.current().client }: ReconcileDeps) {
+export function createReconcileActivities({ docker, logger, hostName, taskQueue, network, pool, client = () => Context.current().client }: ReconcileDeps) {
   const log = logger.child({ activity: 'sweepContainers', host: hostName, taskQueue });
 
   /** Running or paused sandboxes of this host and queue, as visibility sees them. */
@@ -94,7 +97,8 @@ export function createReconcileActivities({ docker, logger, hostName, taskQueue,
           filters: { label: [`${LABELS.managed}=true`, `${LABELS.host}=${hostName}`, `${LABELS.queue}=${taskQueue}`] },
         });
         const live = await liveSandboxes(temporal);
-        const bySandbox = new Map(containers.map((c) => [c.Labels[LABELS.sandbox] ?? '', c]));
+        // A claimed pool container is its sandbox by name (its labels are the pool's); unclaimed ones are the pool's business.
+        const bySandbox = new Map(containers.map((c) => [sandboxIdOfContainer(c) ?? '', c]));
         const result: SweepResult = {
           host: hostName,
           taskQueue,
@@ -105,6 +109,10 @@ export function createReconcileActivities({ docker, logger, hostName, taskQueue,
           orphansWaiting: [],
           diskOverLimit: [],
         };
+        if (pool) {
+          const removed = await pool.sweep();
+          if (removed.length > 0) result.poolRemoved = removed;
+        }
 
         for (const sandboxID of live) {
           const container = bySandbox.get(sandboxID);

@@ -10,6 +10,7 @@ import { errorMiddleware } from './rest/error-middleware.js';
 import { ApiMetrics } from './metrics.js';
 import { openApiDocument } from './rest/openapi.js';
 import { docsRoutes } from './rest/docs-page.js';
+import { CreateEnvs } from '../service/create-envs.js';
 import { CommandRunner } from '../dataplane/commands.js';
 import { FileOps } from '../dataplane/files.js';
 import { MetricsSampler } from '../dataplane/metrics.js';
@@ -24,6 +25,9 @@ import { isPtySocketPath, ptyUpgradeHandler } from './rest/pty-socket.js';
 import { volumeRoutes } from './rest/volumes.js';
 import { VolumeService } from '../service/volume-service.js';
 import { VolumeStore } from '../dataplane/volumes.js';
+import { snapshotRoutes } from './rest/snapshots.js';
+import { SnapshotService } from '../service/snapshot-service.js';
+import { SnapshotStore } from '../dataplane/snapshots.js';
 import { sandboxRoutes } from './rest/sandboxes.js';
 import { openSandboxRoutes } from './opensandbox/index.js';
 import { InteractionGate } from '../service/interaction-gate.js';
@@ -50,6 +54,8 @@ export interface AppDeps {
 export interface BerthApp {
   app: Express;
   service: SandboxService;
+  /** User snapshots (take, list, delete, boot from, retention sweep). */
+  snapshots: SnapshotService;
   /** The path of every data-plane call (touch, auto-resume, leases, live-state cache). */
   gate: InteractionGate;
   metrics: ApiMetrics;
@@ -74,11 +80,16 @@ export function createApp(deps: AppDeps): BerthApp {
   const { config, client, docker, logger } = deps;
   const metrics = new ApiMetrics(() => collectStates(client));
   const volumes = new VolumeService(new VolumeStore(docker), config.limits);
+  // A sandbox's create-time envs for every exec (a claimed warm-pool container lacks them).
+  const createEnvs = new CreateEnvs(client, config.secretKeyHex);
+  const snapshots = new SnapshotService({ client, config, logger, store: new SnapshotStore(docker, config.snapshots.retentionMs), sandboxes: (): SandboxService => service });
   const service = new SandboxService({
     client,
     config,
     logger,
     volumes,
+    createEnvs,
+    snapshots,
     onLifecycle: (event) => {
       if (event.kind === 'stop') metrics.stops.inc({ reason: event.reason });
       else metrics.creates.inc({ template: event.templateID, outcome: event.kind === 'create' ? 'ok' : 'failed' });
@@ -130,7 +141,8 @@ export function createApp(deps: AppDeps): BerthApp {
     res.type(metrics.registry.contentType).send(worker ? `${own}\n# worker (Temporal SDK) metrics from ${config.workerMetrics.scrapeUrl}\n${worker}` : own);
   });
 
-  const runner = new CommandRunner(docker, config.dataPlane);
+  const envLookup = (sandboxID: string) => createEnvs.get(sandboxID);
+  const runner = new CommandRunner(docker, config.dataPlane, envLookup);
   const fileOps = new FileOps(docker, config.dataPlane, spooler);
   const sampler = new MetricsSampler(docker, { intervalMs: config.dataPlane.metricsIntervalMs, retention: config.dataPlane.metricsRetention }, logger);
   // The OpenSandbox front door (its own key header, body parsing and error shape).
@@ -159,8 +171,10 @@ export function createApp(deps: AppDeps): BerthApp {
   app.use(express.json({ limit: '1mb' }));
   app.use(sandboxRoutes(service));
   app.use(volumeRoutes(volumes));
+  app.use(snapshotRoutes(snapshots));
+  snapshots.startSweep();
   app.use(commandRoutes(gate, runner, config.dataPlane, slots));
-  const ptys = new PtyManager(docker, config.pty);
+  const ptys = new PtyManager(docker, config.pty, envLookup);
   app.use(ptyRoutes(gate, ptys));
   app.use(fileRoutes(gate, fileOps, config.dataPlane, slots));
   sampler.start();
@@ -192,6 +206,7 @@ export function createApp(deps: AppDeps): BerthApp {
   app.listen = ((...args: unknown[]) => listen(...args).on('upgrade', upgrade)) as typeof app.listen;
   return {
     app,
+    snapshots,
     service,
     gate,
     metrics,
@@ -204,6 +219,7 @@ export function createApp(deps: AppDeps): BerthApp {
       sampler.close();
       await gate.close();
       spooler.close();
+      await snapshots.close();
     },
   };
 }

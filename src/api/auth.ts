@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { UnauthorizedError } from '../errors.js';
 
 /** The authenticated caller, set by {@link apiKeyAuth}. */
@@ -24,22 +25,36 @@ export function constantTimeLookup(keys: Map<string, string>, presented: string)
   return owner;
 }
 
-/** Accepts `Authorization: Bearer <key>` or `X-API-Key: <key>`; 401 otherwise. */
+/**
+ * The owner of the API key a request presents (`Authorization: Bearer <key>` or
+ * `X-API-Key: <key>`); an UnauthorizedError otherwise. `header` reads a header by lower-case name.
+ */
+export function ownerOfPresentedKey(keys: Map<string, string>, header: (name: string) => string | undefined): string {
+  const bearer = header('authorization')?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
+  const presented = bearer ?? header('x-api-key')?.trim();
+  if (!presented) throw new UnauthorizedError('missing API key: send "Authorization: Bearer <key>" or "X-API-Key: <key>"');
+  const owner = constantTimeLookup(keys, presented);
+  if (!owner) throw new UnauthorizedError('invalid API key');
+  return owner;
+}
+
+/** The owner of the key on a raw request (WebSocket upgrades, which do not pass through Express). */
+export function ownerOfUpgrade(keys: Map<string, string>, req: IncomingMessage): string {
+  return ownerOfPresentedKey(keys, (name) => {
+    const value = req.headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  });
+}
+
+/** Express middleware: sets `req.caller` from the presented key; 401 otherwise. */
 export function apiKeyAuth(keys: Map<string, string>) {
   return (req: Request, _res: Response, next: NextFunction): void => {
-    const header = req.header('authorization');
-    const bearer = header?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
-    const presented = bearer ?? req.header('x-api-key')?.trim();
-    if (!presented) {
-      next(new UnauthorizedError('missing API key: send "Authorization: Bearer <key>" or "X-API-Key: <key>"'));
+    try {
+      req.caller = { owner: ownerOfPresentedKey(keys, (name) => req.header(name)) };
+    } catch (err) {
+      next(err);
       return;
     }
-    const owner = constantTimeLookup(keys, presented);
-    if (!owner) {
-      next(new UnauthorizedError('invalid API key'));
-      return;
-    }
-    req.caller = { owner };
     next();
   };
 }

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { ConflictError, ContainerMissingError, InvalidArgumentError, NotFoundError } from '../errors.js';
+import { NO_CREATE_ENVS, type CreateEnvLookup } from './create-envs.js';
 import { dataPlaneError } from '../docker/errors.js';
 import { collect, execCollect, execCreateOptions, ROOT, startExec } from './exec.js';
 import { formatLogCursor, type LogCursor, type SignalName } from './paths.js';
@@ -148,6 +149,8 @@ export class CommandRunner {
   constructor(
     private readonly docker: Docker,
     private readonly limits: { logReadCapBytes: number },
+    /** The sandbox's create-time envs, under each command's own (a claimed warm-pool container lacks them). */
+    private readonly createEnvs: CreateEnvLookup = NO_CREATE_ENVS,
   ) {}
 
   /** Starts a foreground command attached to this API process. */
@@ -155,7 +158,7 @@ export class CommandRunner {
     const cmdID = newCommandID();
     const handle = await startExec(this.docker, sandboxID, {
       cmd: ['/bin/sh', '-c', FOREGROUND, 'berth', ...shell(req.cmd)],
-      env: { ...req.envs, BERTH_CMD: cmdID },
+      env: { ...(await this.createEnvs(sandboxID)), ...req.envs, BERTH_CMD: cmdID },
       user: req.user,
       cwd: req.cwd,
       stdin: req.stdin,
@@ -230,7 +233,7 @@ export class CommandRunner {
     try {
       const exec = await this.docker.getContainer(sandboxID).exec(
         execCreateOptions(
-          { cmd: ['/bin/sh', '-c', RUN, 'berth', cmdID, String(Math.ceil(req.timeoutS ?? 0)), ...shell(req.cmd)], env: req.envs, user: req.user, cwd: req.cwd },
+          { cmd: ['/bin/sh', '-c', RUN, 'berth', cmdID, String(Math.ceil(req.timeoutS ?? 0)), ...shell(req.cmd)], env: { ...(await this.createEnvs(sandboxID)), ...req.envs }, user: req.user, cwd: req.cwd },
           { stdin: false, output: false },
         ),
       );

@@ -6,6 +6,7 @@
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { LABELS } from '../docker/labels.js';
+import { sandboxIdOfContainer } from '../docker/pool-labels.js';
 import { dataPlaneError } from '../docker/errors.js';
 
 /** One sample. */
@@ -148,7 +149,8 @@ export class MetricsSampler {
       const live = new Set<string>();
       // Bounded concurrency: with hundreds of sandboxes, an unbounded burst of stats and
       // size inspections would load the engine that the sandboxes themselves need.
-      const queue = containers.map((c) => c.Labels[LABELS.sandbox]).filter((id): id is string => Boolean(id));
+      // Claimed warm-pool containers by name; unclaimed ones (no sandbox yet) are not sampled.
+      const queue = containers.map((c) => sandboxIdOfContainer(c)).filter((id): id is string => Boolean(id));
       for (const id of queue) live.add(id);
       const workers = Array.from({ length: Math.min(SAMPLER_CONCURRENCY, queue.length) }, async () => {
         for (let id = queue.shift(); id !== undefined; id = queue.shift()) await this.sample(id).catch(() => undefined);
@@ -156,7 +158,7 @@ export class MetricsSampler {
       await Promise.all(workers);
       // Forget sandboxes whose container is gone (stopped); paused ones keep their history.
       const paused = await this.docker.listContainers({ filters: { label: [`${LABELS.managed}=true`], status: ['paused'] } });
-      for (const c of paused) live.add(c.Labels[LABELS.sandbox] ?? '');
+      for (const c of paused) live.add(sandboxIdOfContainer(c) ?? '');
       for (const id of this.series.keys()) if (!live.has(id)) this.series.delete(id);
     } catch (err) {
       this.logger?.warn({ err }, 'metrics sampling failed');

@@ -18,6 +18,7 @@
 import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { ConflictError, InvalidArgumentError, NotFoundError, QuotaExceededError } from '../errors.js';
+import { NO_CREATE_ENVS, type CreateEnvLookup } from './create-envs.js';
 import { dataPlaneError } from '../docker/errors.js';
 import { execCollect, ROOT } from './exec.js';
 import type { SignalName } from './paths.js';
@@ -124,6 +125,8 @@ export class PtyManager {
   constructor(
     private readonly docker: Docker,
     private readonly limits: PtyLimits,
+    /** The sandbox's create-time envs, under the terminal's own (a claimed warm-pool container lacks them). */
+    private readonly createEnvs: CreateEnvLookup = NO_CREATE_ENVS,
   ) {}
 
   /** Live terminals (running or being created) of `owner` in this process. */
@@ -161,10 +164,11 @@ export class PtyManager {
   private async start(owner: string, sandboxID: string, options: PtyCreateOptions): Promise<PtyInfo> {
     const cmd = options.cmd ?? [];
     const container = this.docker.getContainer(sandboxID);
+    const createEnvs = await this.createEnvs(sandboxID);
     const exec = await container
       .exec({
         Cmd: ['/bin/sh', '-c', PTY_WRAPPER, 'berth', String(options.rows), String(options.cols), ...cmd],
-        Env: Object.entries({ TERM: 'xterm-256color', ...options.envs }).map(([k, v]) => `${k}=${v}`),
+        Env: Object.entries({ ...createEnvs, TERM: 'xterm-256color', ...options.envs }).map(([k, v]) => `${k}=${v}`),
         ...(options.user ? { User: options.user } : {}),
         ...(options.cwd ? { WorkingDir: options.cwd } : {}),
         AttachStdin: true,

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { dockerMessage, dockerStatus } from '../docker/errors.js';
 import { createFirewall, NO_FIREWALL, type Firewall } from './firewall.js';
 import { cidrsFromLabel, NETWORK_LABELS, policyFromLabel } from './policy.js';
+import { sandboxIdOfContainer } from '../docker/pool-labels.js';
 
 export interface NetworkConfig {
   /** Docker network name, also the name of its Linux bridge (at most 15 characters). */
@@ -133,7 +134,8 @@ export function createSandboxNetwork({ docker, config, logger, firewall: given }
       const containers = await sandboxContainers();
       const attached = new Set<string>();
       for (const c of containers) {
-        const sandboxID = c.Labels['berth.sandbox'];
+        // Unclaimed warm-pool containers have no rules (all their traffic is dropped) until a claim.
+        const sandboxID = sandboxIdOfContainer(c);
         const ip = c.NetworkSettings?.Networks?.[config.name]?.IPAddress;
         if (!sandboxID || !ip) continue;
         attached.add(sandboxID);
@@ -142,7 +144,7 @@ export function createSandboxNetwork({ docker, config, logger, firewall: given }
       // A container another worker removed (and detached) after the listing must not keep the
       // chain this pass just made for it (its address may go to the next sandbox): one more
       // listing tells which are still there.
-      const stillThere = new Set((await sandboxContainers()).map((c) => c.Labels['berth.sandbox']));
+      const stillThere = new Set((await sandboxContainers()).map((c) => sandboxIdOfContainer(c)));
       const live = new Set([...attached].filter((id) => stillThere.has(id)));
       const gone = [...new Set([...withRules, ...attached])].filter((id) => !live.has(id));
       for (const id of gone) await firewall.remove(id);

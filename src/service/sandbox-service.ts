@@ -33,10 +33,12 @@ import {
   type SandboxWorkflowInput,
   type SandboxStatus,
   type TransitionReason,
+  SNAPSHOT_ID_PATTERN,
 } from '../workflows/definitions.js';
 import type { sandboxWorkflow } from '../workflows/sandbox.js';
 import { MIN_CPU, MIN_MEMORY_MB, type ListQuery, type CreateSandboxBody } from './schemas.js';
 import { toBerthError } from './temporal-errors.js';
+import type { SnapshotBoot, SnapshotResolver } from './snapshot-service.js';
 import { OwnerQuota } from './owner-quota.js';
 import { decodePageToken, encodePageToken } from './page-token.js';
 import { sandboxVisibilityQuery } from './visibility-query.js';
@@ -74,6 +76,10 @@ export interface SandboxServiceDeps {
   interactions?: InteractionHooks;
   /** Resolves the volumes a create names (404 for one that is not the owner's). */
   volumes?: VolumeResolver;
+  /** Told each create's sealed envs, so this process's execs need not ask the workflow (src/service/create-envs.ts). */
+  createEnvs?: { prime(sandboxID: string, sealedEnvs: string | undefined): void };
+  /** Resolves the snapshot a create boots from (404 for one that is not the owner's). */
+  snapshots?: SnapshotResolver;
 }
 
 /** Turns the volume names of a create into the engine's mounts (see src/service/volume-service.ts). */
@@ -99,6 +105,8 @@ export class SandboxService {
   private readonly interactions: InteractionHooks;
   private readonly onLifecycle: NonNullable<SandboxServiceDeps['onLifecycle']>;
   private readonly volumes: VolumeResolver | undefined;
+  private readonly createEnvs: SandboxServiceDeps['createEnvs'];
+  private readonly snapshots: SnapshotResolver | undefined;
 
   constructor(deps: SandboxServiceDeps) {
     this.client = deps.client;
@@ -108,11 +116,13 @@ export class SandboxService {
     this.quota = new OwnerQuota(deps.client, deps.config.temporal.namespace, deps.config.limits);
     this.interactions = deps.interactions ?? NO_INTERACTIONS;
     this.volumes = deps.volumes;
+    this.createEnvs = deps.createEnvs;
+    this.snapshots = deps.snapshots;
   }
 
   /** Creates a sandbox; with `wait`, resolves once it runs (or throws why it failed). */
   async create(owner: string, body: CreateSandboxBody, wait: boolean): Promise<SandboxView> {
-    const spec = this.buildSpec(owner, body);
+    const spec = this.buildSpec(owner, body, await this.snapshotBoot(owner, body));
     if (body.volumes?.length) {
       if (!this.volumes) throw new InvalidArgumentError('this server offers no volumes');
       spec.volumes = await this.volumes.resolve(owner, body.volumes);
@@ -122,6 +132,7 @@ export class SandboxService {
     } catch (err) {
       throw toBerthError(err, spec.sandboxID);
     }
+    this.createEnvs?.prime(spec.sandboxID, spec.sealedEnvs);
     try {
       const workflowOptions = {
         workflowId: workflowIdFor(spec.sandboxID),
@@ -366,12 +377,29 @@ export class SandboxService {
     return { ...rest, historyURL: this.historyURL(info.sandboxID) };
   }
 
-  private buildSpec(owner: string, body: CreateSandboxBody): SandboxSpec {
+  /** The snapshot a create boots from (`snapshotID`, or a `templateID` that is a snapshot ID), if any. */
+  private async snapshotBoot(owner: string, body: CreateSandboxBody): Promise<SnapshotBoot | undefined> {
+    const fromTemplate = body.templateID !== undefined && SNAPSHOT_ID_PATTERN.test(body.templateID) ? body.templateID : undefined;
+    if (body.snapshotID && body.templateID !== undefined && body.templateID !== body.snapshotID) {
+      throw new InvalidArgumentError('give either templateID or snapshotID (or the same snapshot ID in both), not both');
+    }
+    const snapshotID = body.snapshotID ?? fromTemplate;
+    if (!snapshotID) return undefined;
+    if (body.image !== undefined) throw new InvalidArgumentError('give either image or a snapshot to boot from, not both');
+    if (!this.snapshots) throw new InvalidArgumentError('this server offers no snapshots');
+    return this.snapshots.resolveBoot(owner, snapshotID);
+  }
+
+  private buildSpec(owner: string, body: CreateSandboxBody, boot?: SnapshotBoot): SandboxSpec {
     const { config } = this;
     let templateID = body.templateID ?? 'base';
     let image: string;
-    const template = config.templates.get(templateID);
-    if (body.image !== undefined) {
+    // A boot from a snapshot: its image, named by the snapshot ID, with its source template's defaults.
+    const template = config.templates.get(boot ? boot.templateID : templateID);
+    if (boot) {
+      templateID = boot.snapshotID;
+      image = boot.image;
+    } else if (body.image !== undefined) {
       if (!config.allowCustomImages) {
         throw new InvalidArgumentError('custom images are disabled on this server (BERTH_ALLOW_CUSTOM_IMAGES); use templateID');
       }

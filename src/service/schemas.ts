@@ -83,7 +83,12 @@ export const createVolumeSchema = z
 
 export const createSandboxSchema = z
   .object({
-    templateID: z.string().min(1).optional().describe('Template to boot; default "base".'),
+    templateID: z.string().min(1).optional().describe('Template to boot, or one of your snapshot IDs (snap_…); default "base".'),
+    snapshotID: z
+      .string()
+      .regex(/^snap_[a-z0-9]{20}$/, 'snapshotID is snap_ and 20 lowercase letters or digits (from POST /sandboxes/{sandboxID}/snapshots)')
+      .optional()
+      .describe('Boot from one of your snapshots (same as templateID: <snapshotID>); resources and timeout default from its source template.'),
     image: z.string().min(1).optional().describe('A Docker image instead of a template (only when the server allows it).'),
     timeout: z.number().int().positive().max(MAX_TIMEOUT_S).optional().describe('Timeout in seconds (idle or absolute, see lifecycle.timeoutMode); per-template default.'),
     metadata: z
@@ -161,3 +166,11 @@ export const bulkSchema = z
   .strict();
 
 export const createQuerySchema = z.object({ wait: z.enum(['true', 'false']).default('true') });
+
+/** `POST /snapshots/{id}/restore`: a create's options, without what the snapshot decides (template, image). */
+export const restoreSnapshotSchema = createSandboxSchema.omit({ templateID: true, image: true, snapshotID: true });
+
+export const snapshotListQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  nextToken: z.string().optional(),
+});

@@ -21,7 +21,9 @@ export type TransitionReason =
   | 'host_lost'
   | 'container_lost'
   | 'disk_quota'
-  | 'provision_failed';
+  | 'provision_failed'
+  /** Not a transition: a snapshot was taken (detail: its snapshotID); the status stays. */
+  | 'snapshot';
 
 /** What happens when the timeout expires. */
 export type OnTimeout = 'kill' | 'pause';
@@ -173,6 +175,8 @@ export const setTimeoutUpdate = defineUpdate<SandboxInfo, [SetTimeoutRequest]>('
 export const refreshUpdate = defineUpdate<SandboxInfo, [RefreshRequest]>('refresh');
 export const connectUpdate = defineUpdate<SandboxInfo, [ConnectRequest]>('connect');
 export const killUpdate = defineUpdate<SandboxInfo, [CallerRequest]>('kill');
+/** Commits the sandbox's filesystem to a snapshot image (see src/workflows/snapshot.ts); IDs and sizes only. */
+export const snapshotUpdate = defineUpdate<SnapshotTaken, [SnapshotRequest]>('snapshot');
 
 export interface CallerRequest {
   owner: string;
@@ -185,6 +189,23 @@ export interface SetTimeoutRequest extends CallerRequest {
 }
 export interface RefreshRequest extends CallerRequest {
   durationMs: number;
+}
+export interface SnapshotRequest extends CallerRequest {
+  /** Chosen by the caller, so a retried update (or activity) makes one image, not two. */
+  snapshotID: string;
+}
+/** Snapshot IDs: `snap_` and 20 lowercase alphanumerics (never a template name; a valid image name). */
+export const SNAPSHOT_ID_PATTERN = /^snap_[a-z0-9]{20}$/;
+/** What a snapshot is: a user's (`snapshot`) or a disk pause's own image (`pause`). */
+export type SnapshotKind = 'snapshot' | 'pause';
+/** What the snapshot step recorded (no bytes: IDs, sizes, times). */
+export interface SnapshotTaken {
+  snapshotID: string;
+  sandboxID: string;
+  kind: SnapshotKind;
+  imageID: string;
+  sizeBytes: number;
+  createdAt: string;
 }
 export interface ConnectRequest extends CallerRequest {
   /** Extends the deadline to at least now + timeoutMs (never shortens). */
@@ -235,6 +256,11 @@ export interface LeaseRequest {
 // ---- queries (read only, no history) ----
 export const infoQuery = defineQuery<SandboxInfo>('info');
 export const eventsQuery = defineQuery<SandboxEvent[]>('events');
+/**
+ * The create's env vars, sealed as in the spec (null: none). The data plane adds them to every
+ * exec, since a container claimed from the warm pool was started before the create.
+ */
+export const sealedEnvsQuery = defineQuery<string | null>('sealedEnvs');
 
 // ---- search attributes (register these on the Temporal server) ----
 export const SearchAttr = {
@@ -292,6 +318,15 @@ export interface ContainerCheck {
   detail: string;
   /** Size of the container's writable layer, when measured. */
   sizeRwBytes?: number;
+}
+/** Input of the `snapshotSandbox` activity (src/activities/snapshot.ts). */
+export interface SnapshotSandboxRequest {
+  sandboxID: string;
+  snapshotID: string;
+  owner: string;
+  /** The sandbox's template: a boot from the snapshot takes its defaults (resources, timeout). */
+  templateID: string;
+  kind: SnapshotKind;
 }
 /** How a pause keeps the sandbox: `freeze` (cgroup freezer) today; `checkpoint` later. */
 export type PauseMode = 'freeze';

@@ -22,4 +22,6 @@ export interface SweepResult {
   orphansWaiting: string[];
   /** Sandboxes whose writable layer was above the disk limit: told to check (→ `disk_quota`). */
   diskOverLimit: string[];
+  /** Unclaimed warm-pool containers the worker did not hold (a crashed refill's, extras): removed. */
+  poolRemoved?: string[];
 }

@@ -13,6 +13,7 @@ import {
   eventsQuery,
   FailureType,
   infoQuery,
+  sealedEnvsQuery,
   killUpdate,
   leaseSignal,
   pauseUpdate,
@@ -29,6 +30,7 @@ import {
 } from './definitions.js';
 import { dockerUntilDone } from './sandbox-activities.js';
 import type { SandboxLifecycle } from './sandbox-lifecycle.js';
+import { registerSnapshotMessages } from './snapshot.js';
 
 const LIVE: readonly SandboxStatus[] = ['creating', 'running', 'paused'];
 
@@ -106,6 +108,7 @@ const BULK_ACTIONS: Record<BulkActionRequest['action'], { states: readonly Sandb
 export function registerSandboxMessages(lc: SandboxLifecycle): void {
   setHandler(infoQuery, () => lc.info());
   setHandler(eventsQuery, () => lc.state.events());
+  setHandler(sealedEnvsQuery, () => lc.state.spec.sealedEnvs ?? null);
   setHandler(touchSignal, () => lc.touch());
   setHandler(leaseSignal, (request) => lc.lease(request));
   setHandler(checkContainerSignal, (request) => lc.checkContainer(request, CHECKED_STATES));
@@ -119,6 +122,7 @@ export function registerSandboxMessages(lc: SandboxLifecycle): void {
     });
   });
   for (const register of UPDATES) register(lc);
+  registerSnapshotMessages(lc);
 }
 
 function registerUpdate<Req extends CallerRequest>(lc: SandboxLifecycle, r: UpdateRule<Req>): void {

@@ -266,6 +266,15 @@ export class SandboxState {
     this.transition(nowMs, status, reason, detail);
   }
 
+  /** Records an event that is not a transition (a snapshot taken): the status stays as it is. */
+  note(nowMs: number, reason: TransitionReason, detail?: string): void {
+    if (this.isFinal()) return;
+    const event: SandboxEvent = { atMs: nowMs, status: this.s.status, reason };
+    if (detail !== undefined) event.detail = detail;
+    this.s.events.push(event);
+    if (this.s.events.length > MAX_EVENTS_KEPT) this.s.events.splice(1, this.s.events.length - MAX_EVENTS_KEPT);
+  }
+
   private transition(nowMs: number, status: SandboxStatus, reason: TransitionReason, detail?: string): void {
     // A final state is final: a late transition (a race the workflow should never allow) is dropped.
     if (this.isFinal()) return;

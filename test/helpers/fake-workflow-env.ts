@@ -16,7 +16,7 @@ import { ALL_SEARCH_ATTRIBUTES, FailureType, SearchAttr, type ContainerCheck, ty
 import type { sandboxWorkflow } from '../../src/workflows/sandbox.js';
 import { testSandboxSpec } from './spec.js';
 
-type Step = 'provision' | 'pause' | 'resume' | 'destroy' | 'inspect';
+type Step = 'provision' | 'pause' | 'resume' | 'destroy' | 'inspect' | 'snapshot';
 
 /** What the fake engine does for one sandbox. */
 export interface FakeEngine {
@@ -86,6 +86,10 @@ export async function startFakeWorkflowEnv(): Promise<FakeWorkflowEnv> {
     inspectSandbox: async (ref) => {
       await step(ref.sandboxID, 'inspect');
       return engine(ref.sandboxID).check;
+    },
+    snapshotSandbox: async (req) => {
+      await step(req.sandboxID, 'snapshot');
+      return { snapshotID: req.snapshotID, sandboxID: req.sandboxID, kind: req.kind, imageID: `sha256:fake-${req.snapshotID}`, sizeBytes: 1234, createdAt: new Date().toISOString() };
     },
   };
   const worker = await Worker.create({

@@ -14,6 +14,7 @@ import { loadConfig, type BerthConfig } from '../../src/config.js';
 import { createDockerClient } from '../../src/docker/client.js';
 import { createLogger } from '../../src/logger.js';
 import { createSandboxNetwork } from '../../src/network/sandbox-network.js';
+import { sandboxIdOfContainer } from '../../src/docker/pool-labels.js';
 import { connectTemporalClient } from '../../src/temporal/client.js';
 import { freePort } from '../../src/dev/temporal-dev-server.js';
 import { createBerthWorker } from '../../src/worker.js';
@@ -168,16 +169,26 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
       const network = createSandboxNetwork({ docker, config: config.network, logger });
       await Promise.all(
         containers
-          .filter((c) => mine.has(c.Labels['berth.owner'] ?? ''))
+          // The owners' sandboxes, and this stack's warm-pool containers (claimed ones have no owner label).
+          .filter((c) => mine.has(c.Labels['berth.owner'] ?? '') || c.Labels['berth.queue'] === config.temporal.taskQueue)
           .map(async (c) => {
             await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-            await network.detach(c.Labels['berth.sandbox'] ?? '').catch(() => undefined);
+            await network.detach(sandboxIdOfContainer(c) ?? '').catch(() => undefined);
           }),
       );
       // Volumes outlive sandboxes by design: remove the ones this stack's owners made.
       const { Volumes } = await docker.listVolumes({ filters: JSON.stringify({ label: ['berth.managed=true'] }) });
       await Promise.all(
         (Volumes ?? []).filter((v) => mine.has(v.Labels?.['berth.owner'] ?? '')).map((v) => docker.getVolume(v.Name).remove({ force: true }).catch(() => undefined)),
+      );
+      // So do snapshots (images): remove the ones this stack's owners took.
+      const images = await docker.listImages({ filters: JSON.stringify({ label: ['berth.snapshot'] }) });
+      await Promise.all(
+        images
+          .filter((i) => mine.has(i.Labels?.['berth.snapshot.owner'] ?? ''))
+          // By tag: a snapshot of a sandbox booted from another is its child image (untag, then it goes with the child).
+          .flatMap((i) => i.RepoTags ?? [])
+          .map((tag) => docker.getImage(tag).remove({ force: true }).catch(() => undefined)),
       );
     },
   };

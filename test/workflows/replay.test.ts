@@ -29,6 +29,8 @@ it('has recorded histories to replay', () => {
       'local-pause-resume-lifecycle-calls.binpb',
       'local-pause-resume-connect-resume-bulk.binpb',
       'local-pause-resume-concurrent-pause-kill.binpb',
+      // recorded with the 'snapshot' update (snapshots of a running and a paused sandbox)
+      'snapshot.binpb',
     ]),
   );
 });

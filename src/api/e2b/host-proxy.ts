@@ -9,11 +9,11 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { BerthError, ContainerMissingError } from '../../errors.js';
 import type { PortProxy } from '../../dataplane/proxy.js';
 import type { InteractionGate } from '../../service/interaction-gate.js';
 import type { StreamSlots } from '../../service/stream-slots.js';
-import { apiKeyAuth, callerOf } from '../auth.js';
+import { ownerOfUpgrade } from '../auth.js';
+import { serveUpgrade } from '../upgrade.js';
 import { e2bErrorMiddleware } from './errors.js';
 
 const HOST_ROUTE = /^(\d{1,5})-([a-z0-9]{20})(?:-[a-z0-9]+)?\./;
@@ -35,16 +35,8 @@ export interface HostProxyDeps {
   logger: Logger;
 }
 
-async function authenticate(auth: ReturnType<typeof apiKeyAuth>, headers: http.IncomingHttpHeaders): Promise<string> {
-  const shim = { header: (name: string) => headers[name.toLowerCase()] as string | undefined } as unknown as Request;
-  return new Promise<string>((resolve, reject) => {
-    auth(shim, undefined as never, (err?: unknown) => (err ? reject(err) : resolve(callerOf(shim).owner)));
-  });
-}
-
 /** Express middleware: proxies sandbox host names, passes every other request on. Mount it first. */
 export function e2bHostProxy(deps: HostProxyDeps) {
-  const auth = apiKeyAuth(deps.apiKeys);
   const onError = e2bErrorMiddleware(deps.logger, (id) => deps.gate.reportContainerMissing(id));
   return (req: Request, res: Response, next: NextFunction): void => {
     const route = hostRoute(req.headers.host);
@@ -53,7 +45,7 @@ export function e2bHostProxy(deps: HostProxyDeps) {
       return;
     }
     void (async () => {
-      const owner = await authenticate(auth, req.headers);
+      const owner = ownerOfUpgrade(deps.apiKeys, req);
       const releaseSlot = deps.slots.hold(owner, 'proxy connection', res);
       try {
         const info = await deps.gate.beginInteraction(owner, route.sandboxID);
@@ -72,17 +64,12 @@ export function e2bHostProxy(deps: HostProxyDeps) {
 
 /** The `upgrade` listener part for sandbox host names; returns false for other requests. */
 export function e2bHostProxyUpgrade(deps: HostProxyDeps) {
-  const auth = apiKeyAuth(deps.apiKeys);
   return (req: http.IncomingMessage, socket: Duplex, head: Buffer): boolean => {
     const route = hostRoute(req.headers.host);
     if (!route) return false;
-    const fail = (status: number, message: string) => {
-      const body = JSON.stringify({ code: status, message });
-      socket.end(`HTTP/1.1 ${status} ${status === 500 ? 'Internal Server Error' : 'Error'}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-    };
-    socket.on('error', () => socket.destroy());
-    void (async () => {
-      const owner = await authenticate(auth, req.headers);
+    const context = { gate: deps.gate, logger: deps.logger, what: 'E2B host proxy upgrade', logFields: { host: req.headers.host }, errorBody: e2bUpgradeErrorBody };
+    serveUpgrade(socket, context, async () => {
+      const owner = ownerOfUpgrade(deps.apiKeys, req);
       const releaseSlot = deps.slots.hold(owner, 'proxy connection', socket);
       try {
         const info = await deps.gate.beginInteraction(owner, route.sandboxID);
@@ -95,14 +82,10 @@ export function e2bHostProxyUpgrade(deps: HostProxyDeps) {
       } finally {
         releaseSlot();
       }
-    })().catch((err: unknown) => {
-      if (err instanceof ContainerMissingError) deps.gate.reportContainerMissing(err.sandboxID);
-      if (err instanceof BerthError) fail(err.status, err.message);
-      else {
-        deps.logger.error({ err, host: req.headers.host }, 'E2B host proxy upgrade failed');
-        fail(500, 'internal error; it was logged');
-      }
     });
     return true;
   };
 }
+
+/** E2B's error shape: `{code: <HTTP status>, message}`. */
+const e2bUpgradeErrorBody = (status: number, _code: string, message: string) => ({ code: status, message });

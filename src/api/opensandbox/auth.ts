@@ -9,19 +9,10 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { UnauthorizedError } from '../../errors.js';
+import { constantTimeLookup as lookup } from '../auth.js';
 
 export const API_KEY_HEADER = 'open-sandbox-api-key';
 export const EXECD_TOKEN_HEADER = 'x-execd-access-token';
-
-function lookup(keys: Map<string, string>, presented: string): string | undefined {
-  const candidate = Buffer.from(presented);
-  let owner: string | undefined;
-  for (const [key, keyOwner] of keys) {
-    const expected = Buffer.from(key);
-    if (expected.length === candidate.length && timingSafeEqual(expected, candidate)) owner = keyOwner;
-  }
-  return owner;
-}
 
 function sign(secretKeyHex: string, owner: string, sandboxID: string, port: number): string {
   return createHmac('sha256', Buffer.from(secretKeyHex, 'hex')).update(`opensandbox-endpoint\n${owner}\n${sandboxID}\n${port}`).digest('base64url');

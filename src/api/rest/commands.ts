@@ -5,15 +5,14 @@ import { InvalidArgumentError, NotFoundError } from '../../errors.js';
 import { collect } from '../../dataplane/exec.js';
 import { COMMAND_ID_PATTERN, type CommandRequest, type CommandRunner, type ForegroundCommand } from '../../dataplane/commands.js';
 import { abandon, followLogs, pumpOutput, readLogs } from '../../dataplane/command-output.js';
-import { encodeOutput, parseLogCursor, parseSignal, sandboxPath, SIGNALS, type LogCursor, type OutputEncoding } from '../../dataplane/paths.js';
+import { encodeOutput, parseLogCursor, parseSignal, sandboxPath, type LogCursor, type OutputEncoding } from '../../dataplane/paths.js';
 import { openSse } from '../../dataplane/sse.js';
 import { callerOf } from '../auth.js';
 import { endpoint, mount, param } from './endpoint.js';
+import { cwdField, envsField, signalNameField, userField } from './process-fields.js';
 import type { InteractionGate } from '../../service/interaction-gate.js';
 import type { StreamSlots } from '../../service/stream-slots.js';
 import { commandListSchema, commandLogsSchema, commandResultSchema, commandStatusSchema, signalResultSchema } from './response-schemas.js';
-
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Body of `POST /sandboxes/{id}/commands`. */
 export const runCommandSchema = z
@@ -21,14 +20,9 @@ export const runCommandSchema = z
     cmd: z
       .union([z.string().min(1), z.array(z.string()).min(1)])
       .describe('Shell string (run with /bin/sh -c) or argv array (run as is).'),
-    envs: z.record(z.string().regex(ENV_NAME, 'env names are letters, digits and _'), z.string()).default({}),
-    cwd: z
-      .string()
-      // eslint-disable-next-line no-control-regex -- NUL is refused
-      .regex(/^[/][^\n\r\x00]*$/, 'must be absolute (start with /) without line breaks or NUL bytes')
-      .optional()
-      .describe('Absolute working directory; must exist.'),
-    user: z.string().regex(/^[a-zA-Z0-9_][a-zA-Z0-9_.:-]{0,63}$/).optional().describe('User name, uid or uid:gid; image default (root) when omitted.'),
+    envs: envsField,
+    cwd: cwdField,
+    user: userField,
     timeout: z.number().positive().max(7 * 24 * 3600).optional().describe('Seconds; the command is killed (SIGKILL) after it.'),
     stdin: z.string().optional().describe('Data written to stdin, then stdin is closed.'),
     stdinEncoding: z.enum(['utf8', 'base64']).default('utf8'),
@@ -41,11 +35,7 @@ export const runCommandSchema = z
 /** Body of `POST /sandboxes/{id}/commands/{cmdID}/signal`. */
 export const signalSchema = z
   .object({
-    signal: z
-      .string()
-      .regex(new RegExp(`^(SIG)?(${SIGNALS.join('|')})$`, 'i'), `signal must be one of ${SIGNALS.join(', ')} (SIG prefix optional)`)
-      .default('TERM')
-      .describe(`One of ${SIGNALS.join(', ')} (SIG prefix optional).`),
+    signal: signalNameField.default('TERM'),
   })
   .strict();
 

@@ -6,9 +6,10 @@ import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Router, type Request } from 'express';
 import type { Logger } from 'pino';
-import { BerthError, ContainerMissingError, NotFoundError } from '../../errors.js';
+import { NotFoundError } from '../../errors.js';
 import { parsePort, type PortProxy } from '../../dataplane/proxy.js';
-import { apiKeyAuth, callerOf } from '../auth.js';
+import { callerOf, ownerOfUpgrade } from '../auth.js';
+import { serveUpgrade } from '../upgrade.js';
 import { z } from 'zod';
 import { endpoint, mount, param } from './endpoint.js';
 import { endpointSchema } from './response-schemas.js';
@@ -97,20 +98,12 @@ export function endpointRoutes(gate: InteractionGate, proxy: PortProxy, publicUr
  * upgrades on `/sandboxes/{id}/proxy/{port}/…` to the sandbox. Other upgrades get 404.
  */
 export function proxyUpgradeHandler(deps: { gate: InteractionGate; proxy: PortProxy; apiKeys: Map<string, string>; logger: Logger; slots: StreamSlots }) {
-  const auth = apiKeyAuth(deps.apiKeys);
   return (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const fail = (status: number, code: string, message: string) => {
-      const body = JSON.stringify({ code, message });
-      socket.end(`HTTP/1.1 ${status} ${code}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-    };
-    socket.on('error', () => socket.destroy());
-    void (async () => {
+    const context = { gate: deps.gate, logger: deps.logger, what: 'proxy upgrade', logFields: { url: req.url, sandboxID: sandboxIDOfUrl(req.url ?? '') } };
+    serveUpgrade(socket, context, async () => {
       const m = PROXY_PATH.exec(req.url ?? '');
       if (!m) throw new NotFoundError(`no upgrade route ${req.url ?? ''}`);
-      const owner = await new Promise<string>((resolve, reject) => {
-        const shim = { header: (name: string) => req.headers[name.toLowerCase()] as string | undefined } as unknown as Request;
-        auth(shim, undefined as never, (err?: unknown) => (err ? reject(err) : resolve(callerOf(shim).owner)));
-      });
+      const owner = ownerOfUpgrade(deps.apiKeys, req);
       const port = parsePort(m[2]);
       const releaseSlot = deps.slots.hold(owner, 'proxy connection', socket);
       try {
@@ -123,13 +116,6 @@ export function proxyUpgradeHandler(deps: { gate: InteractionGate; proxy: PortPr
         }
       } finally {
         releaseSlot();
-      }
-    })().catch((err: unknown) => {
-      if (err instanceof ContainerMissingError) deps.gate.reportContainerMissing(err.sandboxID);
-      if (err instanceof BerthError) fail(err.status, err.code, err.message);
-      else {
-        deps.logger.error({ err, url: req.url, sandboxID: sandboxIDOfUrl(req.url ?? '') }, 'proxy upgrade failed');
-        fail(500, 'internal', 'internal error; it was logged');
       }
     });
   };

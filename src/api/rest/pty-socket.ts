@@ -11,12 +11,12 @@
  */
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Request } from 'express';
 import type { Logger } from 'pino';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { BerthError, ContainerMissingError, NotFoundError } from '../../errors.js';
+import { BerthError, NotFoundError } from '../../errors.js';
 import type { PtyManager } from '../../dataplane/pty.js';
-import { apiKeyAuth, callerOf } from '../auth.js';
+import { ownerOfUpgrade } from '../auth.js';
+import { serveUpgrade } from '../upgrade.js';
 import type { InteractionGate } from '../../service/interaction-gate.js';
 import type { StreamSlots } from '../../service/stream-slots.js';
 import { sandboxIDOfUrl } from '../metrics.js';
@@ -45,21 +45,13 @@ export interface PtySocketDeps {
 
 /** The `upgrade` listener for terminal WebSockets. */
 export function ptyUpgradeHandler(deps: PtySocketDeps) {
-  const auth = apiKeyAuth(deps.apiKeys);
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_FRAME_BYTES, perMessageDeflate: false });
   return (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const fail = (status: number, code: string, message: string) => {
-      const body = JSON.stringify({ code, message });
-      socket.end(`HTTP/1.1 ${status} ${code}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-    };
-    socket.on('error', () => socket.destroy());
-    void (async () => {
+    const context = { gate: deps.gate, logger: deps.logger, what: 'terminal upgrade', logFields: { url: req.url, sandboxID: sandboxIDOfUrl(req.url ?? '') } };
+    serveUpgrade(socket, context, async () => {
       const m = PTY_WS_PATH.exec(req.url ?? '');
       if (!m) throw new NotFoundError(`no upgrade route ${req.url ?? ''}`);
-      const owner = await new Promise<string>((resolve, reject) => {
-        const shim = { header: (name: string) => req.headers[name.toLowerCase()] as string | undefined } as unknown as Request;
-        auth(shim, undefined as never, (err?: unknown) => (err ? reject(err) : resolve(callerOf(shim).owner)));
-      });
+      const owner = ownerOfUpgrade(deps.apiKeys, req);
       const pid = parsePid(m[2]);
       const info = await deps.gate.beginInteraction(owner, m[1] ?? '');
       deps.ptys.get(info.sandboxID, pid); // 404 before the upgrade
@@ -72,13 +64,6 @@ export function ptyUpgradeHandler(deps: PtySocketDeps) {
         });
         serve(ws, deps.ptys, info.sandboxID, pid, new URL(req.url ?? '/', 'http://x').searchParams.get('scrollback') !== 'false');
       });
-    })().catch((err: unknown) => {
-      if (err instanceof ContainerMissingError) deps.gate.reportContainerMissing(err.sandboxID);
-      if (err instanceof BerthError) fail(err.status, err.code, err.message);
-      else {
-        deps.logger.error({ err, url: req.url, sandboxID: sandboxIDOfUrl(req.url ?? '') }, 'terminal upgrade failed');
-        fail(500, 'internal', 'internal error; it was logged');
-      }
     });
   };
 }

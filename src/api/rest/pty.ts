@@ -6,13 +6,13 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { InvalidArgumentError } from '../../errors.js';
-import { parseSignal, sandboxPath, SIGNALS } from '../../dataplane/paths.js';
+import { parseSignal, sandboxPath } from '../../dataplane/paths.js';
 import { PTY_MAX_DIMENSION, type PtyCreateOptions, type PtyInfo, type PtyManager } from '../../dataplane/pty.js';
 import { callerOf } from '../auth.js';
 import type { InteractionGate } from '../../service/interaction-gate.js';
 import { endpoint, mount, param } from './endpoint.js';
+import { cwdField, envsField, signalNameField, userField } from './process-fields.js';
 
-const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const dimension = z.number().int().min(1).max(PTY_MAX_DIMENSION);
 
 /** Body of `POST /sandboxes/{id}/pty`. */
@@ -24,14 +24,9 @@ export const createPtySchema = z
       .describe('Shell string (run with /bin/sh -c) or argv; a login shell (/bin/bash -l when present, else /bin/sh -l) when omitted.'),
     cols: dimension.default(80).describe('Columns.'),
     rows: dimension.default(24).describe('Rows.'),
-    envs: z.record(z.string().regex(ENV_NAME, 'env names are letters, digits and _'), z.string()).default({}).describe('Environment; TERM defaults to xterm-256color.'),
-    cwd: z
-      .string()
-      // eslint-disable-next-line no-control-regex -- NUL is refused
-      .regex(/^[/][^\n\r\x00]*$/, 'must be absolute (start with /) without line breaks or NUL bytes')
-      .optional()
-      .describe('Absolute working directory; must exist.'),
-    user: z.string().regex(/^[a-zA-Z0-9_][a-zA-Z0-9_.:-]{0,63}$/).optional().describe('User name, uid or uid:gid; image default (root) when omitted.'),
+    envs: envsField.describe('Environment; TERM defaults to xterm-256color.'),
+    cwd: cwdField,
+    user: userField,
     timeout: z.number().positive().max(7 * 24 * 3600).optional().describe('Seconds; the terminal (its whole session) is killed after it.'),
   })
   .strict();
@@ -50,10 +45,7 @@ export const ptyInputSchema = z
 /** Body of `POST /sandboxes/{id}/pty/{pid}/signal`. */
 export const ptySignalSchema = z
   .object({
-    signal: z
-      .string()
-      .regex(new RegExp(`^(SIG)?(${SIGNALS.join('|')})$`, 'i'), `signal must be one of ${SIGNALS.join(', ')} (SIG prefix optional)`)
-      .describe(`One of ${SIGNALS.join(', ')} (SIG prefix optional).`),
+    signal: signalNameField,
     target: z
       .enum(['foreground', 'process', 'session'])
       .default('foreground')

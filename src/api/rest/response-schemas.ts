@@ -4,6 +4,7 @@
  * them drifts from the TypeScript type the service really returns.
  */
 import type { VolumeInfo } from '../../dataplane/volumes.js';
+import type { SnapshotRecord } from '../../dataplane/snapshots.js';
 import { z } from 'zod';
 import type { CommandStatus } from '../../dataplane/commands.js';
 import type { EntryInfo } from '../../dataplane/files.js';
@@ -25,6 +26,7 @@ const reasonSchema = z.enum([
   'container_lost',
   'disk_quota',
   'provision_failed',
+  'snapshot',
 ]);
 const isoTime = z.string().describe('ISO 8601 time');
 const timeoutModeSchema = z.enum(['idle', 'absolute']);
@@ -218,3 +220,19 @@ export const volumeSchema = z
   .strict();
 export const volumeListSchema = z.object({ volumes: z.array(volumeSchema) }).strict();
 same<z.infer<typeof volumeSchema>, VolumeInfo>(true);
+
+/** One snapshot (`/snapshots`, `/sandboxes/{id}/snapshots`). */
+export const snapshotSchema = z
+  .object({
+    snapshotID: z.string().describe('snap_ and 20 lowercase letters or digits; boot it with POST /sandboxes {"templateID": snapshotID}.'),
+    sandboxID: z.string().describe('The sandbox it was taken from (it may be stopped since).'),
+    templateID: z.string().describe("The source sandbox's template: a boot from the snapshot takes its default resources and timeout."),
+    kind: z.enum(['snapshot', 'pause']).describe('snapshot: taken by a user (pause: a disk pause\'s own image, not listed here).'),
+    createdAt: isoTime,
+    sizeBytes: z.number().int().describe("The image's size (its layers, including the template's base image)."),
+    expiresAt: isoTime.nullable().describe('When the retention sweep removes it (BERTH_SNAPSHOT_RETENTION_MS); null: kept until deleted.'),
+  })
+  .strict();
+export const snapshotListSchema = z.object({ snapshots: z.array(snapshotSchema), nextToken: z.string().nullable() }).strict();
+export const sandboxSnapshotsSchema = z.object({ snapshots: z.array(snapshotSchema) }).strict();
+same<z.infer<typeof snapshotSchema>, SnapshotRecord>(true);

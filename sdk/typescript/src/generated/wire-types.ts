@@ -10,7 +10,7 @@
 export type SandboxStatus = 'creating' | 'running' | 'paused' | 'stopped' | 'failed';
 
 /** Why a transition happened (also the stop reason of a stopped sandbox). */
-export type TransitionReason = 'created' | 'provisioned' | 'user' | 'connect' | 'auto_resume' | 'idle_timeout' | 'absolute_timeout' | 'max_lifetime' | 'paused_retention' | 'host_lost' | 'container_lost' | 'disk_quota' | 'provision_failed';
+export type TransitionReason = 'created' | 'provisioned' | 'user' | 'connect' | 'auto_resume' | 'idle_timeout' | 'absolute_timeout' | 'max_lifetime' | 'paused_retention' | 'host_lost' | 'container_lost' | 'disk_quota' | 'provision_failed' | 'snapshot';
 
 /** What idle expiry does (`onTimeout`) and whether an interaction resumes a paused sandbox. */
 export interface SandboxLifecycle {
@@ -268,8 +268,10 @@ export interface VolumeMount {
 
 /** Body of `POST /sandboxes`. */
 export interface CreateSandboxBody {
-  /** Template to boot; default "base". */
+  /** Template to boot, or one of your snapshot IDs (snap_…); default "base". */
   templateID?: string;
+  /** Boot from one of your snapshots (same as templateID: <snapshotID>); resources and timeout default from its source template. */
+  snapshotID?: string;
   /** A Docker image instead of a template (only when the server allows it). */
   image?: string;
   /** Timeout in seconds (idle or absolute, see lifecycle.timeoutMode); per-template default. */

@@ -6,22 +6,11 @@
 import type { Request, Response } from 'express';
 import type { ManagedProcess, ProcessEvent, ProcessSpec, ProcessTable } from '../../../dataplane/processes.js';
 import type { SignalName } from '../../../dataplane/paths.js';
-import { ConnectError, FLAG_END_STREAM, envelope, keepaliveIntervalMs, openStream, parseJsonMessage, requestTimeoutMs } from './connect.js';
-import { pumpStream } from './stream-events.js';
+import { ConnectError, FLAG_END_STREAM, envelope, parseJsonMessage, requestTimeoutMs } from './connect.js';
+import { streamProcess } from './process-stream.js';
 import { asBytes, asRecord, asString, asStringArray, asStringMap, homeOf, resolvePath } from './messages.js';
 import type { EnvdCall } from './call.js';
 import type { EnvdPtys } from './pty.js';
-
-const KEEPALIVE = { event: { keepalive: {} } };
-
-/** Exit status text as envd (Go) words it. */
-function statusText(exitCode: number): string {
-  if (exitCode > 128 && exitCode < 160) {
-    const names: Record<number, string> = { 1: 'hangup', 2: 'interrupt', 9: 'killed', 15: 'terminated' };
-    return `signal: ${names[exitCode - 128] ?? `signal ${exitCode - 128}`}`;
-  }
-  return `exit status ${exitCode}`;
-}
 
 /** `ProcessSelector` → pid / tag. */
 function selectorOf(raw: unknown): { pid?: number; tag?: string } {
@@ -90,27 +79,12 @@ export class ProcessService {
   }
 
   private attach(call: EnvdCall, proc: ManagedProcess, req: Request, res: Response, timeoutMs: number | undefined): void {
-    const stopKeepAlive = call.keepAlive();
-    let unsubscribe: () => void = () => undefined;
-    const pump = pumpStream(openStream(res), {
-      keepaliveMs: keepaliveIntervalMs(req),
-      keepaliveMessage: KEEPALIVE,
-      timeoutMs,
-      onFinish: () => {
-        unsubscribe();
-        stopKeepAlive();
-      },
-    });
-    pump.push({ event: { start: { pid: proc.pid } } });
-    unsubscribe = proc.subscribe((event: ProcessEvent) => {
-      if (event.kind === 'end') {
-        pump.push({ event: { end: { exitCode: event.exitCode, exited: true, status: statusText(event.exitCode) } } });
-        pump.finish();
-        return;
-      }
-      pump.push({ event: { data: { [event.kind]: event.data.toString('base64') } } });
-    });
-    if (pump.closed) unsubscribe();
+    streamProcess(call, req, res, proc.pid, timeoutMs, (output) =>
+      proc.subscribe((event: ProcessEvent) => {
+        if (event.kind === 'end') output.end(event.exitCode);
+        else output.data(event.kind, event.data);
+      }),
+    );
   }
 
   list(call: EnvdCall): unknown {

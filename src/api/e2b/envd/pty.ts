@@ -6,12 +6,10 @@
 import type { Request, Response } from 'express';
 import type { PtyManager } from '../../../dataplane/pty.js';
 import type { SignalName } from '../../../dataplane/paths.js';
-import { keepaliveIntervalMs, openStream, requestTimeoutMs } from './connect.js';
+import { requestTimeoutMs } from './connect.js';
 import { asRecord, asUint } from './messages.js';
-import { pumpStream } from './stream-events.js';
+import { streamProcess } from './process-stream.js';
 import type { EnvdCall } from './call.js';
-
-const KEEPALIVE = { event: { keepalive: {} } };
 
 /** `PTY.size` of a request → cols/rows (at least 1 each). */
 export function ptySize(raw: unknown): { cols: number; rows: number } {
@@ -52,28 +50,15 @@ export class EnvdPtys {
   }
 
   attach(call: EnvdCall, pid: number, req: Request, res: Response, timeoutMs = requestTimeoutMs(req)): void {
-    const stopKeepAlive = call.keepAlive();
-    let unsubscribe: () => void = () => undefined;
-    const pump = pumpStream(openStream(res), {
-      keepaliveMs: keepaliveIntervalMs(req),
-      keepaliveMessage: KEEPALIVE,
-      timeoutMs,
-      onFinish: () => {
-        unsubscribe();
-        stopKeepAlive();
-      },
+    streamProcess(call, req, res, pid, timeoutMs, (output) => {
+      const sub = this.ptys.subscribe(call.sandboxID, pid, {
+        data: (chunk) => output.data('pty', chunk),
+        exit: (exitCode) => output.end(exitCode),
+      });
+      // The terminal's scrollback first, so a re-attached client sees what it missed.
+      if (sub.scrollback.length) output.data('pty', sub.scrollback);
+      return sub.unsubscribe;
     });
-    pump.push({ event: { start: { pid } } });
-    const sub = this.ptys.subscribe(call.sandboxID, pid, {
-      data: (chunk) => pump.push({ event: { data: { pty: chunk.toString('base64') } } }),
-      exit: (exitCode) => {
-        pump.push({ event: { end: { exitCode, exited: true, status: exitCode > 128 ? `signal: ${exitCode - 128}` : `exit status ${exitCode}` } } });
-        pump.finish();
-      },
-    });
-    if (sub.scrollback.length) pump.push({ event: { data: { pty: sub.scrollback.toString('base64') } } });
-    unsubscribe = sub.unsubscribe;
-    if (pump.closed) unsubscribe();
   }
 
   write(call: EnvdCall, pid: number, data: Buffer): void {
