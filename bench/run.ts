@@ -25,6 +25,7 @@ import { writeReport } from './lib/report.js';
 import { startBenchStack, type BenchStack } from './lib/stack.js';
 import { SCENARIOS, type BenchResults, type ScenarioName, type ScenarioResult } from './lib/types.js';
 import { SCALES, SCENARIO_FNS, type Ctx } from './scenarios.js';
+import { stopCreatePoolStack } from './scenario-create-pool.js';
 
 const USAGE =
   `usage: npm run bench -- [--scale smoke|medium|full] [--only ${SCENARIOS.join(',')}] [--out DIR] ` +
@@ -104,6 +105,7 @@ async function main(): Promise<number> {
     log('interrupted: cleaning up');
     void (async () => {
       await stack?.stop().catch(() => undefined);
+      await stopCreatePoolStack().catch(() => undefined);
       await cleanupContainers(docker, runId).catch(() => undefined);
       process.exit(130);
     })();

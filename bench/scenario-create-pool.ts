@@ -18,11 +18,18 @@ import type { Metric } from './lib/types.js';
 import type { Ctx, ScenarioOutput } from './scenarios.js';
 
 const POOL_SIZE = 4;
+
+/** The scenario's own stack while it runs: an interrupted bench (Ctrl-C) stops it too (bench/run.ts). */
+let running: { stop(): Promise<void> } | undefined;
+export async function stopCreatePoolStack(): Promise<void> {
+  await running?.stop();
+}
 const round = (v: number, digits = 3) => Math.round(v * 10 ** digits) / 10 ** digits;
 
 export async function createPool(ctx: Ctx): Promise<ScenarioOutput> {
   const runId = `${ctx.raw.runId}p`;
   const stack = await startBenchStack({ runId, logDir: mkdtempSync(path.join(os.tmpdir(), 'berth-bench-pool-')), env: { BERTH_WARM_POOL: `${BENCH_TEMPLATE}:${POOL_SIZE}`, BERTH_WARM_POOL_REFILL_INTERVAL_MS: '1000' } });
+  running = stack;
   const ready = async () => {
     const listed = await ctx.docker.listContainers({ filters: { label: [POOL_LABELS.pool, `${LABELS.queue}=${stack.taskQueue}`], status: ['running'] } });
     return listed.filter((c) => isUnclaimedPoolContainer(c)).length;
@@ -67,6 +74,7 @@ export async function createPool(ctx: Ctx): Promise<ScenarioOutput> {
     await mapLimit(ids, 8, (id) => stack.call('DELETE', `/sandboxes/${id}`).catch(() => undefined));
     await mapLimit(names, 8, (n) => ctx.raw.remove(n).catch(() => undefined));
     await stack.stop();
+    running = undefined;
   }
   const b = summarize(berth);
   const f = summarize(floor);

@@ -11,6 +11,7 @@ import type { BenchStack } from './lib/stack.js';
 import { mapLimit, sleep, summarize, timed, type Summary } from './lib/stats.js';
 import type { Metric, ScenarioName } from './lib/types.js';
 import { createPool } from './scenario-create-pool.js';
+import { snapshotScenario } from './snapshot-scenario.js';
 
 export interface Sizes {
   createN: number;
@@ -29,24 +30,26 @@ export interface Sizes {
   scaleSampleN: number;
   historyDurationS: number;
   historyRatePerS: number;
+  /** Rounds of scenario 10 (snapshot, boot from it). */
+  snapshotN: number;
 }
 
 export const SCALES: Record<'smoke' | 'medium' | 'full', Sizes> = {
   smoke: {
     createN: 2, lifecycleReps: 2, commandN: 2, bigCommandN: 1, fileSizesMB: [1, 4], fileReps: [1, 1], burstN: 3,
     timerN: 3, timerFloorN: 2, timerBaseS: 1, timerSpreadS: 2, scaleN: 4, scaleConcurrency: 4, scaleSampleN: 2,
-    historyDurationS: 2, historyRatePerS: 5,
+    historyDurationS: 2, historyRatePerS: 5, snapshotN: 2,
   },
   medium: {
     // n ≥ 30 for every latency figure; the burst is issue 15's 200 + 200.
     createN: 30, lifecycleReps: 30, commandN: 50, bigCommandN: 30, fileSizesMB: [1, 100], fileReps: [30, 30], burstN: 200,
     timerN: 200, timerFloorN: 50, timerBaseS: 15, timerSpreadS: 45, scaleN: 400, scaleConcurrency: 12, scaleSampleN: 30,
-    historyDurationS: 60, historyRatePerS: 10,
+    historyDurationS: 60, historyRatePerS: 10, snapshotN: 30,
   },
   full: {
     createN: 50, lifecycleReps: 50, commandN: 100, bigCommandN: 30, fileSizesMB: [1, 100], fileReps: [30, 30], burstN: 200,
     timerN: 500, timerFloorN: 100, timerBaseS: 20, timerSpreadS: 60, scaleN: 1000, scaleConcurrency: 16, scaleSampleN: 30,
-    historyDurationS: 60, historyRatePerS: 10,
+    historyDurationS: 60, historyRatePerS: 10, snapshotN: 20,
   },
 };
 
@@ -584,4 +587,5 @@ export const SCENARIO_FNS: Record<ScenarioName, { title: string; run: (ctx: Ctx)
   scale: { title: '7. live sandboxes at scale', run: scale },
   history: { title: '8. history cost of a busy sandbox', run: history },
   'create-pool': { title: '9. create → running from the warm pool', run: createPool },
+  snapshot: { title: '10. snapshot and boot from it', run: snapshotScenario },
 };

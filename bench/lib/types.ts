@@ -1,6 +1,6 @@
 import type { Summary } from './stats.js';
 
-export const SCENARIOS = ['create', 'lifecycle', 'commands', 'files', 'burst', 'timers', 'scale', 'history', 'create-pool'] as const;
+export const SCENARIOS = ['create', 'lifecycle', 'commands', 'files', 'burst', 'timers', 'scale', 'history', 'create-pool', 'snapshot'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** One measured quantity, berth beside its floor. */

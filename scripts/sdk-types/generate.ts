@@ -18,7 +18,7 @@ import * as res from '../../src/api/rest/response-schemas.js';
 import { runCommandSchema, signalSchema } from '../../src/api/rest/commands.js';
 import { chmodSchema, mkdirSchema, moveSchema, replaceSchema, statSchema, writeBatchSchema } from '../../src/api/rest/files.js';
 import { SIGNALS } from '../../src/dataplane/paths.js';
-import { bulkSchema, connectSchema, createSandboxSchema, createVolumeSchema, refreshSchema, setTimeoutSchema, volumeMountSchema } from '../../src/service/schemas.js';
+import { bulkSchema, connectSchema, createSandboxSchema, createVolumeSchema, refreshSchema, restoreSnapshotSchema, setTimeoutSchema, volumeMountSchema } from '../../src/service/schemas.js';
 import { declaration, literal, type JsonSchema } from './json-schema-to-ts.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -60,6 +60,9 @@ const ANSWERS: Entry[] = [
   { name: 'SandboxEndpoint', schema: res.endpointSchema, doc: '`GET /sandboxes/{id}/endpoints/{port}`.' },
   { name: 'VolumeInfo', schema: res.volumeSchema, doc: 'A volume of yours (`POST /volumes`, `GET /volumes/{name}`).' },
   { name: 'VolumeList', schema: res.volumeListSchema, doc: '`GET /volumes`.' },
+  { name: 'SnapshotInfo', schema: res.snapshotSchema, doc: 'A snapshot of yours (`POST /sandboxes/{id}/snapshots`, `GET /snapshots/{id}`).' },
+  { name: 'SnapshotPage', schema: res.snapshotListSchema, doc: '`GET /snapshots` (one page).' },
+  { name: 'SandboxSnapshots', schema: res.sandboxSnapshotsSchema, doc: '`GET /sandboxes/{id}/snapshots`.' },
   { name: 'ErrorBody', schema: res.errorSchema, doc: 'Every error answer: a stable code and a message that says what to do.' },
 ];
 
@@ -68,6 +71,7 @@ const REQUESTS: Entry[] = [
   { name: 'VolumeMount', schema: volumeMountSchema, doc: 'A volume to mount at create (`volumes` of `POST /sandboxes`).' },
   { name: 'CreateSandboxBody', schema: createSandboxSchema, doc: 'Body of `POST /sandboxes`.' },
   { name: 'CreateVolumeBody', schema: createVolumeSchema, doc: 'Body of `POST /volumes`.' },
+  { name: 'RestoreSnapshotBody', schema: restoreSnapshotSchema, doc: 'Body of `POST /snapshots/{id}/restore` (a create without template or image).' },
   { name: 'SetTimeoutBody', schema: setTimeoutSchema, doc: 'Body of `POST /sandboxes/{id}/timeout`.' },
   { name: 'RefreshBody', schema: refreshSchema, doc: 'Body of `POST /sandboxes/{id}/refreshes`.' },
   { name: 'ConnectBody', schema: connectSchema, doc: 'Body of `POST /sandboxes/{id}/connect`.' },

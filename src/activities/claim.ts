@@ -39,7 +39,7 @@ export interface ClaimDeps {
 /**
  * Claims a pool container for `req`; null when the pool has none for it (the caller creates one)
  * or when a container named after the sandbox already exists (an earlier attempt made or claimed
- * it: the caller's create meets the conflict and adopts it).
+ * it) or the claimed one no longer runs: the caller's create then meets the name and adopts it.
  */
 export async function claimFromPool({ docker, pool, network, logger }: ClaimDeps, req: ProvisionRequest): Promise<{ containerID: string } | null> {
   if (pool.sizeOf(req.templateID) <= 0) return null;
@@ -66,8 +66,14 @@ export async function claimFromPool({ docker, pool, network, logger }: ClaimDeps
     }
     pool.claimed(entry);
     logger.info({ sandboxID: req.sandboxID, poolContainer: entry.name }, 'claimed a warm pool container');
-    await applyResources(docker, entry.id, entry.resources, req.resources);
-    await network.attach(req.sandboxID, { labels: entry.labels, ip: entry.ip });
+    // Independent steps, side by side; the inspect confirms it still runs (it may have died since the last sweep).
+    const [info] = await Promise.all([
+      docker.getContainer(entry.id).inspect(),
+      applyResources(docker, entry.id, entry.resources, req.resources),
+      network.attach(req.sandboxID, { labels: entry.labels, ip: entry.ip }),
+    ]);
+    // Not running: the caller's create meets the name and adopts it (starts it, installs its rules for its new address).
+    if (!info.State.Running || info.State.Paused) return null;
     return { containerID: entry.id };
   }
   return null;

@@ -2,14 +2,15 @@
  * The `snapshotSandbox` activity: commits a sandbox's filesystem to a local image
  * (`berth-snapshot/<snapshotID>`), labelled with its record. A running container is frozen for
  * the commit (Docker's commit `pause`, thawed afterwards whatever happens); a paused one is
- * committed as it is. Idempotent: a retry finds the image an earlier attempt made.
+ * committed as it is. The sandbox's env vars (its secrets) are blanked in the image. Idempotent:
+ * a retry finds the image an earlier attempt made.
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { dockerMessage, dockerStatus } from '../docker/errors.js';
 import { SNAPSHOT_LABELS, snapshotImage, snapshotRepo } from '../docker/snapshot-labels.js';
-import { FailureType, type SnapshotKind, type SnapshotSandboxRequest, type SnapshotTaken } from '../workflows/definitions.js';
+import { FailureType, SNAPSHOT_ID_PATTERN, type SnapshotKind, type SnapshotSandboxRequest, type SnapshotTaken } from '../workflows/definitions.js';
 import { withHeartbeat } from './heartbeat.js';
 
 export interface SnapshotActivityDeps {
@@ -21,6 +22,16 @@ export interface SnapshotActivityDeps {
 /** One `LABEL` instruction of the commit's `changes` (the value JSON-quoted). */
 function labelChange(key: string, value: string): string {
   return `LABEL ${key}=${JSON.stringify(value)}`;
+}
+
+/**
+ * The template a boot from the snapshot takes its defaults from: the sandbox's own, or, for a
+ * sandbox booted from another snapshot (its templateID is that snapshot's ID), the template that
+ * snapshot came from (its image's label, which the container inherits).
+ */
+function sourceTemplate(templateID: string, container: Docker.ContainerInspectInfo): string {
+  if (!SNAPSHOT_ID_PATTERN.test(templateID)) return templateID;
+  return container.Config.Labels?.[SNAPSHOT_LABELS.template] ?? templateID;
 }
 
 export function createSnapshotActivities({ docker, logger, config }: SnapshotActivityDeps) {
@@ -72,11 +83,16 @@ export function createSnapshotActivities({ docker, logger, config }: SnapshotAct
     }
     if (!container.State.Running) throw gone(req.sandboxID, `has exited (${container.State.Status})`);
     const createdAt = new Date().toISOString();
+    // A commit copies the container's env into the image: blank the values of the sandbox's own
+    // env vars (the ones its image does not set), so secrets never outlive the sandbox in an image.
+    const imageEnv = new Set((await docker.getImage(container.Image).inspect()).Config.Env ?? []);
+    const ownEnvNames = (container.Config.Env ?? []).filter((e) => !imageEnv.has(e)).map((e) => e.slice(0, e.indexOf('=')));
     const changes = [
+      ...ownEnvNames.filter((name) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(name)).map((name) => `ENV ${name}=""`),
       labelChange(SNAPSHOT_LABELS.id, req.snapshotID),
       labelChange(SNAPSHOT_LABELS.owner, req.owner),
       labelChange(SNAPSHOT_LABELS.sandbox, req.sandboxID),
-      labelChange(SNAPSHOT_LABELS.template, req.templateID),
+      labelChange(SNAPSHOT_LABELS.template, sourceTemplate(req.templateID, container)),
       labelChange(SNAPSHOT_LABELS.kind, req.kind),
       labelChange(SNAPSHOT_LABELS.createdAt, createdAt),
       labelChange(SNAPSHOT_LABELS.host, config.hostName),

@@ -25,6 +25,7 @@ import { isPtySocketPath, ptyUpgradeHandler } from './rest/pty-socket.js';
 import { volumeRoutes } from './rest/volumes.js';
 import { VolumeService } from '../service/volume-service.js';
 import { VolumeStore } from '../dataplane/volumes.js';
+import { VolumeOwner } from '../dataplane/volume-owner.js';
 import { snapshotRoutes } from './rest/snapshots.js';
 import { SnapshotService } from '../service/snapshot-service.js';
 import { SnapshotStore } from '../dataplane/snapshots.js';
@@ -150,6 +151,8 @@ export function createApp(deps: AppDeps): BerthApp {
     '/v1',
     openSandboxRoutes({
       service,
+      volumes,
+      snapshots,
       gate,
       runner,
       files: fileOps,
@@ -165,7 +168,7 @@ export function createApp(deps: AppDeps): BerthApp {
     }),
   );
   // The E2B protocol on the same paths: it answers requests with an E2B-format key (src/api/e2b/detect.ts).
-  app.use(e2bControlPlane({ service, gate, sampler, config, logger }));
+  app.use(e2bControlPlane({ service, volumes, snapshots, volumeOwner: new VolumeOwner(docker), gate, sampler, config, logger }));
   app.use(apiKeyAuth(config.apiKeys));
   app.use(endpointRoutes(gate, proxy, config.api.publicUrl, slots)); // before the JSON parser: proxied bodies pass untouched
   app.use(express.json({ limit: '1mb' }));

@@ -145,6 +145,17 @@ describe('warm pool', () => {
     }
   });
 
+  it('a pool container that died before its claim still gives a running, usable sandbox', async () => {
+    await poolFull();
+    // Killed from outside (OOM, an operator): the pool may still hold them until its next sweep.
+    await Promise.all((await poolContainers()).map((c) => stack.docker.getContainer(c.Id).kill()));
+    const sb = await create({ envs: { AFTER: 'death' } });
+    expect((await stack.docker.getContainer(sb.sandboxID).inspect()).State.Running).toBe(true);
+    const res = await stack.api('POST', `/sandboxes/${sb.sandboxID}/commands`, { body: { cmd: 'echo "$AFTER"' } });
+    expect(res.body).toMatchObject({ exitCode: 0, stdout: 'death\n' });
+    await poolFull();
+  });
+
   it('creates with volumes or a network policy get a container of their own', async () => {
     const policy = await create({ network: { allowInternet: false } });
     expect((await stack.docker.getContainer(policy.sandboxID).inspect()).Config.Labels[POOL_LABELS.pool]).toBeUndefined();

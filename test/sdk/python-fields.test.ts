@@ -33,6 +33,10 @@ const CASES: Record<string, { schema: z.ZodType; unread: string[] }> = {
   endpoint: { schema: res.endpointSchema, unread: ['sandboxID', 'internal', 'internal.host', 'internal.port'] },
   'ProcessInfo.from_api': { schema: res.commandStatusSchema, unread: [] },
   'EntryInfo.from_api': { schema: res.entryInfoSchema, unread: [] },
+  'SnapshotInfo.from_api': { schema: res.snapshotSchema, unread: [] },
+  list_snapshots: { schema: res.snapshotListSchema, unread: [] },
+  list_of_sandbox: { schema: res.sandboxSnapshotsSchema, unread: [] },
+  'VolumeInfo.from_api': { schema: res.volumeSchema, unread: [] },
 };
 
 function jsonSchema(schema: z.ZodType): Schema {

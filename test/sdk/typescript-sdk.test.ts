@@ -19,6 +19,7 @@ import {
   TimeoutError,
   UnauthorizedError,
   UnavailableError,
+  Volume,
   type CommandStatus,
   type ConnectionOptions,
   type EntryInfo,
@@ -350,6 +351,38 @@ describe('pty', () => {
     await expect(asBob.pty.connect(other.pid)).rejects.toBeInstanceOf(NotFoundError);
     await expect(sbx.pty.create({ cols: 0 })).rejects.toBeInstanceOf(InvalidArgumentError);
     await other.kill();
+  });
+});
+
+describe('volumes', () => {
+  it('create → list → getInfo; a sandbox writes, a later one reads it read-only; destroy is 409 while mounted, then true, then false', async () => {
+    const name = `sdkv-${randomBytes(4).toString('hex')}`;
+    expect(await Volume.create(name, { ...conn, sizeMB: 64 })).toMatchObject({ name, sizeMB: 64, mountedBy: 0 });
+    await expect(Volume.create(name, conn)).rejects.toBeInstanceOf(ConflictError);
+    expect((await Volume.list(conn)).map((v) => v.name)).toContain(name);
+    const writer = await Sandbox.create({ ...conn, ...tiny, timeoutMs: 120_000, volumes: [{ name, mountPath: '/data' }] });
+    try {
+      await writer.commands.run('echo kept > /data/f');
+      expect((await Volume.getInfo(name, conn)).mountedBy).toBe(1);
+      await expect(Volume.destroy(name, conn)).rejects.toBeInstanceOf(ConflictError);
+    } finally {
+      await writer.kill();
+    }
+    const reader = await Sandbox.create({ ...conn, ...tiny, timeoutMs: 120_000, volumes: [{ name, mountPath: '/ro', readOnly: true }] });
+    try {
+      expect((await reader.commands.run('cat /ro/f')).stdout).toBe('kept\n');
+      await expect(reader.commands.run('echo x > /ro/g')).rejects.toBeInstanceOf(CommandExitError);
+    } finally {
+      await reader.kill();
+    }
+    // Another owner sees none of it.
+    const bob = { apiUrl: stack.baseUrl, apiKey: stack.keys.bob };
+    await expect(Volume.getInfo(name, bob)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(Sandbox.create({ ...bob, ...tiny, volumes: [{ name, mountPath: '/data' }] })).rejects.toBeInstanceOf(InvalidArgumentError);
+    expect(await Volume.destroy(name, conn)).toBe(true);
+    expect(await Volume.destroy(name, conn)).toBe(false);
+    await expect(Volume.getInfo(name, conn)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(Volume.create('Not A Name', conn)).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 });
 

@@ -1,5 +1,6 @@
 /** berth's TypeScript SDK. */
 export { Sandbox, type SandboxCreateOpts, type SandboxConnectOpts } from './sandbox.js';
+export { Volume, type VolumeCreateOpts } from './volume.js';
 export { SandboxPaginator, type SandboxListQuery } from './paginator.js';
 export { Commands, CommandHandle, type CommandRunOpts, type CommandResult, type OutputCallback } from './commands.js';
 export { Pty, PtyHandle, type PtyInfo, type PtySize, type PtyCreateOpts, type PtyConnectOpts, type PtySignalTarget } from './pty.js';

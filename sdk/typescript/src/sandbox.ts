@@ -6,12 +6,28 @@ import { Files } from './files.js';
 import { Pty } from './pty.js';
 import { SandboxPaginator, type SandboxListQuery } from './paginator.js';
 import { Transport } from './transport.js';
-import type { CreateSandboxBody, SandboxEndpoint, SandboxEvents, SandboxInfo, SandboxLifecycle, SandboxMetrics, SandboxNetworkPolicy, SandboxResources, TimeoutMode } from './types.js';
+import type {
+  CreateSandboxBody,
+  SandboxEndpoint,
+  SandboxEvents,
+  SandboxInfo,
+  SandboxLifecycle,
+  SandboxMetrics,
+  SandboxNetworkPolicy,
+  SandboxResources,
+  SandboxSnapshots,
+  SnapshotInfo,
+  SnapshotPage,
+  TimeoutMode,
+  VolumeMount,
+} from './types.js';
 
 /** Options of {@link Sandbox.create}. */
 export interface SandboxCreateOpts extends ConnectionOptions, RequestOptions {
-  /** Template to boot; default `base`. */
+  /** Template to boot, or one of your snapshot IDs (`snap_…`); default `base`. */
   template?: string;
+  /** Boot from one of your snapshots (same as `template: snapshotID`); see {@link Sandbox.restore}. */
+  snapshotID?: string;
   /** A Docker image instead of a template (only when the server allows it). */
   image?: string;
   /** Timeout (rounded up to whole seconds); per-template default when omitted. Idle unless `timeoutMode: 'absolute'`. */
@@ -25,6 +41,8 @@ export interface SandboxCreateOpts extends ConnectionOptions, RequestOptions {
   lifecycle?: Partial<SandboxLifecycle>;
   /** Egress policy; default: internet allowed, private ranges and link-local denied. */
   network?: Partial<SandboxNetworkPolicy>;
+  /** Volumes of yours to mount (see {@link Volume}): `[{ name, mountPath, readOnly? }]`. */
+  volumes?: VolumeMount[];
   /** `false`: return while the sandbox is still `creating` (default: wait until running). */
   wait?: boolean;
 }
@@ -74,12 +92,14 @@ export class Sandbox {
     const body: CreateSandboxBody = {
       ...(opts.template !== undefined ? { templateID: opts.template } : {}),
       ...(opts.image !== undefined ? { image: opts.image } : {}),
+      ...(opts.snapshotID !== undefined ? { snapshotID: opts.snapshotID } : {}),
       ...(opts.timeoutMs !== undefined ? { timeout: Math.max(1, Math.ceil(seconds(opts.timeoutMs))) } : {}),
       ...(opts.metadata ? { metadata: opts.metadata } : {}),
       ...(opts.envs ? { envs: opts.envs } : {}),
       ...(opts.resources ? { resources: opts.resources } : {}),
       ...(opts.lifecycle || opts.timeoutMode ? { lifecycle: { ...opts.lifecycle, ...(opts.timeoutMode ? { timeoutMode: opts.timeoutMode } : {}) } } : {}),
       ...(opts.network ? { network: opts.network } : {}),
+      ...(opts.volumes ? { volumes: opts.volumes } : {}),
     };
     const info = await new Transport(connection).json<SandboxInfo>('POST', '/sandboxes', {
       ...requestOpts(opts),
@@ -114,6 +134,33 @@ export class Sandbox {
   /** Kills a sandbox by ID; false when it was already gone. */
   static kill(sandboxID: string, opts: ConnectionOptions & RequestOptions = {}): Promise<boolean> {
     return Sandbox.ref(sandboxID, opts).kill(opts);
+  }
+
+  /** Boots a new sandbox from one of your snapshots (its files; resources and timeout default from its source template). */
+  static restore(snapshotID: string, opts: Omit<SandboxCreateOpts, 'template' | 'image' | 'snapshotID'> = {}): Promise<Sandbox> {
+    return Sandbox.create({ ...opts, snapshotID });
+  }
+
+  /** Your snapshots, newest first, one page (`nextToken` of the previous page for the next one). */
+  static listSnapshots(opts: ConnectionOptions & RequestOptions & { limit?: number; nextToken?: string } = {}): Promise<SnapshotPage> {
+    const query = { limit: opts.limit === undefined ? undefined : String(opts.limit), nextToken: opts.nextToken };
+    return new Transport(new ConnectionConfig(opts)).json<SnapshotPage>('GET', '/snapshots', { ...requestOpts(opts), query });
+  }
+
+  /** One of your snapshots; {@link NotFoundError} when it does not exist (or is not yours). */
+  static getSnapshot(snapshotID: string, opts: ConnectionOptions & RequestOptions = {}): Promise<SnapshotInfo> {
+    return new Transport(new ConnectionConfig(opts)).json<SnapshotInfo>('GET', `/snapshots/${encodeURIComponent(snapshotID)}`, requestOpts(opts));
+  }
+
+  /** Deletes one of your snapshots; false when it was already gone; {@link ConflictError} while a sandbox booted from it lives. */
+  static async deleteSnapshot(snapshotID: string, opts: ConnectionOptions & RequestOptions = {}): Promise<boolean> {
+    try {
+      await new Transport(new ConnectionConfig(opts)).json<undefined>('DELETE', `/snapshots/${encodeURIComponent(snapshotID)}`, requestOpts(opts));
+      return true;
+    } catch (err) {
+      if (err instanceof NotFoundError) return false;
+      throw err;
+    }
   }
 
   /** Info of a sandbox by ID (does not resume it). */
@@ -173,6 +220,19 @@ export class Sandbox {
   /** Thaws a paused sandbox; {@link ConflictError} when running. */
   resume(opts: RequestOptions = {}): Promise<SandboxInfo> {
     return this.info(this.transport.json<SandboxInfo>('POST', this.path('/resume'), requestOpts(opts)));
+  }
+
+  /**
+   * Snapshots the sandbox's filesystem (a running sandbox is frozen for the commit, a paused one stays
+   * paused). Boot it with {@link Sandbox.restore} or `Sandbox.create({ template: snapshot.snapshotID })`.
+   */
+  createSnapshot(opts: RequestOptions = {}): Promise<SnapshotInfo> {
+    return this.transport.json<SnapshotInfo>('POST', this.path('/snapshots'), requestOpts(opts));
+  }
+
+  /** The snapshots taken of this sandbox, newest first (also after it stopped). */
+  async listSnapshots(opts: RequestOptions = {}): Promise<SnapshotInfo[]> {
+    return (await this.transport.json<SandboxSnapshots>('GET', this.path('/snapshots'), requestOpts(opts))).snapshots;
   }
 
   /** Transitions with reasons; also answers after the sandbox stopped. */

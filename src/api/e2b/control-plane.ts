@@ -10,6 +10,9 @@ import { InvalidArgumentError } from '../../errors.js';
 import type { MetricsSampler } from '../../dataplane/metrics.js';
 import type { InteractionGate } from '../../service/interaction-gate.js';
 import type { SandboxService, SandboxView } from '../../service/sandbox-service.js';
+import type { VolumeService } from '../../service/volume-service.js';
+import type { SnapshotService } from '../../service/snapshot-service.js';
+import type { VolumeOwner } from '../../dataplane/volume-owner.js';
 import { createSandboxSchema, METADATA_FILTER } from '../../service/schemas.js';
 import type { SandboxStatus } from '../../workflows/definitions.js';
 import { apiKeyAuth, callerOf } from '../auth.js';
@@ -17,6 +20,8 @@ import { parseOr400 } from '../rest/validate.js';
 import { envdAccessToken } from './access-token.js';
 import { isE2BRequest } from './detect.js';
 import { e2bErrorMiddleware } from './errors.js';
+import { e2bVolumeRoutes } from './volumes.js';
+import { e2bSnapshotRoutes } from './snapshots.js';
 import {
   e2bConnectSchema,
   e2bCreateSchema,
@@ -34,11 +39,18 @@ import {
 
 export interface E2BControlPlaneDeps {
   service: SandboxService;
+  volumes: VolumeService;
+  snapshots: SnapshotService;
+  /** Hands a new volume's root to envd's default user (commands run as `user` by default). */
+  volumeOwner: VolumeOwner;
   gate: InteractionGate;
   sampler: MetricsSampler;
   config: BerthConfig;
   logger: Logger;
 }
+
+/** The user envd runs commands as when the SDK names none. */
+const ENVD_DEFAULT_USER = 'user';
 
 /** Largest page of a list (E2B's own limit). */
 const MAX_PAGE = 100;
@@ -65,6 +77,17 @@ export function e2bControlPlane(deps: E2BControlPlaneDeps): Router {
     if (body.iam != null) throw new InvalidArgumentError('iam (workload identity tokens) is not supported by berth; create the sandbox without it');
     const berthBody = parseOr400(createSandboxSchema, toBerthCreate(body), 'sandbox request');
     const view = await service.create(owner(req), berthBody, true);
+    const mountPaths = (berthBody.volumes ?? []).filter((v) => !v.readOnly).map((v) => v.mountPath);
+    if (mountPaths.length) {
+      // envd runs commands as `user` by default: a new (empty, root-owned) volume becomes its.
+      try {
+        await gate.beginInteraction(owner(req), view.sandboxID);
+        await deps.volumeOwner.handToUser(view.sandboxID, mountPaths, ENVD_DEFAULT_USER);
+      } catch (err) {
+        await service.kill(owner(req), view.sandboxID).catch(() => undefined);
+        throw err;
+      }
+    }
     res.status(201).json(toE2BSandbox(view, ctx(req, view)));
   };
   router.post('/sandboxes', create);
@@ -143,6 +166,9 @@ export function e2bControlPlane(deps: E2BControlPlaneDeps): Router {
     if (samples.length === 0 && end === undefined && info.status === 'running') samples = [await sampler.sample(info.sandboxID, { record: false })];
     res.json(samples.map((s) => toE2BMetric(s, cpuCount, diskSizeMB)));
   });
+
+  router.use(e2bVolumeRoutes(deps.volumes));
+  router.use(e2bSnapshotRoutes(deps.snapshots));
 
   router.use((req, res) => {
     res.status(404).json({ code: 404, message: `berth's E2B API has no route ${req.method} ${req.path}; see docs/e2b.md for what is supported` });

@@ -14,6 +14,8 @@ import { parsePort, type PortProxy } from '../../dataplane/proxy.js';
 import { NotFoundError } from '../../errors.js';
 import type { InteractionGate } from '../../service/interaction-gate.js';
 import type { SandboxService } from '../../service/sandbox-service.js';
+import type { VolumeService } from '../../service/volume-service.js';
+import type { SnapshotService } from '../../service/snapshot-service.js';
 import type { StreamSlots } from '../../service/stream-slots.js';
 import type { Template } from '../../templates.js';
 import { callerOf } from '../auth.js';
@@ -21,9 +23,12 @@ import { endpointAuth, lifecycleAuth, mountParam } from './auth.js';
 import { notSupported, openSandboxErrors } from './errors.js';
 import { execdRoutes } from './execd/index.js';
 import { EGRESS_PORT, EXECD_PORT, lifecycleRoutes } from './lifecycle.js';
+import { snapshotRoutes } from './snapshots.js';
 
 export interface OpenSandboxDeps {
   service: SandboxService;
+  volumes: VolumeService;
+  snapshots: SnapshotService;
   gate: InteractionGate;
   runner: CommandRunner;
   files: FileOps;
@@ -74,6 +79,7 @@ export function openSandboxRoutes(deps: OpenSandboxDeps): Router {
   router.use('/sandboxes/:id/proxy/:port', endpoints);
 
   router.use(lifecycleAuth(deps.apiKeys));
+  router.use(snapshotRoutes(deps.snapshots));
   router.use(lifecycleRoutes(deps));
   router.use((req, _res, next) => next(new NotFoundError(`no OpenSandbox route ${req.method} /v1${req.path}`)));
   router.use(openSandboxErrors(deps.logger, (id) => gate.reportContainerMissing(id)));

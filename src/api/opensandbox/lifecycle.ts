@@ -9,6 +9,7 @@ import type { CommandRunner } from '../../dataplane/commands.js';
 import { parsePort } from '../../dataplane/proxy.js';
 import type { InteractionGate } from '../../service/interaction-gate.js';
 import type { SandboxListItem, SandboxService } from '../../service/sandbox-service.js';
+import type { VolumeService } from '../../service/volume-service.js';
 import { createSandboxSchema, MAX_TIMEOUT_S, type CreateSandboxBody } from '../../service/schemas.js';
 import type { Template } from '../../templates.js';
 import { callerOf } from '../auth.js';
@@ -16,6 +17,7 @@ import { endpointToken, EXECD_TOKEN_HEADER } from './auth.js';
 import { notSupported, parseOr400 } from './errors.js';
 import { createRequestSchema, endpointQuerySchema, listQuerySchema, parseCpu, parseMemoryMB, renewRequestSchema, type CreateRequest } from './schemas.js';
 import { berthState, listItemView, sandboxView } from './views.js';
+import { ensureVolumes, planVolumes, type VolumePlan } from './volumes.js';
 import type { SandboxStatus } from '../../workflows/definitions.js';
 
 /** The SDK's default entrypoint: keeps an OpenSandbox container alive; berth's containers stay up by themselves. */
@@ -28,6 +30,7 @@ const LIST_CAP = 5000;
 
 export interface LifecycleDeps {
   service: SandboxService;
+  volumes: VolumeService;
   gate: InteractionGate;
   runner: CommandRunner;
   templates: Map<string, Template>;
@@ -45,7 +48,9 @@ export function lifecycleRoutes(deps: LifecycleDeps): Router {
   router.post('/sandboxes', async (req, res) => {
     const { owner } = callerOf(req);
     const request = parseOr400(createRequestSchema, req.body, 'create request');
-    const body = toBerthCreate(request, deps.templates);
+    const volumes = planVolumes(request.volumes ?? []);
+    const body = toBerthCreate(request, deps.templates, volumes);
+    await ensureVolumes(deps.volumes, owner, volumes.autoCreate);
     const view = await service.create(owner, body, true);
     const entrypoint = request.entrypoint ?? KEEP_ALIVE_ENTRYPOINT;
     if (!isKeepAlive(entrypoint)) {
@@ -129,10 +134,7 @@ export function lifecycleRoutes(deps: LifecycleDeps): Router {
     res.status(204).end(); // the SDK reports create timings here; berth has its own metrics
   });
 
-  const noSnapshots = notSupported('snapshots', 'berth keeps no snapshots yet; keep state in files you download, or pause the sandbox instead');
   router.patch('/sandboxes/:id/metadata', notSupported('changing metadata', 'berth sets metadata at create only'));
-  router.all('/sandboxes/:id/snapshots', noSnapshots);
-  router.all('/snapshots{/*rest}', noSnapshots);
   router.all('/templates{/*rest}', notSupported('templates through this API', "berth's templates are configured on the server (BERTH_TEMPLATE_IMAGES); create with image=<template ID>"));
   router.all('/sandboxes/:id/network-policy{/*rest}', notSupported('changing a network policy', 'berth sets the egress policy at create (networkPolicy)'));
   router.all('/sandboxes/:id/diagnostics{/*rest}', notSupported('diagnostics', 'read the sandbox history in the Temporal UI instead'));
@@ -166,12 +168,11 @@ function parseMetadataFilter(raw: string): string[] {
 }
 
 /** The OpenSandbox create request as berth's create body (validated by berth's own schema). */
-export function toBerthCreate(request: CreateRequest, templates: Map<string, Template>): CreateSandboxBody {
-  if (request.snapshotId) throw new NotSupportedError('creating from a snapshot is not supported by berth: it keeps no snapshots yet; create from an image');
+export function toBerthCreate(request: CreateRequest, templates: Map<string, Template>, volumes: VolumePlan = { mounts: [], autoCreate: [] }): CreateSandboxBody {
   if (request.templateId) throw new NotSupportedError('templateId (fsb templates) is not supported by berth: create with image=<template ID or image>');
-  if (!request.image) throw new InvalidArgumentError('image is required: pass image="<berth template ID or image>" to Sandbox.create');
-  if (request.image.auth !== undefined) throw new NotSupportedError('image registry credentials are not supported by berth: it boots local images and templates only');
-  if (request.volumes?.length) throw new NotSupportedError('volumes are not supported by berth yet: upload files with sandbox.files instead');
+  if (request.snapshotId && request.image) throw new InvalidArgumentError('give either image or snapshotId, not both');
+  if (!request.image && !request.snapshotId) throw new InvalidArgumentError('image is required: pass image="<berth template ID or image>" (or snapshot_id=<a snapshot of yours>) to Sandbox.create');
+  if (request.image?.auth !== undefined) throw new NotSupportedError('image registry credentials are not supported by berth: it boots local images and templates only');
   if (request.credentialProxy?.enabled) throw new NotSupportedError('the credential proxy is not supported by berth');
   if (request.lifecycle !== undefined && request.lifecycle !== null) throw new NotSupportedError('lifecycle hooks (pre_start, periodic) are not supported by berth: run them as commands');
   for (const name of Object.keys(request.env ?? {})) {
@@ -180,8 +181,8 @@ export function toBerthCreate(request: CreateRequest, templates: Map<string, Tem
   for (const key of Object.keys(request.metadata ?? {})) {
     if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(key)) throw new InvalidArgumentError(`metadata key "${key}" is not valid: use 1-64 letters, digits, _ . : or -`);
   }
-  const uri = request.image.uri;
-  const template = templates.get(uri) ?? [...templates.values()].find((t) => t.image === uri);
+  const uri = request.image?.uri;
+  const template = uri === undefined ? undefined : (templates.get(uri) ?? [...templates.values()].find((t) => t.image === uri));
   const limits = request.resourceLimits ?? {};
   const resources = {
     ...(limits.cpu !== undefined ? { cpu: parseCpu(limits.cpu) } : {}),
@@ -192,7 +193,8 @@ export function toBerthCreate(request: CreateRequest, templates: Map<string, Tem
   const policy = request.networkPolicy;
   const targets = (action: 'allow' | 'deny') => (policy?.egress ?? []).filter((r) => r.action === action).map((r) => r.target);
   const raw = {
-    ...(template ? { templateID: template.id } : { image: uri }),
+    // A snapshot boots with its source template's defaults (berth's create resolves it, owner-checked).
+    ...(request.snapshotId ? { snapshotID: request.snapshotId } : template ? { templateID: template.id } : { image: uri }),
     // null: no expiry of its own; berth's maximum lifetime still stops it.
     timeout: request.timeout === null ? MAX_TIMEOUT_S : request.timeout,
     metadata: request.metadata ?? {},
@@ -200,6 +202,7 @@ export function toBerthCreate(request: CreateRequest, templates: Map<string, Tem
     ...(Object.keys(resources).length ? { resources } : {}),
     // OpenSandbox's timeout is an absolute expiry: interactions do not move it; renew sets it.
     lifecycle: { onTimeout: 'kill', autoResume: false, timeoutMode: 'absolute' },
+    ...(volumes.mounts.length ? { volumes: volumes.mounts } : {}),
     ...(policy ? { network: { allowInternet: policy.defaultAction !== 'deny', allowOut: targets('allow'), denyOut: targets('deny') } } : {}),
   };
   return parseOr400(createSandboxSchema, raw, 'create request');

@@ -24,7 +24,29 @@ export const createRequestSchema = z.object({
     .optional(),
   credentialProxy: z.object({ enabled: z.boolean().optional() }).passthrough().optional(),
   extensions: stringMap.optional(),
-  volumes: z.array(z.unknown()).optional(),
+  volumes: z
+    .array(
+      z.object({
+        name: z.string().min(1),
+        mountPath: z.string().min(1),
+        readOnly: z.boolean().optional(),
+        subPath: z.string().nullish(),
+        host: z.object({ path: z.string() }).passthrough().nullish(),
+        pvc: z
+          .object({
+            claimName: z.string().min(1),
+            createIfNotExists: z.boolean().optional(),
+            deleteOnSandboxTermination: z.boolean().optional(),
+            storageClass: z.string().nullish(),
+            storage: z.string().nullish(),
+            accessModes: z.array(z.string()).nullish(),
+          })
+          .passthrough()
+          .nullish(),
+        ossfs: z.unknown().optional(),
+      }),
+    )
+    .optional(),
   secureAccess: z.boolean().optional(),
   lifecycle: z.unknown().optional(),
 });

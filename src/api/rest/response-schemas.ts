@@ -214,7 +214,7 @@ export const volumeSchema = z
   .object({
     name: z.string(),
     sizeMB: z.number().nullable().describe('The size asked for at create; recorded, not enforced.'),
-    createdAt: z.string(),
+    createdAt: isoTime,
     mountedBy: z.number().int().describe('How many sandboxes mount it now.'),
   })
   .strict();

@@ -29,7 +29,7 @@ const create = endpoint({
   bodyName: 'sandbox request',
   query: createQuerySchema,
   responses: { '201': sandbox('Running sandbox (wait=true)'), '202': sandbox('Sandbox creating (wait=false)') },
-  errors: [429, [502, 'Provisioning failed (code provision_failed)']],
+  errors: [[404, 'The snapshot to boot from (snapshotID, or a templateID that is a snapshot ID) is not found or not yours'], 429, [502, 'Provisioning failed (code provision_failed)']],
 });
 const list = endpoint({
   method: 'get',

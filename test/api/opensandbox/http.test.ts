@@ -62,8 +62,18 @@ describe('OpenSandbox front door over HTTP', () => {
       /network.allowOut/,
     );
     expectError(await call('POST', '/v1/sandboxes', { body: { image: { uri: 'registry.example/app:1' } } }), 400, 'INVALID_ARGUMENT', /custom images are disabled/);
-    expectError(await call('POST', '/v1/sandboxes', { body: { snapshotId: 'snap-1' } }), 501, 'NOT_SUPPORTED', /snapshot/);
-    expectError(await call('POST', '/v1/sandboxes', { body: { image: { uri: image }, volumes: [{ name: 'v', mountPath: '/v' }] } }), 501, 'NOT_SUPPORTED', /volumes/);
+    expectError(await call('POST', '/v1/sandboxes', { body: { snapshotId: 'snap-1' } }), 400, 'INVALID_ARGUMENT', /snapshotID is snap_/);
+    expectError(await call('POST', '/v1/sandboxes', { body: { snapshotId: `snap_${'a'.repeat(20)}` } }), 404, 'NOT_FOUND', /snapshot snap_a+ not found/);
+    expectError(await call('POST', '/v1/sandboxes', { body: { snapshotId: 'snap-1', image: { uri: image } } }), 400, 'INVALID_ARGUMENT', /either image or snapshotId/);
+    const vol = (v: Record<string, unknown>) => ({ body: { image: { uri: image }, volumes: [{ name: 'v', mountPath: '/v', ...v }] } });
+    expectError(await call('POST', '/v1/sandboxes', vol({})), 400, 'INVALID_ARGUMENT', /exactly one backend: pvc/);
+    expectError(await call('POST', '/v1/sandboxes', vol({ host: { path: '/var/run' } })), 400, 'INVALID_ARGUMENT', /host-path volumes are refused/);
+    expectError(await call('POST', '/v1/sandboxes', vol({ ossfs: { bucket: 'b', endpoint: 'e' } })), 501, 'NOT_SUPPORTED', /ossfs/);
+    expectError(await call('POST', '/v1/sandboxes', vol({ pvc: { claimName: 'data' }, subPath: 'a' })), 501, 'NOT_SUPPORTED', /subPath/);
+    expectError(await call('POST', '/v1/sandboxes', vol({ pvc: { claimName: 'data', deleteOnSandboxTermination: true } })), 501, 'NOT_SUPPORTED', /deleteOnSandboxTermination/);
+    expectError(await call('POST', '/v1/sandboxes', vol({ pvc: { claimName: 'Bad Name' } })), 400, 'INVALID_ARGUMENT', /claimName "Bad Name"/);
+    expectError(await call('POST', '/v1/sandboxes', vol({ pvc: { claimName: 'data', storage: 'huge' } })), 400, 'INVALID_ARGUMENT', /pvc.storage/);
+    expectError(await call('POST', '/v1/sandboxes', vol({ mountPath: '/proc/x', pvc: { claimName: 'data', createIfNotExists: false } })), 400, 'INVALID_ARGUMENT', /mountPath/);
     expectError(await call('POST', '/v1/sandboxes', { body: { image: { uri: image, auth: { username: 'u', password: 'p' } } } }), 501, 'NOT_SUPPORTED', /credentials/);
     expectError(await call('POST', '/v1/sandboxes', { body: { image: { uri: image }, resourceLimits: { gpu: '1' } } }), 501, 'NOT_SUPPORTED', /gpu/);
   });
@@ -78,7 +88,10 @@ describe('OpenSandbox front door over HTTP', () => {
     expectError(await call('POST', '/v1/sandboxes/nosuchsandboxatall000/renew-expiration', { body: { expiresAt: 'tomorrow' } }), 400, 'INVALID_ARGUMENT', /ISO 8601/);
     expectError(await call('POST', '/v1/sandboxes/nosuchsandboxatall000/renew-expiration', { body: {} }), 400, 'INVALID_ARGUMENT', /expiresAt/);
     expectError(await call('GET', '/v1/sandboxes/nosuchsandboxatall000/endpoints/99999'), 400, 'INVALID_ARGUMENT', /port/);
-    expectError(await call('GET', '/v1/snapshots'), 501, 'NOT_SUPPORTED');
+    expectError(await call('GET', '/v1/snapshots/snap-1'), 404, 'NOT_FOUND');
+    expectError(await call('DELETE', '/v1/snapshots/snap-1'), 404, 'NOT_FOUND');
+    expectError(await call('POST', '/v1/sandboxes/nosuchsandboxatall000/snapshots', { body: {} }), 404, 'NOT_FOUND');
+    expectError(await call('GET', '/v1/snapshots?pageSize=0'), 400, 'INVALID_ARGUMENT', /pageSize/);
   });
 
   it('create answers 202 in the protocol shape; execd and endpoints take the key or a token for that sandbox and port only; credentials stay out of the sandbox', async () => {

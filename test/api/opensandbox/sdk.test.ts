@@ -68,4 +68,10 @@ describe('OpenSandbox SDK 1.1.1 against berth', () => {
   it("absolute expiry: interactions do not extend OpenSandbox's timeout; renew shortens and extends it", { timeout: 300_000 }, async () => {
     await pytest('test_absolute_expiry.py');
   });
+  it("volumes: a pvc volume is the owner's berth volume (created when missing, read by a later sandbox, read-only honoured); host paths are refused", { timeout: 300_000 }, async () => {
+    await pytest('test_volumes.py');
+  });
+  it('snapshots: create_snapshot is Ready, get/list find it, snapshot_id boots a sandbox with the file after the source is killed, another owner gets 404, delete', { timeout: 300_000 }, async () => {
+    await pytest('test_snapshots.py');
+  });
 });

@@ -69,6 +69,16 @@ describe('snapshots', () => {
     expect((await run(booted.sandboxID, 'cat /work/note.txt')).stdout).toBe('before-snapshot\n');
     expect((await run(booted.sandboxID, 'test -e /work/later.txt; echo $?')).stdout).toBe('1\n');
 
+    // A snapshot of a sandbox booted from a snapshot keeps the original template's defaults.
+    const second = await snapshot(booted.sandboxID);
+    expect(second.status, JSON.stringify(second.body)).toBe(201);
+    expect(second.body).toMatchObject({ sandboxID: booted.sandboxID, templateID: 'tiny' });
+    const grandchild = await create({ templateID: second.body.snapshotID });
+    expect(grandchild.resources).toEqual({ cpu: 0.5, memoryMB: 64 });
+    expect((await run(grandchild.sandboxID, 'cat /work/note.txt')).stdout).toBe('before-snapshot\n');
+    await kill(grandchild.sandboxID);
+    expect((await stack.api('DELETE', `/snapshots/${second.body.snapshotID}`)).status).toBe(204);
+
     // restore answers a new sandbox like create does, with the create's options.
     const restored = await stack.api('POST', `/snapshots/${snap.snapshotID}/restore`, { body: { metadata: { from: 'restore' }, timeout: 120 } });
     expect(restored.status, JSON.stringify(restored.body)).toBe(201);
@@ -159,6 +169,20 @@ describe('snapshots', () => {
     const removed = await stack.berth.snapshots.sweepExpired(Date.parse(taken.body.expiresAt) + 1, { owner });
     expect(removed).toContain(taken.body.snapshotID);
     expect((await stack.api('GET', `/snapshots/${taken.body.snapshotID}`)).status).toBe(404);
+  });
+
+  it("a snapshot keeps no env var values (secrets): the image has them blanked, a boot passes its own", async () => {
+    const source = await create({ envs: { TOKEN: 's3cret-value', OTHER: 'x' } }, 'bob');
+    expect((await run(source.sandboxID, 'echo "[$TOKEN]"', 'bob')).stdout).toBe('[s3cret-value]\n');
+    const taken = await snapshot(source.sandboxID, 'bob');
+    expect(taken.status).toBe(201);
+    const image = await stack.docker.getImage(`berth-snapshot/${taken.body.snapshotID}:latest`).inspect();
+    expect(JSON.stringify(image.Config)).not.toContain('s3cret-value');
+    const bare = await create({ templateID: undefined, snapshotID: taken.body.snapshotID }, 'bob');
+    expect((await run(bare.sandboxID, 'echo "[$TOKEN][$OTHER]"', 'bob')).stdout).toBe('[][]\n');
+    const withEnv = await create({ templateID: undefined, snapshotID: taken.body.snapshotID, envs: { TOKEN: 'new' } }, 'bob');
+    expect((await run(withEnv.sandboxID, 'echo "[$TOKEN]"', 'bob')).stdout).toBe('[new]\n');
+    for (const id of [source.sandboxID, bare.sandboxID, withEnv.sandboxID]) await kill(id, 'bob');
   });
 
   it('bad IDs and bodies give clear 4xx', async () => {

@@ -5,7 +5,7 @@ import json
 import sys
 from collections.abc import Mapping
 
-from berth import lifecycle, models
+from berth import lifecycle, models, snapshots, volumes
 
 
 class Recorder(Mapping):
@@ -67,6 +67,10 @@ CASES = {
     "endpoint": lambda b: run_op(lifecycle.endpoint("s", 8000), b),
     "ProcessInfo.from_api": lambda b: models.ProcessInfo.from_api(b),
     "EntryInfo.from_api": lambda b: models.EntryInfo.from_api(b),
+    "SnapshotInfo.from_api": lambda b: snapshots.SnapshotInfo.from_api(b),
+    "list_snapshots": lambda b: run_op(snapshots.list_snapshots(), b),
+    "list_of_sandbox": lambda b: run_op(snapshots.list_of_sandbox("s"), b),
+    "VolumeInfo.from_api": lambda b: volumes.VolumeInfo.from_api(b),
 }
 
 bodies = json.load(sys.stdin)

@@ -32,6 +32,8 @@ from .manager import AsyncSandboxManager, SandboxManager
 from .models import CommandLogs, CommandResult, EntryInfo, ProcessInfo, SandboxInfo, SandboxMetrics, SandboxQuery, WriteEntry
 from .pty import Pty, PtyHandle, PtyInfo, PtySize
 from .sandbox import AsyncSandbox, Sandbox
+from .snapshots import SnapshotInfo
+from .volumes import AsyncVolume, Volume, VolumeInfo
 
 __version__ = "0.1.0"
 
@@ -41,6 +43,6 @@ __all__ = [
     "ConflictException", "ConnectionConfig", "EntryInfo", "Filesystem", "InvalidArgumentError",
     "InvalidArgumentException", "NotFoundError", "NotFoundException", "PayloadTooLargeError", "ProcessInfo",
     "ProvisionFailedError", "Pty", "PtyHandle", "PtyInfo", "PtySize", "RateLimitedError", "RateLimitException", "Sandbox", "SandboxException", "SandboxInfo",
-    "SandboxManager", "SandboxMetrics", "SandboxQuery", "TimeoutError", "TimeoutException", "UnauthorizedError",
-    "UnavailableError", "UpstreamUnavailableError", "WriteEntry",
+    "SandboxManager", "SandboxMetrics", "SandboxQuery", "SnapshotInfo", "TimeoutError", "TimeoutException", "UnauthorizedError",
+    "UnavailableError", "UpstreamUnavailableError", "WriteEntry", "Volume", "AsyncVolume", "VolumeInfo",
 ]

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from .errors import NotFoundError
 from .models import SandboxInfo, SandboxMetrics, SandboxQuery, listed_sandbox
 from .transport import Call, Op
+from .volumes import mount_body
 
 DEFAULT_TEMPLATE = "base"
 
@@ -45,6 +46,7 @@ def create_body(
     image: Optional[str] = None,
     network: Optional[Mapping[str, Any]] = None,
     allow_internet_access: Optional[bool] = None,
+    volumes: Optional[Any] = None,
 ) -> Dict[str, Any]:
     # `image` (a Docker image instead of a template) only works where the server allows it.
     body: Dict[str, Any] = {"image": image} if image and not template else {"templateID": template or DEFAULT_TEMPLATE}
@@ -64,6 +66,8 @@ def create_body(
         net = {**(net or {}), "allowInternet": bool(allow_internet_access)}
     if net:
         body["network"] = net
+    if volumes:
+        body["volumes"] = mount_body(volumes)
     return body
 
 

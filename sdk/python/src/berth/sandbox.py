@@ -6,11 +6,12 @@ client and never kill the sandbox.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Mapping, Optional, Union
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Union
 
 import httpx
 
 from . import lifecycle as _lc
+from . import snapshots as _snap
 from .commands import Commands
 from .config import ConnectionConfig
 from .files import Filesystem
@@ -85,6 +86,14 @@ class _SandboxBase(HelpersMixin):
         """``{"port", "url", "websocket_url", "auth"}``: the authenticated proxy URL of ``port``."""
         return self._run(_lc.endpoint(self.sandbox_id, port, request_timeout))
 
+    create_snapshot = _OnInstanceOrById(
+        _snap.create_snapshot,
+        "Snapshots the sandbox's filesystem (a running sandbox is frozen for the commit; a paused one stays paused). Returns SnapshotInfo.",
+    )
+    #: Seed 004's name for the same call: every call makes a new snapshot that survives ``kill()``.
+    snapshot = create_snapshot
+    list_snapshots = _OnInstanceOrById(_snap.list_of_sandbox, "list[SnapshotInfo]: this sandbox's snapshots, newest first (also after it stopped).")
+
     def get_events(self, request_timeout: Optional[float] = None) -> Any:
         """Transitions ``[{at, status, reason, detail?}]``; readable after the sandbox stopped too."""
         return self._run(_lc.events(self.sandbox_id, request_timeout))
@@ -114,6 +123,7 @@ class Sandbox(_SandboxBase):
         image: Optional[str] = None,
         network: Optional[Mapping[str, Any]] = None,
         allow_internet_access: Optional[bool] = None,
+        volumes: Optional[Sequence[Mapping[str, Any]]] = None,
         _info: Optional[SandboxInfo] = None,
         _client: Optional[httpx.Client] = None,
     ) -> None:
@@ -124,7 +134,7 @@ class Sandbox(_SandboxBase):
                 if sandbox_id:
                     _info = self._run(_lc.connect(sandbox_id, timeout))
                 else:
-                    body = _lc.create_body(template, timeout, metadata, envs, resources, lifecycle, image, network, allow_internet_access)
+                    body = _lc.create_body(template, timeout, metadata, envs, resources, lifecycle, image, network, allow_internet_access, volumes)
                     _info = self._run(_lc.create(body))
             except BaseException:
                 self._client.close()
@@ -155,9 +165,12 @@ class Sandbox(_SandboxBase):
         image: Optional[str] = None,
         network: Optional[Mapping[str, Any]] = None,
         allow_internet_access: Optional[bool] = None,
+        volumes: Optional[Sequence[Mapping[str, Any]]] = None,
     ) -> "Sandbox":
-        """Creates a sandbox (waits until it runs) and returns it connected."""
-        return cls(template, timeout, metadata, envs, resources, lifecycle, api_key, domain, request_timeout, api_url=api_url, image=image, network=network, allow_internet_access=allow_internet_access)
+        """Creates a sandbox (waits until it runs) and returns it connected. ``volumes``:
+        ``[{"name": <a volume of yours>, "mount_path": "/data", "read_only": False}]``."""
+        return cls(template, timeout, metadata, envs, resources, lifecycle, api_key, domain, request_timeout, api_url=api_url, image=image, network=network,
+                   allow_internet_access=allow_internet_access, volumes=volumes)
 
     @classmethod
     def connect(
@@ -186,6 +199,53 @@ class Sandbox(_SandboxBase):
         config = ConnectionConfig.resolve(api_key, domain, request_timeout, api_url)
         with new_sync_client() as client:
             return run_sync(client, config, _lc.list_sandboxes(query, limit, next_token))
+
+    @classmethod
+    def restore(
+        cls,
+        sandbox_or_snapshot_id: str,
+        snapshot_id: Optional[str] = None,
+        timeout: Optional[int] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+        envs: Optional[Mapping[str, str]] = None,
+        api_key: Optional[str] = None,
+        domain: Optional[str] = None,
+        request_timeout: Optional[float] = None,
+        api_url: Optional[str] = None,
+    ) -> "Sandbox":
+        """A new sandbox booted from a snapshot (``snapshot_id``; a snapshot ID as first argument; or the
+        newest snapshot of the sandbox ID given), connected. Files are the snapshot's; processes start afresh."""
+        config = ConnectionConfig.resolve(api_key, domain, request_timeout, api_url)
+        body = _restore_body(timeout, metadata, envs)
+        info = cls._run_once(config, _snap.restore(sandbox_or_snapshot_id, snapshot_id, body))
+        return cls(api_key=api_key, domain=domain, request_timeout=request_timeout, api_url=api_url, _info=info)
+
+    @staticmethod
+    def list_all_snapshots(
+        limit: Optional[int] = None,
+        next_token: Optional[str] = None,
+        api_key: Optional[str] = None,
+        domain: Optional[str] = None,
+        request_timeout: Optional[float] = None,
+        api_url: Optional[str] = None,
+    ) -> Dict[str, Any]:
+        """``{"snapshots": [SnapshotInfo…], "next_token": ...}``: all your snapshots, newest first."""
+        config = ConnectionConfig.resolve(api_key, domain, request_timeout, api_url)
+        return Sandbox._run_once(config, _snap.list_snapshots(limit, next_token))
+
+    @staticmethod
+    def get_snapshot(snapshot_id: str, api_key: Optional[str] = None, domain: Optional[str] = None,
+                     request_timeout: Optional[float] = None, api_url: Optional[str] = None) -> Any:
+        """SnapshotInfo of one of your snapshots (NotFoundError otherwise)."""
+        config = ConnectionConfig.resolve(api_key, domain, request_timeout, api_url)
+        return Sandbox._run_once(config, _snap.get_snapshot(snapshot_id))
+
+    @staticmethod
+    def delete_snapshot(snapshot_id: str, api_key: Optional[str] = None, domain: Optional[str] = None,
+                        request_timeout: Optional[float] = None, api_url: Optional[str] = None) -> bool:
+        """True when deleted, False when already gone; ConflictError while a sandbox booted from it lives."""
+        config = ConnectionConfig.resolve(api_key, domain, request_timeout, api_url)
+        return bool(Sandbox._run_once(config, _snap.delete_snapshot(snapshot_id)))
 
     def close(self) -> None:
         """Closes the HTTP client; the sandbox keeps running."""
@@ -241,9 +301,10 @@ class AsyncSandbox(_SandboxBase):
         image: Optional[str] = None,
         network: Optional[Mapping[str, Any]] = None,
         allow_internet_access: Optional[bool] = None,
+        volumes: Optional[Sequence[Mapping[str, Any]]] = None,
     ) -> "AsyncSandbox":
         config = ConnectionConfig.resolve(api_key, domain, request_timeout, api_url)
-        body = _lc.create_body(template, timeout, metadata, envs, resources, lifecycle, image, network, allow_internet_access)
+        body = _lc.create_body(template, timeout, metadata, envs, resources, lifecycle, image, network, allow_internet_access, volumes)
         return await cls._open(config, _lc.create(body))
 
     @classmethod
@@ -273,6 +334,23 @@ class AsyncSandbox(_SandboxBase):
         async with new_async_client() as client:
             return await run_async(client, config, _lc.list_sandboxes(query, limit, next_token))
 
+    @classmethod
+    async def restore(
+        cls,
+        sandbox_or_snapshot_id: str,
+        snapshot_id: Optional[str] = None,
+        timeout: Optional[int] = None,
+        metadata: Optional[Mapping[str, str]] = None,
+        envs: Optional[Mapping[str, str]] = None,
+        api_key: Optional[str] = None,
+        domain: Optional[str] = None,
+        request_timeout: Optional[float] = None,
+        api_url: Optional[str] = None,
+    ) -> "AsyncSandbox":
+        """The async twin of :meth:`Sandbox.restore`."""
+        config = ConnectionConfig.resolve(api_key, domain, request_timeout, api_url)
+        return await cls._open(config, _snap.restore(sandbox_or_snapshot_id, snapshot_id, _restore_body(timeout, metadata, envs)))
+
     async def close(self) -> None:
         await self._client.aclose()
 
@@ -282,3 +360,14 @@ class AsyncSandbox(_SandboxBase):
     async def __aexit__(self, *exc: Any) -> None:
         await self.close()
 
+
+
+def _restore_body(timeout: Optional[int], metadata: Optional[Mapping[str, str]], envs: Optional[Mapping[str, str]]) -> Dict[str, Any]:
+    body: Dict[str, Any] = {}
+    if timeout is not None:
+        body["timeout"] = timeout
+    if metadata:
+        body["metadata"] = dict(metadata)
+    if envs:
+        body["envs"] = dict(envs)
+    return body

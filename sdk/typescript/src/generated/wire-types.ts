@@ -239,6 +239,7 @@ export interface VolumeInfo {
   name: string;
   /** The size asked for at create; recorded, not enforced. */
   sizeMB: number | null;
+  /** ISO 8601 time */
   createdAt: string;
   /** How many sandboxes mount it now. */
   mountedBy: number;
@@ -247,6 +248,35 @@ export interface VolumeInfo {
 /** `GET /volumes`. */
 export interface VolumeList {
   volumes: VolumeInfo[];
+}
+
+/** A snapshot of yours (`POST /sandboxes/{id}/snapshots`, `GET /snapshots/{id}`). */
+export interface SnapshotInfo {
+  /** snap_ and 20 lowercase letters or digits; boot it with POST /sandboxes {"templateID": snapshotID}. */
+  snapshotID: string;
+  /** The sandbox it was taken from (it may be stopped since). */
+  sandboxID: string;
+  /** The source sandbox's template: a boot from the snapshot takes its default resources and timeout. */
+  templateID: string;
+  /** snapshot: taken by a user (pause: a disk pause's own image, not listed here). */
+  kind: 'snapshot' | 'pause';
+  /** ISO 8601 time */
+  createdAt: string;
+  /** The image's size (its layers, including the template's base image). */
+  sizeBytes: number;
+  /** When the retention sweep removes it (BERTH_SNAPSHOT_RETENTION_MS); null: kept until deleted. */
+  expiresAt: string | null;
+}
+
+/** `GET /snapshots` (one page). */
+export interface SnapshotPage {
+  snapshots: SnapshotInfo[];
+  nextToken: string | null;
+}
+
+/** `GET /sandboxes/{id}/snapshots`. */
+export interface SandboxSnapshots {
+  snapshots: SnapshotInfo[];
 }
 
 /** Every error answer: a stable code and a message that says what to do. */
@@ -310,6 +340,39 @@ export interface CreateVolumeBody {
   name: string;
   /** Recorded, not enforced: the local volume driver has no size limit (see docs/volumes.md). */
   sizeMB?: number;
+}
+
+/** Body of `POST /snapshots/{id}/restore` (a create without template or image). */
+export interface RestoreSnapshotBody {
+  /** Timeout in seconds (idle or absolute, see lifecycle.timeoutMode); per-template default. */
+  timeout?: number;
+  metadata?: Record<string, string>;
+  envs?: Record<string, string>;
+  resources?: {
+    /** CPUs, from 0.01 to the server's BERTH_MAX_CPU. */
+    cpu?: number;
+    /** Memory limit in MB, from 32 to the server's BERTH_MAX_MEMORY_MB. */
+    memoryMB?: number;
+  };
+  lifecycle?: {
+    /** What expiry does: stop (kill) or pause. */
+    onTimeout?: 'kill' | 'pause';
+    /** Resume a paused sandbox when something interacts with it. */
+    autoResume?: boolean;
+    /** idle: endAt = last interaction + timeout. absolute: endAt = start + timeout; interactions do not move it, only timeout (may shorten), refreshes and connect with a timeout (never shorten); a resume starts a fresh now + timeout. */
+    timeoutMode?: 'idle' | 'absolute';
+  };
+  /** Egress policy. Private ranges (10/8, 172.16/12, 192.168/16, 100.64/10, …) are denied unless in allowOut; other sandboxes, the host and link-local (169.254/16) are never reachable. */
+  network?: {
+    /** false denies 0.0.0.0/0: only allowOut ranges are reachable (and DNS stops working). */
+    allowInternet?: boolean;
+    /** Reachable even when allowInternet is false or a denyOut / private range covers them (allow beats deny). */
+    allowOut?: string[];
+    /** Unreachable unless also covered by allowOut. */
+    denyOut?: string[];
+  };
+  /** Volumes of yours to mount; they outlive the sandbox. */
+  volumes?: VolumeMount[];
 }
 
 /** Body of `POST /sandboxes/{id}/timeout`. */
