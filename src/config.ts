@@ -4,6 +4,10 @@ import { z } from 'zod';
 import { cidrProblem, normalizeCidr } from './network/cidr.js';
 import type { NetworkConfig } from './network/sandbox-network.js';
 import { buildTemplateCatalog, type Template } from './templates.js';
+import { HOST_NAME_PATTERN } from './workflows/host-queue.js';
+
+/** How the API reaches one Docker host's engine. */
+export type DockerEndpoint = { kind: 'unix'; socketPath: string } | { kind: 'tcp'; host: string; port: number };
 
 const HOUR_MS = 3_600_000;
 const GIB = 1024 ** 3;
@@ -61,6 +65,32 @@ const cidrList = z.string().transform((raw, ctx) => {
 });
 
 /**
+ * The Docker hosts the API reaches for the data plane: `name=endpoint` pairs, comma-separated.
+ * An endpoint is a Unix socket (`unix:///var/run/docker.sock` or a plain path) or TCP with TLS
+ * (`tcp://10.0.0.2:2376`; certificates from BERTH_DOCKER_TLS_DIR/<name>/{ca,cert,key}.pem).
+ */
+const dockerHosts = z.string().transform((raw, ctx) => {
+  const hosts = new Map<string, DockerEndpoint>();
+  for (const entry of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const at = entry.indexOf('=');
+    const name = at > 0 ? entry.slice(0, at) : '';
+    const target = entry.slice(at + 1);
+    if (!HOST_NAME_PATTERN.test(name)) {
+      ctx.addIssue({ code: 'custom', message: `"${entry}" must be name=endpoint with a host name of letters, digits, _ . or -, e.g. host-a=unix:///var/run/docker.sock` });
+      return z.NEVER;
+    }
+    const tcp = /^tcp:\/\/([^:/]+):(\d{1,5})$/.exec(target);
+    if (tcp) hosts.set(name, { kind: 'tcp', host: tcp[1] as string, port: Number(tcp[2]) });
+    else if (target.startsWith('unix://') || target.startsWith('/')) hosts.set(name, { kind: 'unix', socketPath: target.replace(/^unix:\/\//, '') });
+    else {
+      ctx.addIssue({ code: 'custom', message: `endpoint of host ${name} must be unix:///path/to/docker.sock or tcp://address:port (TLS), got "${target}"` });
+      return z.NEVER;
+    }
+  }
+  return hosts;
+});
+
+/**
  * Warm pool sizes per template: `tiny:4,base:2` (template:count, comma-separated). Empty: no pool.
  * Template names are checked against the catalog in {@link loadConfig}.
  */
@@ -93,7 +123,13 @@ const envSchema = z.object({
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TEMPORAL_UI_URL: z.string().default('http://127.0.0.1:8233'),
   BERTH_TASK_QUEUE: z.string().default('berth'),
-  BERTH_HOST_NAME: z.string().default(hostname()),
+  BERTH_HOST_NAME: z.string().regex(HOST_NAME_PATTERN, 'BERTH_HOST_NAME names a task queue: letters, digits, _ . or - (at most 63)').default(hostname()),
+  BERTH_DOCKER_HOSTS: dockerHosts.optional(),
+  BERTH_DOCKER_TLS_DIR: z.string().optional(),
+  BERTH_ADMIN_KEYS: z.string().default(''),
+  BERTH_HOST_HEARTBEAT_MS: z.coerce.number().int().min(100).default(5000),
+  BERTH_HOST_GRACE_MS: z.coerce.number().int().min(500).default(60_000),
+  BERTH_SHARED_QUEUE_DOCKER: bool.default(true),
   DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
   BERTH_DATA_DIR: z.string().default(path.resolve('.berth')),
   BERTH_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -163,6 +199,21 @@ export interface BerthConfig {
   temporal: { address: string; namespace: string; uiUrl: string; taskQueue: string };
   hostName: string;
   dockerSocket: string;
+  /** Many Docker hosts (docs/scaling.md). */
+  hosts: {
+    /** API: every host's Docker endpoint, for the data plane (default: this host's DOCKER_SOCKET). */
+    endpoints: Map<string, DockerEndpoint>;
+    /** API: folder of per-host TLS files (`<dir>/<host>/ca.pem, cert.pem, key.pem`) for tcp endpoints. */
+    tlsDir: string | undefined;
+    /** Worker: how often it reports its host alive (with capacity and images). */
+    heartbeatMs: number;
+    /** A host silent this long is lost: its sandboxes stop with `host_lost`. */
+    graceMs: number;
+    /** Worker: also serve Docker activities on the shared queue (sandboxes created before per-host queues). Only one host may. */
+    sharedQueueDocker: boolean;
+  };
+  /** API keys allowed to pin a host at create and to drain hosts. */
+  adminKeys: Set<string>;
   dataDir: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   lifecycle: {
@@ -259,6 +310,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       `Invalid berth configuration:\n  BERTH_SPOOL_BUDGET_BYTES (${e.BERTH_SPOOL_BUDGET_BYTES}) must be at least BERTH_MAX_UPLOAD_BYTES (${e.BERTH_MAX_UPLOAD_BYTES}), or the largest upload could never fit`,
     );
   }
+  const adminKeys = new Set(e.BERTH_ADMIN_KEYS.split(',').map((k) => k.trim()).filter(Boolean));
+  for (const key of adminKeys) {
+    if (!e.BERTH_API_KEYS.has(key)) throw new Error(`Invalid berth configuration:\n  BERTH_ADMIN_KEYS: every admin key must also be in BERTH_API_KEYS (key "${key.slice(0, 3)}…" is not)`);
+  }
+  if (e.BERTH_HOST_GRACE_MS < 2 * e.BERTH_HOST_HEARTBEAT_MS) {
+    throw new Error(`Invalid berth configuration:\n  BERTH_HOST_GRACE_MS (${e.BERTH_HOST_GRACE_MS}) must be at least twice BERTH_HOST_HEARTBEAT_MS (${e.BERTH_HOST_HEARTBEAT_MS}), or one late heartbeat would lose a host`);
+  }
   const templates = buildTemplateCatalog(e.BERTH_TEMPLATE_IMAGES);
   const unknownPools = Object.keys(e.BERTH_WARM_POOL).filter((id) => !templates.has(id));
   if (unknownPools.length > 0) {
@@ -277,6 +335,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     hostName: e.BERTH_HOST_NAME,
     dockerSocket: e.DOCKER_SOCKET,
+    hosts: {
+      endpoints: e.BERTH_DOCKER_HOSTS?.size ? e.BERTH_DOCKER_HOSTS : new Map([[e.BERTH_HOST_NAME, { kind: 'unix' as const, socketPath: e.DOCKER_SOCKET }]]),
+      tlsDir: e.BERTH_DOCKER_TLS_DIR,
+      heartbeatMs: e.BERTH_HOST_HEARTBEAT_MS,
+      graceMs: e.BERTH_HOST_GRACE_MS,
+      sharedQueueDocker: e.BERTH_SHARED_QUEUE_DOCKER,
+    },
+    adminKeys,
     dataDir: e.BERTH_DATA_DIR,
     logLevel: e.BERTH_LOG_LEVEL,
     lifecycle: {

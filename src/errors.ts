@@ -99,3 +99,10 @@ export class NotSupportedError extends BerthError {
     super('not_supported', 501, message);
   }
 }
+
+/** 403: the caller is known but may not do this (admin-only operations). */
+export class ForbiddenError extends BerthError {
+  constructor(message: string) {
+    super('forbidden', 403, message);
+  }
+}

@@ -6,6 +6,8 @@ import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { BerthConfig } from '../config.js';
 import { apiKeyAuth, constantTimeLookup } from './auth.js';
+import { DockerHosts } from '../docker/hosts.js';
+import { hostRoutes } from './rest/hosts.js';
 import { errorMiddleware } from './rest/error-middleware.js';
 import { ApiMetrics } from './metrics.js';
 import { openApiDocument } from './rest/openapi.js';
@@ -48,8 +50,11 @@ const STOP_REASONS: TransitionReason[] = ['user', 'idle_timeout', 'absolute_time
 export interface AppDeps {
   config: BerthConfig;
   client: Client;
+  /** The engine of this API's own host (config.hostName). */
   docker: Docker;
   logger: Logger;
+  /** Clients of other hosts' engines to use instead of building them from BERTH_DOCKER_HOSTS (tests). */
+  engines?: Map<string, Docker>;
 }
 
 export interface BerthApp {
@@ -79,6 +84,9 @@ export interface BerthApp {
 /** Builds the Express app: health, docs, metrics, then authenticated sandbox routes. */
 export function createApp(deps: AppDeps): BerthApp {
   const { config, client, docker, logger } = deps;
+  // The data plane reaches each sandbox's own host's engine (src/docker/hosts.ts).
+  const hosts = new DockerHosts(config.hosts.endpoints, config.hostName, config.hosts.tlsDir, new Map([[config.hostName, docker], ...(deps.engines ?? [])]));
+  const dataDocker = hosts.routed();
   const metrics = new ApiMetrics(() => collectStates(client));
   const volumes = new VolumeService(new VolumeStore(docker), config.limits);
   // A sandbox's create-time envs for every exec (a claimed warm-pool container lacks them).
@@ -102,14 +110,14 @@ export function createApp(deps: AppDeps): BerthApp {
       forget: (id) => gate.forget(id),
     },
   });
-  const gate = new InteractionGate({ client, config, logger, lifecycle: service });
+  const gate = new InteractionGate({ client, config, logger, lifecycle: service, onHost: (id, host) => hosts.remember(id, host) });
   // Removes spool files left by a crashed API process, then spools under the data folder.
   const spooler = new Spooler({ dataDir: config.dataDir, budgetBytes: config.dataPlane.spoolBudgetBytes });
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'extended');
   app.use(metrics.middleware(logger));
-  const proxy = new PortProxy(docker);
+  const proxy = new PortProxy(dataDocker);
   const slots = new StreamSlots(config.dataPlane.maxStreamsPerOwner);
   // E2B's get_host(port): `<port>-<sandboxID>.<domain>` host names go to the sandbox port, whatever the path.
   const hostProxyDeps = { gate, proxy, apiKeys: config.apiKeys, slots, logger };
@@ -143,9 +151,9 @@ export function createApp(deps: AppDeps): BerthApp {
   });
 
   const envLookup = (sandboxID: string) => createEnvs.get(sandboxID);
-  const runner = new CommandRunner(docker, config.dataPlane, envLookup);
-  const fileOps = new FileOps(docker, config.dataPlane, spooler);
-  const sampler = new MetricsSampler(docker, { intervalMs: config.dataPlane.metricsIntervalMs, retention: config.dataPlane.metricsRetention }, logger);
+  const runner = new CommandRunner(dataDocker, config.dataPlane, envLookup);
+  const fileOps = new FileOps(dataDocker, config.dataPlane, spooler);
+  const sampler = new MetricsSampler(dataDocker, { intervalMs: config.dataPlane.metricsIntervalMs, retention: config.dataPlane.metricsRetention }, logger);
   // The OpenSandbox front door (its own key header, body parsing and error shape).
   app.use(
     '/v1',
@@ -169,15 +177,16 @@ export function createApp(deps: AppDeps): BerthApp {
   );
   // The E2B protocol on the same paths: it answers requests with an E2B-format key (src/api/e2b/detect.ts).
   app.use(e2bControlPlane({ service, volumes, snapshots, volumeOwner: new VolumeOwner(docker), gate, sampler, config, logger }));
-  app.use(apiKeyAuth(config.apiKeys));
+  app.use(apiKeyAuth(config.apiKeys, config.adminKeys));
   app.use(endpointRoutes(gate, proxy, config.api.publicUrl, slots)); // before the JSON parser: proxied bodies pass untouched
   app.use(express.json({ limit: '1mb' }));
   app.use(sandboxRoutes(service));
+  app.use(hostRoutes(service));
   app.use(volumeRoutes(volumes));
   app.use(snapshotRoutes(snapshots));
   snapshots.startSweep();
   app.use(commandRoutes(gate, runner, config.dataPlane, slots));
-  const ptys = new PtyManager(docker, config.pty, envLookup);
+  const ptys = new PtyManager(dataDocker, config.pty, envLookup);
   app.use(ptyRoutes(gate, ptys));
   app.use(fileRoutes(gate, fileOps, config.dataPlane, slots));
   sampler.start();
@@ -191,7 +200,7 @@ export function createApp(deps: AppDeps): BerthApp {
     processes: new ProcessTable(runner),
     ptys,
     files: fileOps,
-    watches: new Watches(docker, config.e2bEnvd.watchIntervalMs),
+    watches: new Watches(dataDocker, config.e2bEnvd.watchIntervalMs),
     maxUploadBytes: config.dataPlane.maxUploadBytes,
     slots,
     secretKeyHex: config.secretKeyHex,

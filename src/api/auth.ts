@@ -6,6 +6,8 @@ import { UnauthorizedError } from '../errors.js';
 /** The authenticated caller, set by {@link apiKeyAuth}. */
 export interface Caller {
   owner: string;
+  /** The key is in BERTH_ADMIN_KEYS: it may pin hosts and drain them. */
+  admin?: boolean;
 }
 
 declare module 'express-serve-static-core' {
@@ -30,12 +32,17 @@ export function constantTimeLookup(keys: Map<string, string>, presented: string)
  * `X-API-Key: <key>`); an UnauthorizedError otherwise. `header` reads a header by lower-case name.
  */
 export function ownerOfPresentedKey(keys: Map<string, string>, header: (name: string) => string | undefined): string {
-  const bearer = header('authorization')?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
-  const presented = bearer ?? header('x-api-key')?.trim();
+  const presented = presentedKey(header);
   if (!presented) throw new UnauthorizedError('missing API key: send "Authorization: Bearer <key>" or "X-API-Key: <key>"');
   const owner = constantTimeLookup(keys, presented);
   if (!owner) throw new UnauthorizedError('invalid API key');
   return owner;
+}
+
+/** The key a request presents (`Authorization: Bearer <key>` or `X-API-Key: <key>`), if any. */
+function presentedKey(header: (name: string) => string | undefined): string | undefined {
+  const bearer = header('authorization')?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
+  return bearer ?? header('x-api-key')?.trim();
 }
 
 /** The owner of the key on a raw request (WebSocket upgrades, which do not pass through Express). */
@@ -46,11 +53,12 @@ export function ownerOfUpgrade(keys: Map<string, string>, req: IncomingMessage):
   });
 }
 
-/** Express middleware: sets `req.caller` from the presented key; 401 otherwise. */
-export function apiKeyAuth(keys: Map<string, string>) {
+/** Express middleware: sets `req.caller` from the presented key (admin when it is in `adminKeys`); 401 otherwise. */
+export function apiKeyAuth(keys: Map<string, string>, adminKeys: ReadonlySet<string> = new Set()) {
   return (req: Request, _res: Response, next: NextFunction): void => {
     try {
-      req.caller = { owner: ownerOfPresentedKey(keys, (name) => req.header(name)) };
+      const owner = ownerOfPresentedKey(keys, (name) => req.header(name));
+      req.caller = { owner, ...(isAdminKey(adminKeys, presentedKey((name) => req.header(name)) ?? '') ? { admin: true } : {}) };
     } catch (err) {
       next(err);
       return;
@@ -63,4 +71,10 @@ export function apiKeyAuth(keys: Map<string, string>) {
 export function callerOf(req: Request): Caller {
   if (!req.caller) throw new UnauthorizedError('not authenticated');
   return req.caller;
+}
+
+/** Whether the presented key is an admin key (constant-time comparison). */
+function isAdminKey(adminKeys: ReadonlySet<string>, presented: string): boolean {
+  if (adminKeys.size === 0) return false;
+  return constantTimeLookup(new Map([...adminKeys].map((k) => [k, 'admin'])), presented) !== undefined;
 }

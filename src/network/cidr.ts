@@ -34,3 +34,12 @@ export function cidrProblem(text: string): string {
   return `"${text}" is not an IPv4 address or CIDR; use a form such as 203.0.113.7 or 203.0.113.0/24`;
 }
 
+
+/** Whether `inner` (an address or CIDR) lies inside `outer`. False when either is invalid. */
+export function cidrContains(outer: string, inner: string): boolean {
+  const o = parseIPv4Cidr(outer);
+  const i = parseIPv4Cidr(inner);
+  if (!o || !i || i.prefix < o.prefix) return false;
+  const size = 2 ** (32 - o.prefix);
+  return Math.floor(o.address / size) === Math.floor(i.address / size);
+}

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { NetworkPolicy } from '../workflows/definitions.js';
-import { normalizeCidr } from './cidr.js';
+import { cidrContains, normalizeCidr } from './cidr.js';
 import { createIptables, type Iptables } from './iptables.js';
 import {
   CHAINS,
@@ -154,7 +154,12 @@ export function createFirewall(config: FirewallConfig, logger: Logger, iptables:
     }),
 
     async sandboxesWithRules() {
-      return parseSandboxChains(await iptables.run(['-S'])).map((chain) => chain.slice('BERTH-'.length));
+      // Several engines on one machine (each its own bridge and subnet) share these chains: a
+      // sandbox whose jump comes from another engine's subnet is not this network's to remove.
+      const foreign = new Set((await egressJumps()).filter((j) => !cidrContains(config.subnet, j.source)).map((j) => j.chain));
+      return parseSandboxChains(await iptables.run(['-S']))
+        .filter((chain) => !foreign.has(chain))
+        .map((chain) => chain.slice('BERTH-'.length));
     },
   };
 }

@@ -6,6 +6,7 @@
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import { dockerMessage, dockerStatus } from '../docker/errors.js';
+import { SANDBOX_ID_PATTERN } from '../ids.js';
 import { createFirewall, NO_FIREWALL, type Firewall } from './firewall.js';
 import { cidrsFromLabel, NETWORK_LABELS, policyFromLabel } from './policy.js';
 import { sandboxIdOfContainer } from '../docker/pool-labels.js';
@@ -137,7 +138,8 @@ export function createSandboxNetwork({ docker, config, logger, firewall: given }
         // Unclaimed warm-pool containers have no rules (all their traffic is dropped) until a claim.
         const sandboxID = sandboxIdOfContainer(c);
         const ip = c.NetworkSettings?.Networks?.[config.name]?.IPAddress;
-        if (!sandboxID || !ip) continue;
+        // Only berth sandboxes (a container labelled by something else, e.g. a benchmark's raw container, has no chain to restore).
+        if (!sandboxID || !ip || !SANDBOX_ID_PATTERN.test(sandboxID)) continue;
         attached.add(sandboxID);
         await attach(sandboxID, { labels: c.Labels, ip });
       }

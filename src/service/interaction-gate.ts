@@ -38,12 +38,15 @@ export interface InteractionGateDeps {
   config: BerthConfig;
   logger: Logger;
   lifecycle: GateLifecycle;
+  /** Told the host of every sandbox a data-plane call is about to reach (the data plane routes by it). */
+  onHost?: (sandboxID: string, host: string | null) => void;
 }
 
 export class InteractionGate {
   private readonly client: Client;
   private readonly logger: Logger;
   private readonly lifecycle: GateLifecycle;
+  private readonly onHost: (sandboxID: string, host: string | null) => void;
   private readonly touches: TouchCoalescer;
   private readonly leases: LeaseKeeper;
   /** Running sandboxes' info, reused by data-plane calls for {@link LIVE_INFO_CACHE_MS}. */
@@ -53,6 +56,7 @@ export class InteractionGate {
     this.client = deps.client;
     this.logger = deps.logger;
     this.lifecycle = deps.lifecycle;
+    this.onHost = deps.onHost ?? (() => undefined);
     this.touches = new TouchCoalescer(
       deps.config.lifecycle.touchCoalesceMs,
       (id) => this.handle(id).signal(touchSignal),
@@ -70,6 +74,12 @@ export class InteractionGate {
    * resumed first when it was created with `autoResume`, else 409. Then it is touched.
    */
   async beginInteraction(owner: string, sandboxID: string): Promise<SandboxInfo> {
+    const info = await this.begin(owner, sandboxID);
+    this.onHost(sandboxID, info.host);
+    return info;
+  }
+
+  private async begin(owner: string, sandboxID: string): Promise<SandboxInfo> {
     const cached = this.liveCache.get(sandboxID);
     if (cached && cached.info.owner === owner && Date.now() - cached.atMs < LIVE_INFO_CACHE_MS) {
       this.touchUnlessAbsolute(cached.info);

@@ -7,7 +7,7 @@ import { WithStartWorkflowOperation, type Client, type WorkflowHandle } from '@t
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes.js';
 import type { Logger } from 'pino';
 import type { BerthConfig } from '../config.js';
-import { InvalidArgumentError, NotFoundError, ProvisionFailedError } from '../errors.js';
+import { ForbiddenError, InvalidArgumentError, NotFoundError, ProvisionFailedError } from '../errors.js';
 import { newSandboxID, SANDBOX_ID_PATTERN, workflowIdFor } from '../ids.js';
 import { DEFAULT_NETWORK_POLICY } from '../network/policy.js';
 import { sealJson } from '../secrets.js';
@@ -40,6 +40,7 @@ import { MIN_CPU, MIN_MEMORY_MB, type ListQuery, type CreateSandboxBody } from '
 import { toBerthError } from './temporal-errors.js';
 import type { SnapshotBoot, SnapshotResolver } from './snapshot-service.js';
 import { OwnerQuota } from './owner-quota.js';
+import { Placement, type HostView } from './placement.js';
 import { decodePageToken, encodePageToken } from './page-token.js';
 import { sandboxVisibilityQuery } from './visibility-query.js';
 
@@ -76,6 +77,8 @@ export interface SandboxServiceDeps {
   interactions?: InteractionHooks;
   /** Resolves the volumes a create names (404 for one that is not the owner's). */
   volumes?: VolumeResolver;
+  /** Which Docker host gets a new sandbox (default: built from the config's hosts). */
+  placement?: Placement;
   /** Told each create's sealed envs, so this process's execs need not ask the workflow (src/service/create-envs.ts). */
   createEnvs?: { prime(sandboxID: string, sealedEnvs: string | undefined): void };
   /** Resolves the snapshot a create boots from (404 for one that is not the owner's). */
@@ -105,6 +108,7 @@ export class SandboxService {
   private readonly interactions: InteractionHooks;
   private readonly onLifecycle: NonNullable<SandboxServiceDeps['onLifecycle']>;
   private readonly volumes: VolumeResolver | undefined;
+  private readonly placement: Placement;
   private readonly createEnvs: SandboxServiceDeps['createEnvs'];
   private readonly snapshots: SnapshotResolver | undefined;
 
@@ -118,10 +122,24 @@ export class SandboxService {
     this.volumes = deps.volumes;
     this.createEnvs = deps.createEnvs;
     this.snapshots = deps.snapshots;
+    this.placement = deps.placement ?? new Placement(deps.client, deps.config, deps.logger);
+  }
+
+  /** The Docker hosts with their state and load (admin). */
+  hosts(): Promise<HostView[]> {
+    return this.placement.hosts(true);
+  }
+
+  /** Drains a host (no new sandboxes; existing ones run out) or undrains it (admin). */
+  drainHost(host: string, drained: boolean): Promise<HostView> {
+    return this.placement.drain(host, drained);
   }
 
   /** Creates a sandbox; with `wait`, resolves once it runs (or throws why it failed). */
-  async create(owner: string, body: CreateSandboxBody, wait: boolean): Promise<SandboxView> {
+  async create(owner: string, body: CreateSandboxBody, wait: boolean, caller: { admin?: boolean } = {}): Promise<SandboxView> {
+    if (body.host !== undefined && !caller.admin) {
+      throw new ForbiddenError('only an admin key (BERTH_ADMIN_KEYS) may pin a sandbox to a host; omit host and berth places it');
+    }
     const spec = this.buildSpec(owner, body, await this.snapshotBoot(owner, body));
     if (body.volumes?.length) {
       if (!this.volumes) throw new InvalidArgumentError('this server offers no volumes');
@@ -134,6 +152,14 @@ export class SandboxService {
     }
     this.createEnvs?.prime(spec.sandboxID, spec.sealedEnvs);
     try {
+      // Volumes live on the engine of the API's own host (the volume store's): a sandbox that mounts one goes there.
+      const volumesHost = spec.volumes?.length && this.config.hosts.endpoints.has(this.config.hostName) ? this.config.hostName : undefined;
+      spec.host = await this.placement.choose(spec.sandboxID, { image: spec.image, resources: spec.resources, pin: body.host ?? volumesHost });
+    } catch (err) {
+      this.quota.release(owner, spec.sandboxID);
+      throw err;
+    }
+    try {
       const workflowOptions = {
         workflowId: workflowIdFor(spec.sandboxID),
         taskQueue: this.config.temporal.taskQueue,
@@ -145,6 +171,8 @@ export class SandboxService {
           { key: SearchAttr.metadata, value: metadataKeywords(spec.metadata) },
           { key: SearchAttr.cpu, value: spec.resources.cpu },
           { key: SearchAttr.memoryMB, value: spec.resources.memoryMB },
+          // Set at start: placement counts the sandbox on its host while it is still creating.
+          { key: SearchAttr.host, value: spec.host },
         ],
         staticSummary: `sandbox ${spec.sandboxID} · template ${spec.templateID} · owner ${owner}`,
       };
@@ -171,6 +199,7 @@ export class SandboxService {
       throw toBerthError(err, spec.sandboxID);
     } finally {
       this.quota.release(owner, spec.sandboxID);
+      this.placement.release(spec.sandboxID);
     }
   }
 

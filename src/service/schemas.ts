@@ -1,5 +1,6 @@
 /** zod schemas of every request body and query; the OpenAPI document is generated from them. */
 import { z } from 'zod';
+import { HOST_NAME_PATTERN } from '../workflows/host-queue.js';
 import { cidrProblem, normalizeCidr } from '../network/cidr.js';
 
 /** Total size of a sandbox's metadata (it is stored in one search attribute, 2 KB at most). */
@@ -81,6 +82,9 @@ export const createVolumeSchema = z
   })
   .strict();
 
+/** A Docker host name (BERTH_HOST_NAME of its worker). */
+export const hostNameSchema = z.string().regex(HOST_NAME_PATTERN, 'host is a Docker host name: letters, digits, _ . or -');
+
 export const createSandboxSchema = z
   .object({
     templateID: z.string().min(1).optional().describe('Template to boot, or one of your snapshot IDs (snap_…); default "base".'),
@@ -116,6 +120,9 @@ export const createSandboxSchema = z
       .refine((mounts) => new Set(mounts.map((m) => m.mountPath)).size === mounts.length, 'each volume needs its own mountPath')
       .optional()
       .describe('Volumes of yours to mount; they outlive the sandbox.'),
+    host: hostNameSchema
+      .optional()
+      .describe('Admin keys only: the Docker host to place the sandbox on (default: the least loaded healthy host).'),
   })
   .strict();
 export type CreateSandboxBody = z.infer<typeof createSandboxSchema>;

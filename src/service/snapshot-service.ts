@@ -107,9 +107,9 @@ export class SnapshotService implements SnapshotResolver {
   }
 
   /** Boots a new sandbox from the caller's snapshot (same answer as a create). */
-  async restore(owner: string, snapshotID: string, body: Omit<CreateSandboxBody, 'templateID' | 'image' | 'snapshotID'>, wait: boolean): Promise<SandboxView> {
+  async restore(owner: string, snapshotID: string, body: Omit<CreateSandboxBody, 'templateID' | 'image' | 'snapshotID'>, wait: boolean, caller: { admin?: boolean } = {}): Promise<SandboxView> {
     await this.owned(owner, snapshotID);
-    return this.deps.sandboxes().create(owner, { ...body, snapshotID }, wait);
+    return this.deps.sandboxes().create(owner, { ...body, snapshotID }, wait, caller);
   }
 
   async resolveBoot(owner: string, snapshotID: string): Promise<SnapshotBoot> {

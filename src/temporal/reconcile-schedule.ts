@@ -15,6 +15,8 @@ export interface ReconcileScheduleOptions {
   orphanGraceMs: number;
   /** Writable-layer limit per sandbox in MB (0 = not measured). */
   diskLimitMB?: number;
+  /** The host's own task queue, where the sweep activity runs (the workflow stays on `taskQueue`). */
+  hostTaskQueue?: string;
 }
 
 /** The schedule's ID: one per host and task queue. */
@@ -29,7 +31,11 @@ export async function ensureReconcileSchedule(client: Client, options: Reconcile
     await deleteReconcileSchedule(client, options);
     return;
   }
-  const request: SweepRequest = { orphanGraceMs: options.orphanGraceMs, diskLimitBytes: (options.diskLimitMB ?? 0) * 1024 * 1024 };
+  const request: SweepRequest = {
+    orphanGraceMs: options.orphanGraceMs,
+    diskLimitBytes: (options.diskLimitMB ?? 0) * 1024 * 1024,
+    ...(options.hostTaskQueue ? { hostTaskQueue: options.hostTaskQueue } : {}),
+  };
   const spec = { intervals: [{ every: options.intervalMs }] };
   const action = {
     type: 'startWorkflow' as const,

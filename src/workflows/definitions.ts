@@ -76,6 +76,12 @@ export interface SandboxSpec {
   sealedEnvs?: string;
   /** Named volumes mounted into the container (absent: none). */
   volumes?: VolumeMount[];
+  /**
+   * The Docker host chosen at create: every Docker activity goes to that host's task queue
+   * (src/workflows/host-queue.ts). Absent in sandboxes created before per-host queues: their
+   * activities use the shared queue, as before.
+   */
+  host?: string;
   idleTimeoutMs: number;
   maxLifetimeMs: number;
   pausedRetentionMs: number;
@@ -251,6 +257,17 @@ export const leaseSignal = defineSignal<[LeaseRequest]>('lease');
 export interface LeaseRequest {
   leaseID: string;
   durationMs: number;
+}
+
+/**
+ * The sandbox's host stopped reporting for longer than its grace period (src/workflows/host.ts):
+ * the sandbox stops with `host_lost` without calling Docker (nobody can reach that engine). Its
+ * container, should the host come back, is an orphan the host's reconciler removes.
+ */
+export const hostLostSignal = defineSignal<[HostLostRequest]>('hostLost');
+export interface HostLostRequest {
+  host: string;
+  detail: string;
 }
 
 // ---- queries (read only, no history) ----

@@ -4,6 +4,8 @@ export interface SweepRequest {
   orphanGraceMs: number;
   /** Writable-layer limit per sandbox (0 or absent: not measured). */
   diskLimitBytes?: number;
+  /** The host's own task queue: the sweep runs there (absent in schedules made before per-host queues: the workflow's queue). */
+  hostTaskQueue?: string;
 }
 
 /** What one sweep saw and did; the reconcile workflow's result, readable in the Temporal UI. */

@@ -28,8 +28,12 @@ const ACTIVITY_RETRY = {
  * runs (src/activities/heartbeat.ts), so a worker that dies mid-call is noticed after the
  * heartbeat timeout and another worker retries, not after the whole start-to-close timeout.
  */
-function dockerActivities(retry: typeof ACTIVITY_RETRY & { maximumAttempts?: number; maximumInterval: string }, scheduleToCloseTimeout?: string) {
-  const bound = scheduleToCloseTimeout ? { scheduleToCloseTimeout } : {};
+function dockerActivities(
+  retry: typeof ACTIVITY_RETRY & { maximumAttempts?: number; maximumInterval: string },
+  scheduleToCloseTimeout?: string,
+  route: { taskQueue: string; scheduleToStartTimeout?: string } | null = null,
+) {
+  const bound = { ...(scheduleToCloseTimeout ? { scheduleToCloseTimeout } : {}), ...(route ?? {}) };
   const heartbeatTimeout = HEARTBEAT_TIMEOUT;
   const provisioning = proxyActivities<SandboxActivities>({ startToCloseTimeout: '2 minutes', heartbeatTimeout, retry, ...bound });
   const quick = proxyActivities<SandboxActivities>({ startToCloseTimeout: '30 seconds', heartbeatTimeout, retry, ...bound });
@@ -62,9 +66,10 @@ export type DockerCalls = typeof docker;
  * task calls Docker inside that task, so the update completes in the task that accepted it:
  * one workflow task instead of two, and no activity dispatch. Only quick calls belong here;
  * unattended ones stay above. The worker running the workflow task must serve the sandbox's
- * host: the caller passes `onHost`, a worker of another host refuses (WrongHost) without
- * touching Docker, and the workflow then sends an activity task to the host (see
- * SandboxLifecycle.pause / resume).
+ * host: only sandboxes on the shared queue use them (a sandbox routed to a per-host queue sends
+ * activity tasks there), and as a second guard the caller passes `onHost`: a worker of another
+ * host refuses (WrongHost) without touching Docker, and the workflow then sends an activity
+ * task instead (see SandboxLifecycle.pause / resume).
  */
 const local = proxyLocalActivities<SandboxActivities>({ startToCloseTimeout: '30 seconds', retry: { ...ACTIVITY_RETRY, maximumAttempts: 5 } });
 export const dockerLocal = {
@@ -87,6 +92,35 @@ export function asActivityFailure<A extends unknown[], R>(activityType: string, 
       const retryState = err instanceof ApplicationFailure && err.nonRetryable ? RetryState.NON_RETRYABLE_FAILURE : RetryState.MAXIMUM_ATTEMPTS_REACHED;
       throw new ActivityFailure(`local activity ${activityType} failed`, activityType, undefined, retryState, undefined, err);
     }
+  };
+}
+
+/** The Docker calls of one sandbox: those a caller waits on, and those nobody waits on. */
+export interface SandboxDockerCalls {
+  docker: DockerCalls;
+  untilDone: DockerCalls;
+  /** The host's own queue (absent: the workflow's shared queue), for activities proxied elsewhere (snapshots). */
+  taskQueue?: string;
+}
+
+/** Sandboxes created before per-host queues: activities on the workflow's own (shared) queue. */
+export const SHARED_QUEUE_CALLS: SandboxDockerCalls = { docker, untilDone: dockerUntilDone };
+
+/**
+ * How long a call a caller waits on stays queued for its host's worker: a host whose worker is
+ * down answers the caller with an error after this (the sandbox stays as it was) instead of
+ * holding the sandbox's lock until the host comes back. Calls nobody waits on keep their own
+ * bound ({@link UNATTENDED_GIVE_UP_AFTER}) and are tried again later: a deadline on a host whose
+ * worker is down runs when the worker is back, never early and never against another engine.
+ */
+const HOST_QUEUE_WAIT = '1 minute';
+
+/** The Docker calls of a sandbox placed on a host: sent to that host's task queue only. */
+export function hostDockerCalls(taskQueue: string): SandboxDockerCalls {
+  return {
+    taskQueue,
+    docker: dockerActivities({ ...ACTIVITY_RETRY, maximumAttempts: 5 }, undefined, { taskQueue, scheduleToStartTimeout: HOST_QUEUE_WAIT }),
+    untilDone: dockerActivities({ ...ACTIVITY_RETRY, maximumInterval: '30s' }, UNATTENDED_GIVE_UP_AFTER, { taskQueue }),
   };
 }
 

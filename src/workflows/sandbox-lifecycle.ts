@@ -10,6 +10,7 @@ import {
   SearchAttr,
   type CallerRequest,
   type CheckContainerRequest,
+  type HostLostRequest,
   type LeaseRequest,
   type SandboxInfo,
   type SandboxResult,
@@ -18,7 +19,7 @@ import {
   type TransitionReason,
 } from './definitions.js';
 import { LifecycleLock } from './lifecycle-lock.js';
-import { docker, dockerLocal, dockerUntilDone, failureMessage, isContainerGone, isWrongHost, type DockerCalls } from './sandbox-activities.js';
+import { dockerLocal, failureMessage, isContainerGone, isWrongHost, SHARED_QUEUE_CALLS, type DockerCalls, type SandboxDockerCalls } from './sandbox-activities.js';
 import { diskQuotaDetail, lostContainerDetail, type Deadline, type SandboxState } from './sandbox-state.js';
 
 /** How long a deadline whose action failed for good waits before it is tried again. */
@@ -50,6 +51,8 @@ export class SandboxLifecycle {
   constructor(
     readonly state: SandboxState,
     readonly gates: LifecycleGates,
+    /** Where its Docker calls go: its host's queue, or (older sandboxes) the shared queue. */
+    readonly calls: SandboxDockerCalls = SHARED_QUEUE_CALLS,
   ) {
     this.sandboxID = state.spec.sandboxID;
     this.lock = new LifecycleLock(gates.strictLock);
@@ -101,20 +104,20 @@ export class SandboxLifecycle {
 
   // ---- operations (callers hold the lock) ----
 
-  async stop(reason: TransitionReason, detail?: string, calls: DockerCalls = docker): Promise<void> {
+  async stop(reason: TransitionReason, detail?: string, calls: DockerCalls = this.calls.docker): Promise<void> {
     await calls.destroySandbox({ sandboxID: this.sandboxID });
     this.state.markStopped(now(), reason, detail);
     this.publishState();
   }
 
-  async pause(reason: TransitionReason, calls: DockerCalls = docker): Promise<void> {
+  async pause(reason: TransitionReason, calls: DockerCalls = this.calls.docker): Promise<void> {
     try {
       const ref = { sandboxID: this.sandboxID, mode: 'freeze' as const };
-      if (calls === docker) await this.locallyOnHost((onHost) => dockerLocal.pauseSandbox({ ...ref, onHost }), () => docker.pauseSandbox(ref));
+      if (calls === this.calls.docker) await this.locallyOnHost((onHost) => dockerLocal.pauseSandbox({ ...ref, onHost }), () => calls.pauseSandbox(ref));
       else await calls.pauseSandbox(ref);
     } catch (err) {
       if (!isContainerGone(err)) throw err;
-      await this.stop('host_lost', 'container disappeared while pausing', dockerUntilDone);
+      await this.stop('host_lost', 'container disappeared while pausing', this.calls.untilDone);
       throw this.lost();
     }
     this.state.markPaused(now(), reason);
@@ -124,10 +127,10 @@ export class SandboxLifecycle {
   async resume(reason: TransitionReason): Promise<void> {
     try {
       const ref = { sandboxID: this.sandboxID };
-      await this.locallyOnHost((onHost) => dockerLocal.resumeSandbox({ ...ref, onHost }), () => docker.resumeSandbox(ref));
+      await this.locallyOnHost((onHost) => dockerLocal.resumeSandbox({ ...ref, onHost }), () => this.calls.docker.resumeSandbox(ref));
     } catch (err) {
       if (!isContainerGone(err)) throw err;
-      await this.stop('host_lost', 'container disappeared while paused', dockerUntilDone);
+      await this.stop('host_lost', 'container disappeared while paused', this.calls.untilDone);
       throw this.lost();
     }
     this.state.markResumed(now(), reason);
@@ -191,11 +194,11 @@ export class SandboxLifecycle {
         if (!states.includes(this.state.status)) return;
         await this.unattended('checking the container', async () => {
           const measureDisk = request.diskLimitBytes ? { measureDisk: true } : {};
-          const check = await docker.inspectSandbox({ sandboxID: this.sandboxID, ...measureDisk });
+          const check = await this.calls.docker.inspectSandbox({ sandboxID: this.sandboxID, ...measureDisk });
           const lost = lostContainerDetail(check, request.source);
           const overDisk = diskQuotaDetail(check, request.diskLimitBytes);
-          if (lost) await this.stop('container_lost', lost, dockerUntilDone);
-          else if (overDisk) await this.stop('disk_quota', overDisk, dockerUntilDone);
+          if (lost) await this.stop('container_lost', lost, this.calls.untilDone);
+          else if (overDisk) await this.stop('disk_quota', overDisk, this.calls.untilDone);
         });
       });
     } finally {
@@ -217,6 +220,20 @@ export class SandboxLifecycle {
       log.error(`${what} failed; the sandbox stays ${this.state.status}`, { sandboxID: this.sandboxID, error: failureMessage(err) });
       return false;
     }
+  }
+
+  /**
+   * Its host was declared lost: the sandbox stops with `host_lost` without a Docker call (that
+   * engine cannot be reached; the host's reconciler removes the container if it comes back).
+   * Under the lock, so it never interleaves with an operation in flight.
+   */
+  async hostLost(request: HostLostRequest): Promise<void> {
+    if (this.state.spec.host === undefined || request.host !== this.state.spec.host) return;
+    await this.lock.exclusive(async () => {
+      if (this.state.isFinal()) return;
+      this.state.markStopped(now(), 'host_lost', request.detail);
+      this.publishState();
+    });
   }
 
   // ---- the main loop's view ----
@@ -266,7 +283,7 @@ export class SandboxLifecycle {
   private async provision(): Promise<void> {
     const { spec } = this.state;
     try {
-      const result = await docker.provisionSandbox({
+      const result = await this.calls.docker.provisionSandbox({
         sandboxID: this.sandboxID,
         owner: spec.owner,
         templateID: spec.templateID,
@@ -281,7 +298,7 @@ export class SandboxLifecycle {
     } catch (err) {
       const detail = failureMessage(err);
       log.warn('provisioning failed', { sandboxID: this.sandboxID, detail });
-      await this.unattended('removing the container of a failed provision', () => dockerUntilDone.destroySandbox({ sandboxID: this.sandboxID }));
+      await this.unattended('removing the container of a failed provision', () => this.calls.untilDone.destroySandbox({ sandboxID: this.sandboxID }));
       this.state.markFailed(now(), detail);
     }
     this.publishState();
@@ -289,8 +306,8 @@ export class SandboxLifecycle {
 
   private async onDeadline(deadline: Deadline): Promise<void> {
     log.info('deadline reached', { sandboxID: this.sandboxID, reason: deadline.reason, action: deadline.action });
-    if (deadline.action === 'pause') await this.pause(deadline.reason, dockerUntilDone);
-    else await this.stop(deadline.reason, undefined, dockerUntilDone);
+    if (deadline.action === 'pause') await this.pause(deadline.reason, this.calls.untilDone);
+    else await this.stop(deadline.reason, undefined, this.calls.untilDone);
   }
 
   private publishState(): void {

@@ -9,6 +9,7 @@ import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow'
 import {
   bulkActionSignal,
   checkContainerSignal,
+  hostLostSignal,
   connectUpdate,
   eventsQuery,
   FailureType,
@@ -28,7 +29,6 @@ import {
   type SandboxInfo,
   type SandboxStatus,
 } from './definitions.js';
-import { dockerUntilDone } from './sandbox-activities.js';
 import type { SandboxLifecycle } from './sandbox-lifecycle.js';
 import { registerSnapshotMessages } from './snapshot.js';
 
@@ -100,8 +100,8 @@ const CHECKED_STATES: readonly SandboxStatus[] = ['running', 'paused'];
 
 /** Bulk actions (Temporal batch signals): each acts only in its states, and silently otherwise. */
 const BULK_ACTIONS: Record<BulkActionRequest['action'], { states: readonly SandboxStatus[]; run: (lc: SandboxLifecycle) => Promise<void> }> = {
-  kill: { states: LIVE, run: (lc) => lc.stop('user', 'bulk kill', dockerUntilDone) },
-  pause: { states: ['running'], run: (lc) => lc.pause('user', dockerUntilDone) },
+  kill: { states: LIVE, run: (lc) => lc.stop('user', 'bulk kill', lc.calls.untilDone) },
+  pause: { states: ['running'], run: (lc) => lc.pause('user', lc.calls.untilDone) },
 };
 
 /** Registers every query, signal and update of the sandbox workflow (the order is part of replay: keep it). */
@@ -112,6 +112,8 @@ export function registerSandboxMessages(lc: SandboxLifecycle): void {
   setHandler(touchSignal, () => lc.touch());
   setHandler(leaseSignal, (request) => lc.lease(request));
   setHandler(checkContainerSignal, (request) => lc.checkContainer(request, CHECKED_STATES));
+  // Only sandboxes placed on a host (spec.host, per-host queues) act on it.
+  setHandler(hostLostSignal, (request) => lc.hostLost(request));
   setHandler(bulkActionSignal, async (request) => {
     if (request.owner !== lc.state.spec.owner) return;
     const bulk = BULK_ACTIONS[request.action] as (typeof BULK_ACTIONS)[keyof typeof BULK_ACTIONS] | undefined;

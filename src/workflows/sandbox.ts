@@ -6,6 +6,8 @@
  */
 import { allHandlersFinished, condition, continueAsNew, log, patched, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type { SandboxResult, SandboxStatus, SandboxWorkflowInput } from './definitions.js';
+import { hostTaskQueue } from './host-queue.js';
+import { hostDockerCalls, SHARED_QUEUE_CALLS } from './sandbox-activities.js';
 import { now, SandboxLifecycle } from './sandbox-lifecycle.js';
 import { registerSandboxMessages } from './sandbox-messages.js';
 import { SandboxState, type Deadline } from './sandbox-state.js';
@@ -25,7 +27,15 @@ export async function sandboxWorkflow(input: SandboxWorkflowInput): Promise<Sand
   /** A caller's pause / resume as local activities; older runs keep scheduling activity tasks. */
   const localPauseResume = patched('local-pause-resume');
 
-  const lc = new SandboxLifecycle(state, { strictLock, faultTolerant, localPauseResume });
+  /**
+   * Per-host queues: a sandbox placed on a host (spec.host) sends every Docker activity to that
+   * host's queue. Asked only by runs whose spec names a host; older runs use the shared queue.
+   */
+  const routed = spec.host !== undefined && patched('per-host-queues');
+  const calls = routed && spec.host !== undefined ? hostDockerCalls(hostTaskQueue(workflowInfo().taskQueue, spec.host)) : SHARED_QUEUE_CALLS;
+
+  // Local pause / resume only where activities share the workflow's queue (not routed to a host's).
+  const lc = new SandboxLifecycle(state, { strictLock, faultTolerant, localPauseResume: localPauseResume && calls === SHARED_QUEUE_CALLS }, calls);
   registerSandboxMessages(lc);
 
   // An update delivered with the start (a kill, say) may take the lock first: provision only

@@ -8,18 +8,23 @@
  * of older runs never contain, so they replay unchanged (test/workflows/replay.test.ts; the
  * `snapshot` fixture keeps later versions honest about this step).
  */
-import { ApplicationFailure, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, proxyActivities, setHandler, type ActivityOptions } from '@temporalio/workflow';
 import type { SnapshotActivities } from '../activities/snapshot.js';
 import { FailureType, SNAPSHOT_ID_PATTERN, snapshotUpdate, type SandboxStatus, type SnapshotRequest, type SnapshotTaken } from './definitions.js';
-import { dockerUntilDone, isContainerGone } from './sandbox-activities.js';
+import { isContainerGone } from './sandbox-activities.js';
 import { now, type SandboxLifecycle } from './sandbox-lifecycle.js';
 
 /** A commit copies the whole writable layer: minutes on a big sandbox. It heartbeats meanwhile. */
-const { snapshotSandbox } = proxyActivities<SnapshotActivities>({
+const SNAPSHOT_ACTIVITY: ActivityOptions = {
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: '15 seconds',
   retry: { initialInterval: '500ms', maximumInterval: '10s', maximumAttempts: 3, nonRetryableErrorTypes: [FailureType.containerGone] },
-});
+};
+
+/** The commit runs on the sandbox's host (its own queue) when it was placed on one, else on the shared queue. */
+function snapshotActivities(lc: SandboxLifecycle) {
+  return proxyActivities<SnapshotActivities>({ ...SNAPSHOT_ACTIVITY, ...(lc.calls.taskQueue ? { taskQueue: lc.calls.taskQueue } : {}) });
+}
 
 /** The states a snapshot is taken in: running (frozen for the commit) or paused (committed as is). */
 const SNAPSHOT_STATES: readonly SandboxStatus[] = ['running', 'paused'];
@@ -41,11 +46,11 @@ export function registerSnapshotMessages(lc: SandboxLifecycle): void {
         const { spec } = lc.state;
         let result: SnapshotTaken;
         try {
-          result = await snapshotSandbox({ sandboxID: lc.sandboxID, snapshotID: request.snapshotID, owner: spec.owner, templateID: spec.templateID, kind: 'snapshot' });
+          result = await snapshotActivities(lc).snapshotSandbox({ sandboxID: lc.sandboxID, snapshotID: request.snapshotID, owner: spec.owner, templateID: spec.templateID, kind: 'snapshot' });
         } catch (err) {
           // A Docker failure after the retries fails the update (the API answers 503, nothing changed).
           if (!isContainerGone(err)) throw err;
-          await lc.stop('host_lost', 'container disappeared while snapshotting', dockerUntilDone);
+          await lc.stop('host_lost', 'container disappeared while snapshotting', lc.calls.untilDone);
           throw ApplicationFailure.create({ type: FailureType.notFound, message: `sandbox ${lc.sandboxID} was lost`, nonRetryable: true });
         }
         lc.state.note(now(), 'snapshot', result.snapshotID);

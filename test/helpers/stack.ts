@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { NativeConnection, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import type Docker from 'dockerode';
 import { inject } from 'vitest';
@@ -17,7 +17,8 @@ import { createSandboxNetwork } from '../../src/network/sandbox-network.js';
 import { sandboxIdOfContainer } from '../../src/docker/pool-labels.js';
 import { connectTemporalClient } from '../../src/temporal/client.js';
 import { freePort } from '../../src/dev/temporal-dev-server.js';
-import { createBerthWorker } from '../../src/worker.js';
+import { createBerthWorker, type BerthWorker } from '../../src/worker.js';
+import { hostTaskQueue } from '../../src/workflows/host-queue.js';
 import { deleteReconcileSchedule, ensureReconcileSchedule } from '../../src/temporal/reconcile-schedule.js';
 
 let runtimeInstalled = false;
@@ -57,6 +58,10 @@ export interface StackOptions {
   temporalAddress?: string;
   /** Create this stack's reconciler schedule (BERTH_RECONCILE_INTERVAL_MS in `env`); deleted by stop(). */
   reconcile?: boolean;
+  /** Owners whose keys are admin keys (BERTH_ADMIN_KEYS). */
+  adminOwners?: string[];
+  /** Other hosts' Docker clients for the API's data plane (host name → client). */
+  engines?: Record<string, Docker>;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<TestStack> {
@@ -87,12 +92,13 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
     BERTH_LOG_LEVEL: process.env.BERTH_TEST_LOG_LEVEL ?? 'silent',
     BERTH_HOST_NAME: 'test-host',
     BERTH_WORKER_METRICS_URL: workerMetricsUrl,
+    BERTH_ADMIN_KEYS: (options.adminOwners ?? []).map((n) => keys[n]).join(','),
     ...options.env,
   });
   const logger = createLogger(config.logLevel, 'berth-test');
   const docker = createDockerClient(config.dockerSocket);
   let connection = await NativeConnection.connect({ address: config.temporal.address });
-  let worker: Worker | undefined;
+  let worker: BerthWorker | undefined;
   let running: Promise<void> | undefined;
 
   async function startWorker(): Promise<void> {
@@ -112,8 +118,8 @@ export async function startStack(options: StackOptions = {}): Promise<TestStack>
 
   const client = await connectTemporalClient(config);
   const scheduleScope = { hostName: config.hostName, taskQueue: config.temporal.taskQueue };
-  if (options.reconcile) await ensureReconcileSchedule(client, { ...scheduleScope, ...config.reconciler });
-  const berth = createApp({ config, client, docker, logger });
+  if (options.reconcile) await ensureReconcileSchedule(client, { ...scheduleScope, hostTaskQueue: hostTaskQueue(config.temporal.taskQueue, config.hostName), ...config.reconciler });
+  const berth = createApp({ config, client, docker, logger, engines: new Map(Object.entries(options.engines ?? {})) });
   const server: Server = await new Promise((resolve) => {
     const s = berth.app.listen(0, '127.0.0.1', () => resolve(s));
   });

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { inject } from 'vitest';
 import { loadConfig } from '../../src/config.js';
@@ -13,7 +13,7 @@ import { createDockerClient } from '../../src/docker/client.js';
 import { workflowIdFor } from '../../src/ids.js';
 import { testSandboxSpec } from './spec.js';
 import { createLogger } from '../../src/logger.js';
-import { createBerthWorker } from '../../src/worker.js';
+import { createBerthWorker, type BerthWorker } from '../../src/worker.js';
 import { ALL_SEARCH_ATTRIBUTES, SearchAttr, waitReadyUpdate, type SandboxInfo, type SandboxSpec } from '../../src/workflows/definitions.js';
 import type { sandboxWorkflow } from '../../src/workflows/sandbox.js';
 
@@ -50,7 +50,7 @@ export async function startWorkflowTestEnv(): Promise<WorkflowTestEnv> {
   });
   const docker = createDockerClient(config.dockerSocket);
   const logger = createLogger(process.env.BERTH_TEST_LOG_LEVEL ?? 'silent', 'wf-test');
-  let worker: Worker | undefined;
+  let worker: BerthWorker | undefined;
   let running: Promise<void> | undefined;
   const startWorker = async () => {
     worker = await createBerthWorker({ config, docker, logger, connection: env.nativeConnection, workflowBundle: { codePath: inject('workflowBundlePath') }, taskQueue });

@@ -29,10 +29,28 @@ it('has recorded histories to replay', () => {
       'local-pause-resume-lifecycle-calls.binpb',
       'local-pause-resume-connect-resume-bulk.binpb',
       'local-pause-resume-concurrent-pause-kill.binpb',
+      // recorded with the 'per-host-queues' patch (spec.host: Docker calls on the host's queue)
+      'per-host-queues.binpb',
+      'host-lost.binpb',
       // recorded with the 'snapshot' update (snapshots of a running and a paused sandbox)
       'snapshot.binpb',
     ]),
   );
+});
+
+it('the per-host-queues fixture sent every Docker call to its host\'s queue; older fixtures to the shared queue', () => {
+  const read = (name: string) => proto.temporal.api.history.v1.History.decode(readFileSync(path.join(FIXTURES, name)));
+  const queuesOf = (name: string) =>
+    read(name)
+      .events.filter((e) => e.activityTaskScheduledEventAttributes)
+      .map((e) => e.activityTaskScheduledEventAttributes?.taskQueue?.name ?? '');
+  const started = (name: string) => read(name).events[0]?.workflowExecutionStartedEventAttributes?.taskQueue?.name ?? '';
+  const routed = queuesOf('per-host-queues.binpb');
+  expect(routed.length).toBeGreaterThanOrEqual(4); // provision, pause, resume, inspect, destroy
+  expect(new Set(routed)).toEqual(new Set([`${started('per-host-queues.binpb')}-host-record-host`]));
+  expect(new Set(queuesOf('lifecycle-calls.binpb'))).toEqual(new Set([started('lifecycle-calls.binpb')]));
+  const markers = read('per-host-queues.binpb').events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
+  expect(markers.length).toBeGreaterThan(0);
 });
 
 for (const name of names) {

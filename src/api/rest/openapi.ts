@@ -8,7 +8,7 @@ import { SANDBOX_ID_PATTERN } from '../../ids.js';
 import { errorSchema } from './response-schemas.js';
 
 /** Error statuses an operation may declare (401 and 503 apply to every operation). */
-export type ErrorStatus = 400 | 404 | 409 | 413 | 416 | 429 | 502;
+export type ErrorStatus = 400 | 403 | 404 | 409 | 413 | 416 | 429 | 502;
 
 /** One documented answer: a JSON body (zod), other media types (JSON Schema), or none. */
 export interface ResponseDoc {
@@ -43,6 +43,7 @@ export interface Op {
 const ERROR_TEXT: Record<number, string> = {
   400: 'Invalid request (code invalid_argument, invalid_json or unsupported_media_type); the message names the bad field',
   401: 'Missing or invalid API key',
+  403: 'Admin key required (code forbidden)',
   404: 'Sandbox not found, stopped, or not yours',
   409: 'Not possible in the sandbox\'s current state (e.g. paused)',
   413: 'Request body too large',

@@ -29,7 +29,13 @@ const create = endpoint({
   bodyName: 'sandbox request',
   query: createQuerySchema,
   responses: { '201': sandbox('Running sandbox (wait=true)'), '202': sandbox('Sandbox creating (wait=false)') },
-  errors: [[404, 'The snapshot to boot from (snapshotID, or a templateID that is a snapshot ID) is not found or not yours'], 429, [502, 'Provisioning failed (code provision_failed)']],
+  errors: [
+    [403, 'host set without an admin key (code forbidden)'],
+    [404, 'The snapshot to boot from (snapshotID, or a templateID that is a snapshot ID) or a volume is not found or not yours'],
+    [409, 'The pinned host is drained or not reporting'],
+    429,
+    [502, 'Provisioning failed (code provision_failed)'],
+  ],
 });
 const list = endpoint({
   method: 'get',
@@ -112,7 +118,7 @@ export function sandboxRoutes(service: SandboxService): Router {
 
   mount(router, create, async (req, res, { body, query }) => {
     const wait = query.wait === 'true';
-    res.status(wait ? 201 : 202).json(await service.create(owner(req), body, wait));
+    res.status(wait ? 201 : 202).json(await service.create(owner(req), body, wait, { admin: callerOf(req).admin ?? false }));
   });
   mount(router, list, async (req, res, { query }) => {
     res.json(await service.list(owner(req), query));

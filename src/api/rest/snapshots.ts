@@ -64,7 +64,7 @@ const restore = endpoint({
     '201': { description: 'Running sandbox (wait=true)', json: sandboxViewSchema },
     '202': { description: 'Sandbox creating (wait=false)', json: sandboxViewSchema },
   },
-  errors: [notYours, 429, [502, 'Provisioning failed (code provision_failed)']],
+  errors: [notYours, [403, 'host set without an admin key (code forbidden)'], [409, 'The pinned host is drained or not reporting'], 429, [502, 'Provisioning failed (code provision_failed)']],
 });
 
 /** The snapshots router. */
@@ -89,7 +89,7 @@ export function snapshotRoutes(snapshots: SnapshotService): Router {
   });
   mount(router, restore, async (req, res, { body, query }) => {
     const wait = query.wait === 'true';
-    res.status(wait ? 201 : 202).json(await snapshots.restore(owner(req), param(req, 'snapshotID'), body, wait));
+    res.status(wait ? 201 : 202).json(await snapshots.restore(owner(req), param(req, 'snapshotID'), body, wait, { admin: callerOf(req).admin ?? false }));
   });
   return router;
 }

@@ -333,6 +333,8 @@ export interface CreateSandboxBody {
   };
   /** Volumes of yours to mount; they outlive the sandbox. */
   volumes?: VolumeMount[];
+  /** Admin keys only: the Docker host to place the sandbox on (default: the least loaded healthy host). */
+  host?: string;
 }
 
 /** Body of `POST /volumes`. */
@@ -373,6 +375,8 @@ export interface RestoreSnapshotBody {
   };
   /** Volumes of yours to mount; they outlive the sandbox. */
   volumes?: VolumeMount[];
+  /** Admin keys only: the Docker host to place the sandbox on (default: the least loaded healthy host). */
+  host?: string;
 }
 
 /** Body of `POST /sandboxes/{id}/timeout`. */

@@ -1,0 +1,180 @@
+/**
+ * Placement at create: which Docker host gets a new sandbox. The candidates are the hosts the
+ * API has a Docker endpoint for (BERTH_DOCKER_HOSTS); each one's state comes from its host
+ * workflow (engine, capacity, images, drained, last report) and its load from visibility
+ * (live sandboxes on it with their CPUs and memory) plus this process's creates in flight.
+ * The least loaded healthy host that has the image wins; an admin may pin a host.
+ */
+import type { Client } from '@temporalio/client';
+import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes.js';
+import type { Logger } from 'pino';
+import type { BerthConfig } from '../config.js';
+import { ConflictError, InvalidArgumentError, UnavailableError } from '../errors.js';
+import { SearchAttr, type Resources } from '../workflows/definitions.js';
+import { hostDrainUpdate, hostInfoQuery, hostWorkflowId, type HostInfo } from '../workflows/host-definitions.js';
+import type { hostWorkflow } from '../workflows/host.js';
+
+/** A host as placement and the admin API see it. */
+export interface HostView {
+  host: string;
+  /** Registered, reporting within its grace period, not lost. */
+  healthy: boolean;
+  drained: boolean;
+  lost: boolean;
+  engineID: string | null;
+  lastSeenAt: string | null;
+  capacity: { cpus: number; memoryMB: number } | null;
+  /** Live sandboxes (creating, running, paused) and what they were given. */
+  load: { sandboxes: number; cpu: number; memoryMB: number };
+  images: string[];
+}
+
+/** How long host state and load are reused between creates (visibility lags anyway). */
+const CACHE_MS = 1000;
+/** How long a create's reservation counts after it returned (until visibility shows the sandbox). */
+const RESERVATION_LINGER_MS = 3000;
+
+interface Reservation {
+  host: string;
+  resources: Resources;
+}
+
+export class Placement {
+  private cached: { atMs: number; hosts: Promise<HostView[]> } | null = null;
+  private readonly reservations = new Map<string, Reservation>();
+
+  constructor(
+    private readonly client: Client,
+    private readonly config: BerthConfig,
+    private readonly logger: Logger,
+  ) {}
+
+  /** The hosts with their state and load (the API's Docker endpoints are the candidates). */
+  async hosts(fresh = false): Promise<HostView[]> {
+    if (!fresh && this.cached && Date.now() - this.cached.atMs < CACHE_MS) return this.cached.hosts;
+    const hosts = this.load();
+    this.cached = { atMs: Date.now(), hosts };
+    hosts.catch(() => (this.cached = null));
+    return hosts;
+  }
+
+  /**
+   * Picks the host of a new sandbox and reserves its resources there until {@link release}.
+   * `pin`: the admin's choice (must be a known, healthy, undrained host).
+   */
+  async choose(sandboxID: string, need: { image: string; resources: Resources; pin?: string | undefined }): Promise<string> {
+    const hosts = await this.hosts();
+    let chosen: HostView | undefined;
+    if (need.pin !== undefined) {
+      chosen = hosts.find((h) => h.host === need.pin);
+      if (!chosen) throw new InvalidArgumentError(`unknown host "${need.pin}"; hosts: ${hosts.map((h) => h.host).join(', ')}`);
+      if (chosen.drained) throw new ConflictError(`host ${need.pin} is drained: it takes no new sandboxes (undrain it, or omit host)`);
+      if (!chosen.healthy) throw new ConflictError(`host ${need.pin} is not reporting (its worker or engine is down); omit host to place the sandbox elsewhere`);
+    } else {
+      const usable = hosts.filter((h) => h.healthy && !h.drained);
+      if (usable.length === 0) {
+        throw new UnavailableError(`no Docker host can take a sandbox now (${describe(hosts)}); start a worker or undrain a host, then retry`);
+      }
+      const withImage = usable.filter((h) => h.images.includes(need.image));
+      // No host has the image: place anyway (the provision then says which image is missing where).
+      const candidates = withImage.length > 0 ? withImage : usable;
+      chosen = candidates
+        .map((h) => ({ h, score: this.score(h, need.resources) }))
+        .sort((a, b) => a.score - b.score || a.h.host.localeCompare(b.h.host))[0]?.h;
+    }
+    if (!chosen) throw new UnavailableError('no Docker host can take a sandbox now; retry');
+    this.reservations.set(sandboxID, { host: chosen.host, resources: need.resources });
+    return chosen.host;
+  }
+
+  /** The create returned: its reservation lingers until visibility has the sandbox. */
+  release(sandboxID: string): void {
+    setTimeout(() => this.reservations.delete(sandboxID), RESERVATION_LINGER_MS).unref();
+  }
+
+  /** Drains (no new sandboxes) or undrains a host. */
+  async drain(host: string, drained: boolean): Promise<HostView> {
+    if (!this.config.hosts.endpoints.has(host)) {
+      throw new InvalidArgumentError(`unknown host "${host}"; hosts: ${[...this.config.hosts.endpoints.keys()].join(', ')}`);
+    }
+    const handle = this.client.workflow.getHandle<typeof hostWorkflow>(hostWorkflowId(this.config.temporal.taskQueue, host));
+    try {
+      await handle.executeUpdate(hostDrainUpdate, { args: [{ drained }] });
+    } catch (err) {
+      if (/not found/i.test(String(err))) throw new ConflictError(`host ${host} has never reported: start its worker first`);
+      throw err;
+    }
+    this.logger.info({ host, drained }, drained ? 'host drained' : 'host undrained');
+    const view = (await this.hosts(true)).find((h) => h.host === host);
+    if (!view) throw new InvalidArgumentError(`unknown host "${host}"`);
+    return view;
+  }
+
+  /** The larger of CPU and memory committed against capacity after this sandbox (lower is better). */
+  private score(h: HostView, need: Resources): number {
+    const pending = [...this.reservations.values()].filter((r) => r.host === h.host);
+    const cpu = h.load.cpu + need.cpu + pending.reduce((n, r) => n + r.resources.cpu, 0);
+    const memoryMB = h.load.memoryMB + need.memoryMB + pending.reduce((n, r) => n + r.resources.memoryMB, 0);
+    const count = h.load.sandboxes + pending.length;
+    const cap = h.capacity ?? { cpus: 1, memoryMB: 1024 };
+    return Math.max(cpu / Math.max(cap.cpus, 0.001), memoryMB / Math.max(cap.memoryMB, 1)) + count * 1e-6;
+  }
+
+  private async load(): Promise<HostView[]> {
+    const names = [...this.config.hosts.endpoints.keys()];
+    const [infos, loads] = await Promise.all([Promise.all(names.map((n) => this.hostInfo(n))), this.loads()]);
+    return names.map((host, i) => {
+      const info = infos[i] ?? null;
+      const report = info?.report ?? null;
+      const lastSeenMs = info?.lastSeenMs ?? null;
+      const healthy = Boolean(report && lastSeenMs !== null && !info?.lost && Date.now() - lastSeenMs < this.config.hosts.graceMs);
+      return {
+        host,
+        healthy,
+        drained: info?.drained ?? false,
+        lost: info?.lost ?? false,
+        engineID: report?.engineID ?? null,
+        lastSeenAt: lastSeenMs === null ? null : new Date(lastSeenMs).toISOString(),
+        capacity: report ? { cpus: report.cpus, memoryMB: report.memoryMB } : null,
+        load: loads.get(host) ?? { sandboxes: 0, cpu: 0, memoryMB: 0 },
+        images: report?.images ?? [],
+      };
+    });
+  }
+
+  private async hostInfo(host: string): Promise<HostInfo | null> {
+    try {
+      return await this.client.workflow.getHandle<typeof hostWorkflow>(hostWorkflowId(this.config.temporal.taskQueue, host)).query(hostInfoQuery);
+    } catch (err) {
+      this.logger.debug({ host, err }, 'host workflow not readable (never registered?)');
+      return null;
+    }
+  }
+
+  /** Live sandboxes per host from visibility (one listing of the shared queue's open sandbox workflows). */
+  private async loads(): Promise<Map<string, { sandboxes: number; cpu: number; memoryMB: number }>> {
+    const loads = new Map<string, { sandboxes: number; cpu: number; memoryMB: number }>();
+    const query = `WorkflowType = 'sandboxWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${this.config.temporal.taskQueue.replace(/'/g, '')}'`;
+    let nextPageToken: Uint8Array | undefined;
+    do {
+      const page = await this.client.workflowService.listWorkflowExecutions({ namespace: this.config.temporal.namespace, query, pageSize: 1000, nextPageToken });
+      for (const execution of page.executions ?? []) {
+        const attrs = decodeTypedSearchAttributes(execution.searchAttributes?.indexedFields);
+        const host = attrs.get(SearchAttr.host);
+        if (!host) continue;
+        const entry = loads.get(host) ?? { sandboxes: 0, cpu: 0, memoryMB: 0 };
+        entry.sandboxes++;
+        entry.cpu += attrs.get(SearchAttr.cpu) ?? 0;
+        entry.memoryMB += attrs.get(SearchAttr.memoryMB) ?? 0;
+        loads.set(host, entry);
+      }
+      nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+    } while (nextPageToken);
+    return loads;
+  }
+}
+
+function describe(hosts: HostView[]): string {
+  if (hosts.length === 0) return 'no hosts configured';
+  return hosts.map((h) => `${h.host}: ${h.drained ? 'drained' : h.lost ? 'lost' : h.healthy ? 'up' : 'not reporting'}`).join(', ');
+}
