@@ -17,6 +17,8 @@ export class RawDocker {
   constructor(
     readonly docker: Docker,
     readonly runId: string,
+    /** berth's sandbox network (e.g. berth0), so the floor pays the same bridge as berth's sandboxes. */
+    readonly networkName: string,
   ) {}
 
   get owner(): string {
@@ -28,10 +30,14 @@ export class RawDocker {
     const name = `bench-raw-${randomBytes(8).toString('hex')}`;
     const spec = containerSpec(
       { sandboxID: name, owner: this.owner, templateID: BENCH_TEMPLATE, image: BENCH_IMAGE, resources: { cpu: 0.5, memoryMB: 64 } },
-      // The raw floor: Docker's default bridge, no packet-filter rules to install.
-      { pidsLimit: 512, envs: {}, networkName: 'bridge', blockedCidrs: [] },
+      // The raw floor: berth's sandbox network (the same bridge), but no packet-filter rules to install.
+      { pidsLimit: 512, envs: {}, networkName: this.networkName, blockedCidrs: [] },
     );
-    spec.Labels = { ...spec.Labels, [BENCH_LABEL]: this.runId };
+    // Not a sandbox to any berth worker on this engine: without berth.sandbox / berth.managed no
+    // worker's rule restore or reconciler takes it for one of its sandboxes (on berth's network,
+    // a restore tried to install a chain named after it and failed, stopping that worker's start).
+    const { [LABELS.sandbox]: _sandbox, [LABELS.managed]: _managed, ...labels } = spec.Labels ?? {};
+    spec.Labels = { ...labels, [BENCH_LABEL]: this.runId };
     const container = await this.docker.createContainer(spec);
     await container.start();
     return name;
@@ -112,7 +118,12 @@ export function tarOf(file: string, data: Buffer): Buffer {
  * younger one may belong to a bench running right now, e.g. the smoke test of `npm test`).
  */
 export async function cleanupContainers(docker: Docker, runId: string | null): Promise<number> {
-  const containers = await docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=true`] } });
+  // berth's sandboxes of the bench owner (managed) and the floor's containers (bench label).
+  const [managed, floor] = await Promise.all([
+    docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=true`] } }),
+    docker.listContainers({ all: true, filters: { label: [BENCH_LABEL] } }),
+  ]);
+  const containers = [...new Map([...managed, ...floor].map((c) => [c.Id, c])).values()];
   const prefix = runId ? `bench-${runId}` : 'bench-';
   const staleBefore = Date.now() / 1000 - 2 * 3600;
   // By owner, or by task queue: warm-pool containers (claimed or not) carry no owner label.

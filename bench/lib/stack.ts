@@ -8,6 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { loadConfig, type BerthConfig } from '../../src/config.js';
 import { startNodeProcess as startNode, stopProcess as stopChild } from '../../src/dev/node-process.js';
 import { freePort, startTemporalDevServer, type DevServer } from '../../src/dev/temporal-dev-server.js';
 import { sleep } from './stats.js';
@@ -17,6 +18,10 @@ export interface BenchStack {
   apiKey: string;
   owner: string;
   taskQueue: string;
+  /** berth's sandbox network (Docker bridge) the worker puts sandboxes on; the floor's containers join it too. */
+  networkName: string;
+  /** The configuration the worker and API load from the environment the bench gives them. */
+  config: BerthConfig;
   temporal: DevServer;
   worker: ChildProcess;
   api: ChildProcess;
@@ -76,7 +81,10 @@ export async function startBenchStack(options: StackOptions): Promise<BenchStack
       BERTH_HOST_NAME: 'bench-host',
       BERTH_DATA_DIR: logDir,
       BERTH_LOG_LEVEL: 'info',
+      // The bench owner runs 1000 live sandboxes and bursts of 200: no per-owner quota may refuse them.
       BERTH_MAX_SANDBOXES_PER_OWNER: '100000',
+      BERTH_MAX_CPU_PER_OWNER: '100000',
+      BERTH_MAX_MEMORY_MB_PER_OWNER: '100000000',
       BERTH_WORKER_METRICS_ADDRESS: `127.0.0.1:${metricsPort}`,
       BERTH_WORKER_METRICS_URL: `http://127.0.0.1:${metricsPort}/metrics`,
       ...(process.env.DOCKER_SOCKET ? { DOCKER_SOCKET: process.env.DOCKER_SOCKET } : {}),
@@ -87,6 +95,8 @@ export async function startBenchStack(options: StackOptions): Promise<BenchStack
         : {}),
       ...options.env,
     };
+    const config = loadConfig(env);
+    const networkName = config.network.name;
     const workerEntry = options.workerOptionsJson ? 'bench/tools/tuned-worker.ts' : 'src/worker.ts';
     if (options.workerOptionsJson) env.BENCH_WORKER_OPTIONS = options.workerOptionsJson;
     const worker = startNode(workerEntry, env, path.join(logDir, 'worker.log'));
@@ -122,6 +132,8 @@ export async function startBenchStack(options: StackOptions): Promise<BenchStack
       apiKey,
       owner,
       taskQueue,
+      networkName,
+      config,
       temporal,
       worker,
       api,

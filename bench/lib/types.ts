@@ -28,6 +28,16 @@ export interface ScenarioResult {
   durationS: number;
   metrics: Metric[];
   details: Record<string, unknown>;
+  /** The run that measured it (differs from the file's own run for scenarios kept by `--merge`). */
+  run?: ScenarioRun;
+}
+
+export interface ScenarioRun {
+  scale: string;
+  startedAt: string;
+  /** 1/5/15-minute load averages just before and just after the scenario. */
+  loadBefore: number[];
+  loadAfter: number[];
 }
 
 export interface BenchResults {
@@ -42,5 +52,7 @@ export interface BenchResults {
   /** WorkerOptions overrides given with --worker-options (experiments), or null for src/worker.ts as is. */
   workerOptions: string | null;
   notes: string[];
+  /** `--quiet-check`: the 1-min load average seen and the bar it had to pass; null without the check. */
+  quietCheck: { load1: number; maxLoad: number } | null;
   scenarios: ScenarioResult[];
 }

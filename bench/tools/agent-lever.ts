@@ -26,8 +26,8 @@ const MB = 1024 * 1024;
 const runId = randomBytes(4).toString('hex');
 const logDir = mkdtempSync(path.join(os.tmpdir(), 'berth-agent-lever-'));
 const docker = new Docker(process.env.DOCKER_SOCKET ? { socketPath: process.env.DOCKER_SOCKET } : undefined);
-const raw = new RawDocker(docker, runId);
 const stack = await startBenchStack({ runId, logDir });
+const raw = new RawDocker(docker, runId, stack.networkName);
 const p50 = (xs: number[]) => summarize(xs).p50;
 const line = (label: string, berth: number[], floor: number[], sizeMB?: number) => {
   const b = p50(berth);

@@ -3,7 +3,12 @@
  * prints each sandbox workflow's history with the milliseconds between events, so the time
  * of each step (workflow task, activity dispatch, activity run) can be read off.
  *
- *   node --import tsx bench/tools/trace-lifecycle.ts [--cycles 5] [--pool N] [--dynamic-config KEY=JSON ...] [--worker-options JSON]
+ *   node --import tsx bench/tools/trace-lifecycle.ts [--cycles 5] [--calls 30] [--pool N] [--dynamic-config KEY=JSON ...] [--worker-options JSON]
+ *
+ * `--calls N` also splits get / setTimeout / refresh / pause / resume into their parts, N times
+ * each, interleaved: the whole call through the API; the same query or update straight from
+ * the bench's own Temporal client (what Temporal + the worker cost); and an HTTP round trip to
+ * the API's /healthz (what HTTP + Express cost). API minus direct = the API's own work.
  *
  * `--pool N` runs the worker with a warm pool of N `tiny` containers (BERTH_WARM_POOL) and waits a
  * moment between creates so each one claims a ready container.
@@ -18,11 +23,12 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createDockerClient } from '../../src/docker/client.js';
 import { sandboxVisibilityQuery } from '../../src/service/visibility-query.js';
 import { workflowIdFor } from '../../src/ids.js';
+import { infoQuery, pauseUpdate, refreshUpdate, resumeUpdate, setTimeoutUpdate } from '../../src/workflows/definitions.js';
 import { cleanupContainers } from '../lib/raw.js';
 import { startBenchStack } from '../lib/stack.js';
 import { summarize, timed } from '../lib/stats.js';
 
-const { values } = parseArgs({ options: { cycles: { type: 'string', default: '5' }, pool: { type: 'string', default: '0' }, 'dynamic-config': { type: 'string', multiple: true }, 'worker-options': { type: 'string' } } });
+const { values } = parseArgs({ options: { cycles: { type: 'string', default: '5' }, calls: { type: 'string', default: '0' }, pool: { type: 'string', default: '0' }, 'dynamic-config': { type: 'string', multiple: true }, 'worker-options': { type: 'string' } } });
 const cycles = Number(values.cycles);
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const runId = randomBytes(4).toString('hex');
@@ -47,6 +53,38 @@ try {
   for (let i = 0; i < cycles; i++) {
     times.pause!.push((await timed(() => stack.call('POST', `/sandboxes/${id}/pause`))).ms);
     times.resume!.push((await timed(() => stack.call('POST', `/sandboxes/${id}/resume`))).ms);
+  }
+  // Where a lifecycle call's time goes: API vs the same Temporal call direct vs bare HTTP.
+  const callReps = Number(values.calls);
+  if (callReps > 0) {
+    const h = stack.client.workflow.getHandle(workflowIdFor(id));
+    const owner = stack.owner;
+    const parts: Record<string, number[]> = {};
+    const add = (k: string, ms: number) => (parts[k] ??= []).push(ms);
+    const ok = async (p: Promise<{ status: number }>) => {
+      const r = await p;
+      if (r.status >= 300) throw new Error(`API answered ${r.status}`);
+    };
+    for (let i = 0; i < callReps + 1; i++) {
+      const rec = i === 0 ? () => undefined : add; // first round warms up
+      rec('http /healthz', (await timed(() => fetch(`${stack.apiUrl}/healthz`).then((r) => r.arrayBuffer()))).ms);
+      rec('get: API', (await timed(() => ok(stack.call('GET', `/sandboxes/${id}`)))).ms);
+      rec('get: direct query', (await timed(() => h.query(infoQuery))).ms);
+      rec('setTimeout: API', (await timed(() => ok(stack.call('POST', `/sandboxes/${id}/timeout`, { timeout: 600 })))).ms);
+      rec('setTimeout: direct update', (await timed(() => h.executeUpdate(setTimeoutUpdate, { args: [{ owner, timeoutMs: 600_000 }] }))).ms);
+      rec('refresh: API', (await timed(() => ok(stack.call('POST', `/sandboxes/${id}/refreshes`, { duration: 600 })))).ms);
+      rec('refresh: direct update', (await timed(() => h.executeUpdate(refreshUpdate, { args: [{ owner, durationMs: 600_000 }] }))).ms);
+      rec('pause: API', (await timed(() => ok(stack.call('POST', `/sandboxes/${id}/pause`)))).ms);
+      rec('resume: API', (await timed(() => ok(stack.call('POST', `/sandboxes/${id}/resume`)))).ms);
+      rec('pause: direct update', (await timed(() => h.executeUpdate(pauseUpdate, { args: [{ owner }] }))).ms);
+      rec('resume: direct update', (await timed(() => h.executeUpdate(resumeUpdate, { args: [{ owner, reason: 'user' }] }))).ms);
+    }
+    console.log(`\nper-call breakdown, n = ${callReps} each (p50 / p90 ms):`);
+    for (const [k, v] of Object.entries(parts)) {
+      const s = summarize(v);
+      console.log(`  ${k.padEnd(28)} ${s.p50.toFixed(1).padStart(6)} / ${s.p90.toFixed(1).padStart(6)}`);
+    }
+    console.log('');
   }
   // What the API's per-create quota check costs: one visibility count per create.
   for (let i = 0; i < 30; i++) {

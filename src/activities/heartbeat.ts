@@ -16,6 +16,8 @@ export async function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
   } catch {
     return work();
   }
+  // A local activity runs inside its workflow task, which the worker keeps alive itself: no heartbeats.
+  if (context.info.isLocal) return work();
   context.heartbeat();
   const timer = setInterval(() => context.heartbeat(), HEARTBEAT_PERIOD_MS);
   try {

@@ -14,6 +14,7 @@ import {
 import { containerSpec } from './container-spec.js';
 import { LABELS } from '../docker/labels.js';
 import { dockerFailure, dockerMessage, dockerStatus } from '../docker/errors.js';
+import { freezeContainer, thawContainer, type FreezeOutcome } from './freeze.js';
 import { withHeartbeat } from './heartbeat.js';
 import { prepareAgentDir, removeAgentDir } from './agent-dir.js';
 import { applyResources, claimFromPool, resourcesOf } from './claim.js';
@@ -59,6 +60,15 @@ export function createActivities({ docker, logger, config, taskQueue, network: g
     }
   }
 
+  function requireHost(onHost: string | undefined): void {
+    if (onHost === undefined || onHost === config.hostName) return;
+    throw ApplicationFailure.create({
+      type: FailureType.wrongHost,
+      message: `this worker serves host ${config.hostName}, not ${onHost}`,
+      nonRetryable: true,
+    });
+  }
+
   function containerGone(sandboxID: string, what = 'no longer exists'): ApplicationFailure {
     return ApplicationFailure.create({
       type: FailureType.containerGone,
@@ -73,8 +83,9 @@ export function createActivities({ docker, logger, config, taskQueue, network: g
   return {
     /** Creates and starts the sandbox's container (or adopts the one a previous attempt made). */
     provisionSandbox: (req: ProvisionRequest) => withHeartbeat(() => provision(req)),
-    pauseSandbox: (ref: ContainerRef & { mode: PauseMode }) => withHeartbeat(() => pause(ref)),
-    resumeSandbox: (ref: ContainerRef) => withHeartbeat(() => resume(ref)),
+    // `onHost` (local pause / resume): refuse on another host's worker, before touching Docker.
+    pauseSandbox: (ref: ContainerRef & { mode: PauseMode; onHost?: string }) => withHeartbeat(() => (requireHost(ref.onHost), pause(ref))),
+    resumeSandbox: (ref: ContainerRef & { onHost?: string }) => withHeartbeat(() => (requireHost(ref.onHost), resume(ref))),
     destroySandbox: (ref: ContainerRef) => withHeartbeat(() => destroy(ref)),
 
     // Heartbeats too: measuring the writable layer (`measureDisk`) of a big sandbox takes a while.
@@ -175,32 +186,18 @@ export function createActivities({ docker, logger, config, taskQueue, network: g
 
   /** Freezes every process of the sandbox; its filesystem and memory are kept. */
   async function pause(ref: ContainerRef & { mode: PauseMode }): Promise<void> {
-    const current = await inspectOrNull(ref.sandboxID);
-    if (!current) throw containerGone(ref.sandboxID);
-    if (current.State.Paused) return;
-    // Its processes ended (killed from outside, OOM, the engine restarted): nothing to keep.
-    if (!current.State.Running) throw containerGone(ref.sandboxID, `has exited (${current.State.Status})`);
-    try {
-      await docker.getContainer(ref.sandboxID).pause();
-    } catch (err) {
-      if (dockerStatus(err) === 404) throw containerGone(ref.sandboxID);
-      if (dockerFailure(err) !== 'already-paused') throw err;
-    }
+    goneUnlessDone(ref.sandboxID, await freezeContainer(docker, ref.sandboxID));
     logger.info({ sandboxID: ref.sandboxID, mode: ref.mode }, 'container paused');
+  }
+
+  function goneUnlessDone(sandboxID: string, outcome: FreezeOutcome): void {
+    if (outcome.kind === 'missing') throw containerGone(sandboxID);
+    if (outcome.kind === 'exited') throw containerGone(sandboxID, `has exited (${outcome.status})`);
   }
 
   /** Thaws a paused sandbox. */
   async function resume(ref: ContainerRef): Promise<void> {
-    const current = await inspectOrNull(ref.sandboxID);
-    if (!current) throw containerGone(ref.sandboxID);
-    if (!current.State.Running) throw containerGone(ref.sandboxID, `has exited (${current.State.Status})`);
-    if (!current.State.Paused) return;
-    try {
-      await docker.getContainer(ref.sandboxID).unpause();
-    } catch (err) {
-      if (dockerStatus(err) === 404) throw containerGone(ref.sandboxID);
-      if (dockerFailure(err) !== 'not-paused') throw err;
-    }
+    goneUnlessDone(ref.sandboxID, await thawContainer(docker, ref.sandboxID));
     logger.info({ sandboxID: ref.sandboxID }, 'container resumed');
   }
 

@@ -175,6 +175,8 @@ export const FailureType = {
   invalid: 'SandboxInvalidArgument',
   containerGone: 'ContainerGone',
   imageNotFound: 'ImageNotFound',
+  /** A local pause / resume reached a worker of another Docker host: the workflow uses an activity task instead. */
+  wrongHost: 'WrongHost',
 } as const;
 
 // ---- updates (request/response, validated before anything is written) ----

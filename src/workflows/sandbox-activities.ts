@@ -2,7 +2,8 @@
  * The Docker activities as the sandbox workflow calls them: timeouts, heartbeats and the two
  * retry policies (a caller waits / nobody waits), plus how their failures are read.
  */
-import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
+import { RetryState } from '@temporalio/common';
+import { ActivityFailure, ApplicationFailure, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { SandboxActivities } from '../activities/index.js';
 import { FailureType } from './definitions.js';
 
@@ -64,6 +65,40 @@ export const dockerUntilDone = dockerActivities({ ...ACTIVITY_RETRY, maximumInte
 
 export type DockerCalls = typeof docker;
 
+/**
+ * Pause and resume a caller waits on, as local activities: the worker that runs the workflow
+ * task calls Docker inside that task, so the update completes in the task that accepted it:
+ * one workflow task instead of two, and no activity dispatch. Only quick calls belong here;
+ * unattended ones stay above. The worker running the workflow task must serve the sandbox's
+ * host: only sandboxes on the shared queue use them (a sandbox routed to a per-host queue sends
+ * activity tasks there), and as a second guard the caller passes `onHost`: a worker of another
+ * host refuses (WrongHost) without touching Docker, and the workflow then sends an activity
+ * task instead (see SandboxLifecycle.pause / resume).
+ */
+const local = proxyLocalActivities<SandboxActivities>({ startToCloseTimeout: '30 seconds', retry: { ...ACTIVITY_RETRY, maximumAttempts: 5 } });
+export const dockerLocal = {
+  pauseSandbox: asActivityFailure('pauseSandbox', local.pauseSandbox),
+  resumeSandbox: asActivityFailure('resumeSandbox', local.resumeSandbox),
+};
+
+/**
+ * A local activity's failure reaches the workflow as the bare cause (an ApplicationFailure),
+ * not wrapped in an ActivityFailure as an activity task's is. Wrap it the same way, so the
+ * workflow (isContainerGone) and the API (temporal-errors.ts: an update's Docker call failed)
+ * read both alike.
+ */
+export function asActivityFailure<A extends unknown[], R>(activityType: string, call: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return async (...args) => {
+    try {
+      return await call(...args);
+    } catch (err) {
+      if (err instanceof ActivityFailure || !(err instanceof Error)) throw err;
+      const retryState = err instanceof ApplicationFailure && err.nonRetryable ? RetryState.NON_RETRYABLE_FAILURE : RetryState.MAXIMUM_ATTEMPTS_REACHED;
+      throw new ActivityFailure(`local activity ${activityType} failed`, activityType, undefined, retryState, undefined, err);
+    }
+  };
+}
+
 /** The Docker calls of one sandbox: those a caller waits on, and those nobody waits on. */
 export interface SandboxDockerCalls {
   docker: DockerCalls;
@@ -96,6 +131,11 @@ export function hostDockerCalls(taskQueue: string): SandboxDockerCalls {
 /** A container that vanished under us (host lost, removed by hand) ends the sandbox. */
 export function isContainerGone(err: unknown): boolean {
   return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === FailureType.containerGone;
+}
+
+/** A local pause / resume ran on a worker of another host (it did nothing). */
+export function isWrongHost(err: unknown): boolean {
+  return err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === FailureType.wrongHost;
 }
 
 /** The message of the innermost cause of an activity failure. */

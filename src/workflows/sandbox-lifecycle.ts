@@ -22,7 +22,7 @@ import {
   type TransitionReason,
 } from './definitions.js';
 import { LifecycleLock } from './lifecycle-lock.js';
-import { failureMessage, isContainerGone, SHARED_QUEUE_CALLS, type DockerCalls, type SandboxDockerCalls } from './sandbox-activities.js';
+import { dockerLocal, failureMessage, isContainerGone, isWrongHost, SHARED_QUEUE_CALLS, type DockerCalls, type SandboxDockerCalls } from './sandbox-activities.js';
 import { diskQuotaDetail, lostContainerDetail, type Deadline, type SandboxState } from './sandbox-state.js';
 
 /** How long a deadline whose action failed for good waits before it is tried again. */
@@ -42,6 +42,8 @@ export interface LifecycleGates {
   faultTolerant: boolean;
   /** Pause to disk exists (`mode: 'disk'`, `lifecycle.pauseMode`); older runs only freeze. */
   pauseToDisk: boolean;
+  /** A caller's pause and resume run as local activities (one workflow task per call). */
+  localPauseResume?: boolean;
 }
 
 export class SandboxLifecycle {
@@ -117,7 +119,11 @@ export class SandboxLifecycle {
     const disk = mode === 'disk' && this.gates.pauseToDisk;
     try {
       if (disk) await calls.pauseToDisk({ sandboxID: this.sandboxID, owner: this.state.spec.owner });
-      else await calls.pauseSandbox({ sandboxID: this.sandboxID, mode: 'freeze' });
+      else {
+        const ref = { sandboxID: this.sandboxID, mode: 'freeze' as const };
+        if (calls === this.calls.docker) await this.locallyOnHost((onHost) => dockerLocal.pauseSandbox({ ...ref, onHost }), () => calls.pauseSandbox(ref));
+        else await calls.pauseSandbox(ref);
+      }
     } catch (err) {
       if (!isContainerGone(err)) throw err;
       await this.stop('host_lost', 'container disappeared while pausing', this.calls.untilDone);
@@ -147,7 +153,10 @@ export class SandboxLifecycle {
     const fromDisk = this.state.pausedMode === 'disk';
     try {
       if (fromDisk) await this.calls.docker.resumeFromDisk(this.provisionRequest());
-      else await this.calls.docker.resumeSandbox({ sandboxID: this.sandboxID });
+      else {
+        const ref = { sandboxID: this.sandboxID };
+        await this.locallyOnHost((onHost) => dockerLocal.resumeSandbox({ ...ref, onHost }), () => this.calls.docker.resumeSandbox(ref));
+      }
     } catch (err) {
       if (!isContainerGone(err)) throw err;
       await this.stop('host_lost', fromDisk ? 'pause image disappeared while paused to disk' : 'container disappeared while paused', this.calls.untilDone);
@@ -155,6 +164,21 @@ export class SandboxLifecycle {
     }
     this.state.markResumed(now(), reason);
     this.publishState();
+  }
+
+  /**
+   * A caller's Docker call: as a local activity when the run has the gate and knows its host,
+   * else (or when the worker holding the workflow task serves another host) as an activity task.
+   */
+  private async locallyOnHost(local: (onHost: string) => Promise<void>, task: () => Promise<void>): Promise<void> {
+    const host = this.state.host;
+    if (!this.gates.localPauseResume || host === null) return task();
+    try {
+      await local(host);
+    } catch (err) {
+      if (!isWrongHost(err)) throw err;
+      await task();
+    }
   }
 
   /** An interaction (running only; nothing in `absolute` mode). */

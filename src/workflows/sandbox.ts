@@ -26,6 +26,9 @@ export async function sandboxWorkflow(input: SandboxWorkflowInput): Promise<Sand
   const faultTolerant = patched('container-checks-and-leases');
   /** Pause to disk (`mode: 'disk'`, `lifecycle.pauseMode`); older runs only freeze. */
   const pauseToDisk = patched('pause-to-disk');
+  /** A caller's pause / resume as local activities; older runs keep scheduling activity tasks. */
+  const localPauseResume = patched('local-pause-resume');
+
   /**
    * Per-host queues: a sandbox placed on a host (spec.host) sends every Docker activity to that
    * host's queue. Asked only by runs whose spec names a host; older runs use the shared queue.
@@ -33,7 +36,8 @@ export async function sandboxWorkflow(input: SandboxWorkflowInput): Promise<Sand
   const routed = spec.host !== undefined && patched('per-host-queues');
   const calls = routed && spec.host !== undefined ? hostDockerCalls(hostTaskQueue(workflowInfo().taskQueue, spec.host)) : SHARED_QUEUE_CALLS;
 
-  const lc = new SandboxLifecycle(state, { strictLock, faultTolerant, pauseToDisk }, calls);
+  // Local pause / resume only where activities share the workflow's queue (not routed to a host's).
+  const lc = new SandboxLifecycle(state, { strictLock, faultTolerant, pauseToDisk, localPauseResume: localPauseResume && calls === SHARED_QUEUE_CALLS }, calls);
   registerSandboxMessages(lc);
 
   // An update delivered with the start (a kill, say) may take the lock first: provision only

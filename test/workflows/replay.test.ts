@@ -25,6 +25,10 @@ it('has recorded histories to replay', () => {
       'leases-and-container-checks.binpb',
       // recorded with the 'absolute-expiry' patch (lifecycle.timeoutMode 'absolute')
       'absolute-expiry.binpb',
+      // recorded with the 'local-pause-resume' patch (a caller's pause / resume as local activities)
+      'local-pause-resume-lifecycle-calls.binpb',
+      'local-pause-resume-connect-resume-bulk.binpb',
+      'local-pause-resume-concurrent-pause-kill.binpb',
       // recorded with the 'per-host-queues' patch (spec.host: Docker calls on the host's queue)
       'per-host-queues.binpb',
       'host-lost.binpb',
