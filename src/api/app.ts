@@ -152,7 +152,11 @@ export function createApp(deps: AppDeps): BerthApp {
   });
 
   // Sandboxes with berth's agent get their processes through it; others (and a dead agent) through docker exec.
-  useAgent(docker, { dir: config.agent.dir, secretKeyHex: config.secretKeyHex });
+  // Registered on the routed client the data plane uses (a proxy over the hosts' clients: its own
+  // identity), and on the local client for callers that hold it directly.
+  const agentRoute = { dir: config.agent.dir, secretKeyHex: config.secretKeyHex };
+  useAgent(dataDocker, agentRoute);
+  useAgent(docker, agentRoute);
   const envLookup = (sandboxID: string) => createEnvs.get(sandboxID);
   const runner = new CommandRunner(dataDocker, config.dataPlane, envLookup);
   const fileOps = new FileOps(dataDocker, config.dataPlane, spooler);

@@ -54,6 +54,14 @@ describe('berth-agent', () => {
     expect(inside.stdout).toBe('700\n600\nagent.sock\n'); // the token file was read and removed
   });
 
+  it("serves the API's commands too (the data plane's routed Docker client is registered)", async () => {
+    // Failed before the fix: the REST data plane uses the hosts' routed client, which the agent
+    // route did not know, so every API command silently went through docker exec.
+    const res = await stack.api('POST', `/sandboxes/${tiny}/commands`, { body: { cmd: PARENT } });
+    expect(res.status).toBe(200);
+    expect((res.body as { stdout: string }).stdout).toBe('.berth-agent\n');
+  });
+
   it('refuses a request without the sandbox token', async () => {
     const target = agentTargetFor(stack.docker, tiny)!;
     expect(await agentStart({ ...target, token: 'not-the-token' }, { cmd: ['true'] }, async () => -1)).toBeNull();
