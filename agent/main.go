@@ -3,8 +3,9 @@
 //
 // Usage: berth-agent serve DIR
 //
-// DIR is a per-sandbox folder bind-mounted from the host. At start the agent reads (and
-// removes) DIR/token, then listens on DIR/agent.sock (mode 0600). Each connection carries one
+// DIR is a per-sandbox folder bind-mounted from the host. The agent takes (reads and removes)
+// DIR/token at start and whenever the worker writes it again (a warm-pool container gets its
+// token at the claim; until then it answers nobody), and listens on DIR/agent.sock (mode 0600). Each connection carries one
 // request; see protocol.go. The agent exits only when its container stops.
 package main
 

@@ -4,27 +4,19 @@ import (
 	"crypto/subtle"
 	"encoding/binary"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 )
 
 func serve(dir string) error {
-	tokenPath := filepath.Join(dir, "token")
-	raw, err := os.ReadFile(tokenPath)
-	if err != nil {
-		return fmt.Errorf("read token: %w", err)
-	}
-	_ = os.Remove(tokenPath)
-	token := strings.TrimSpace(string(raw))
-	if token == "" {
-		return fmt.Errorf("empty token in %s", tokenPath)
-	}
+	keys := &tokenStore{path: filepath.Join(dir, "token")}
+	keys.refresh()
 	base := baseEnv(os.Environ())
 	sock := filepath.Join(dir, "agent.sock")
 	_ = os.Remove(sock)
@@ -42,8 +34,32 @@ func serve(dir string) error {
 			}
 			return err
 		}
-		go handle(conn, token, base)
+		go handle(conn, keys, base)
 	}
+}
+
+// tokenStore holds the token requests must carry. The worker writes it into DIR/token (root's,
+// in a 0700 folder); the agent takes it (reads and removes the file) at start and again
+// whenever the file reappears: a warm-pool container starts with no token (it answers nobody)
+// and gets its sandbox's token when a create claims it (docs/warm-pool.md).
+type tokenStore struct {
+	path  string
+	mu    sync.Mutex
+	token string
+}
+
+// refresh takes a token file that is there (one failed open when there is none) and returns the current token.
+func (t *tokenStore) refresh() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	raw, err := os.ReadFile(t.path)
+	if err == nil {
+		_ = os.Remove(t.path)
+		if next := strings.TrimSpace(string(raw)); next != "" {
+			t.token = next
+		}
+	}
+	return t.token
 }
 
 // baseEnv is the environment every process starts from: the container's (PID 1's, as
@@ -61,7 +77,7 @@ func baseEnv(env []string) []string {
 	return out
 }
 
-func handle(conn net.Conn, token string, base []string) {
+func handle(conn net.Conn, keys *tokenStore, base []string) {
 	defer conn.Close()
 	out := &frameWriter{w: conn}
 	kind, body, err := readFrame(conn)
@@ -73,7 +89,8 @@ func handle(conn net.Conn, token string, base []string) {
 		out.write(frameRefused, []byte("bad request"))
 		return
 	}
-	if subtle.ConstantTimeCompare([]byte(req.Token), []byte(token)) != 1 {
+	token := keys.refresh()
+	if token == "" || subtle.ConstantTimeCompare([]byte(req.Token), []byte(token)) != 1 {
 		out.write(frameRefused, []byte("bad token"))
 		return
 	}

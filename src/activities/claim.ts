@@ -11,6 +11,7 @@ import { dockerMessage, dockerStatus } from '../docker/errors.js';
 import { DEFAULT_NETWORK_POLICY } from '../network/policy.js';
 import type { SandboxNetwork } from '../network/sandbox-network.js';
 import type { WarmPool } from '../pool/warm-pool.js';
+import { giveAgentToken, moveAgentDir, removeAgentDir, type AgentDirConfig } from './agent-dir.js';
 import type { NetworkPolicy, ProvisionRequest, Resources } from '../workflows/definitions.js';
 
 /**
@@ -35,6 +36,8 @@ export interface ClaimDeps {
   pool: WarmPool;
   network: SandboxNetwork;
   logger: Logger;
+  /** berth's agent (docs/agent.md): the pool container's agent folder becomes the sandbox's at the claim. */
+  agent?: AgentDirConfig;
 }
 
 /**
@@ -42,7 +45,7 @@ export interface ClaimDeps {
  * or when a container named after the sandbox already exists (an earlier attempt made or claimed
  * it) or the claimed one no longer runs: the caller's create then meets the name and adopts it.
  */
-export async function claimFromPool({ docker, pool, network, logger }: ClaimDeps, req: ProvisionRequest): Promise<{ containerID: string } | null> {
+export async function claimFromPool({ docker, pool, network, logger, agent }: ClaimDeps, req: ProvisionRequest): Promise<{ containerID: string } | null> {
   if (pool.sizeOf(req.templateID) <= 0) return null;
   const why = poolIneligibility(req);
   if (why) {
@@ -53,10 +56,18 @@ export async function claimFromPool({ docker, pool, network, logger }: ClaimDeps
   for (let attempt = 0; attempt < 3; attempt++) {
     const entry = pool.take(req.templateID, req.image);
     if (!entry) return null;
+    // The agent's folder first: renamed to the sandbox ID before the container is (a crash in
+    // between leaves a pool container that the next sweep removes, and a folder the sandbox's own
+    // create then reuses); moved back if the container does not become the sandbox's.
+    const withAgent = agent ? await moveAgentDir(agent, entry.name, req.sandboxID) : false;
     try {
       await docker.getContainer(entry.id).rename({ name: req.sandboxID });
     } catch (err) {
       const status = dockerStatus(err);
+      if (withAgent && agent) {
+        if (status === 409) await moveAgentDir(agent, req.sandboxID, entry.name);
+        else await removeAgentDir(agent, req.sandboxID);
+      }
       if (status === 409) {
         pool.giveBack(entry);
         return null;
@@ -72,6 +83,8 @@ export async function claimFromPool({ docker, pool, network, logger }: ClaimDeps
       docker.getContainer(entry.id).inspect(),
       applyResources(docker, entry.id, entry.resources, req.resources),
       network.attach(req.sandboxID, { labels: entry.labels, ip: entry.ip }),
+      // The agent took no token so far (it answered nobody): now the sandbox's.
+      withAgent && agent ? giveAgentToken(agent, req.sandboxID) : undefined,
     ]);
     // Not running: the caller's create meets the name and adopts it (starts it, installs its rules for its new address).
     if (!info.State.Running || info.State.Paused) return null;

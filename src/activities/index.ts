@@ -113,7 +113,7 @@ export function createActivities({ docker, logger, config, taskQueue, network: g
   async function provision(req: ProvisionRequest, usePool = true): Promise<ProvisionResult> {
     const log = logger.child({ sandboxID: req.sandboxID, activity: 'provisionSandbox' });
     if (pool && usePool) {
-      const claimed = await claimFromPool({ docker, pool, network, logger: log }, req);
+      const claimed = await claimFromPool({ docker, pool, network, logger: log, ...(config.agent ? { agent: { secretKeyHex: config.secretKeyHex, agent: config.agent } } : {}) }, req);
       if (claimed) return { containerID: claimed.containerID, host: config.hostName };
     }
     const envs = req.sealedEnvs ? openJson<Record<string, string>>(req.sealedEnvs, config.secretKeyHex) : {};

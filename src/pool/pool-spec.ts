@@ -22,7 +22,11 @@ export interface PoolSpecOptions {
   instanceID: string;
 }
 
-export function poolContainerSpec(name: string, template: Template, options: PoolSpecOptions): Docker.ContainerCreateOptions {
+/**
+ * `agent`: berth's agent mounted like a sandbox's (docs/agent.md), its folder named after the pool
+ * container and without a token until the claim (src/activities/agent-dir.ts).
+ */
+export function poolContainerSpec(name: string, template: Template, options: PoolSpecOptions, agent?: { binaryPath: string; hostDir: string }): Docker.ContainerCreateOptions {
   const spec = containerSpec(
     {
       sandboxID: name,
@@ -32,7 +36,7 @@ export function poolContainerSpec(name: string, template: Template, options: Poo
       resources: { cpu: template.cpu, memoryMB: template.memoryMB },
       network: DEFAULT_NETWORK_POLICY,
     },
-    { pidsLimit: options.pidsLimit, envs: {}, networkName: options.networkName, blockedCidrs: options.blockedCidrs, dnsServers: options.dnsServers, host: options.host, taskQueue: options.taskQueue },
+    { pidsLimit: options.pidsLimit, envs: {}, networkName: options.networkName, blockedCidrs: options.blockedCidrs, dnsServers: options.dnsServers, host: options.host, taskQueue: options.taskQueue, ...(agent ? { agent } : {}) },
   );
   const labels: Record<string, string> = { ...spec.Labels, [POOL_LABELS.pool]: template.id, [POOL_LABELS.instance]: options.instanceID };
   delete labels[LABELS.sandbox];

@@ -45,6 +45,14 @@ export interface WarmPoolDeps {
   spec: Omit<PoolSpecOptions, 'instanceID'> & { instanceID?: string };
   /** Makes sure berth's network exists before the first container joins it. */
   prepareNetwork: () => Promise<void>;
+  /**
+   * berth's agent in pool containers: prepares a pool container's agent folder (no token; see
+   * src/activities/agent-dir.ts) and removes it with the container. Absent: no agent.
+   */
+  agent?: {
+    prepare: (name: string) => Promise<{ binaryPath: string; hostDir: string } | undefined>;
+    remove: (name: string) => Promise<void>;
+  };
   /** Called on each claim, miss, refill… (metrics). */
   onEvent?: (event: PoolEvent, templateID: string) => void;
 }
@@ -204,10 +212,10 @@ export class WarmPool {
       removed.push(name);
     }
     for (const [templateID, list] of this.ready) {
-      this.ready.set(
-        templateID,
-        list.filter((e) => !heldBefore.has(e.name) || runningHeld.has(e.name)),
-      );
+      const [keep, gone] = [list.filter((e) => !heldBefore.has(e.name) || runningHeld.has(e.name)), list.filter((e) => heldBefore.has(e.name) && !runningHeld.has(e.name))];
+      this.ready.set(templateID, keep);
+      // Held ones that vanished (removed by hand, engine restarted): their agent folders go too.
+      for (const e of gone) if (!removed.includes(e.name)) await this.removeAgentDir(e.name);
     }
     if (removed.length > 0) this.deps.logger.info({ removed }, 'warm pool: removed stale pool containers');
     return removed;
@@ -230,7 +238,8 @@ export class WarmPool {
     let id: string | undefined;
     try {
       await this.deps.prepareNetwork();
-      const spec = poolContainerSpec(name, template, { ...this.deps.spec, instanceID: this.instanceID });
+      const agent = await this.deps.agent?.prepare(name);
+      const spec = poolContainerSpec(name, template, { ...this.deps.spec, instanceID: this.instanceID }, agent);
       id = (await this.deps.docker.createContainer(spec)).id;
       const container = this.deps.docker.getContainer(id);
       await container.start();
@@ -254,6 +263,7 @@ export class WarmPool {
       return true;
     } catch (err) {
       if (id) await this.remove(id, name);
+      else await this.removeAgentDir(name);
       if (!this.stopped) {
         this.record('refill_failed', template.id);
         this.deps.logger.warn({ template: template.id, err: dockerMessage(err) }, 'warm pool: could not make a pool container');
@@ -270,8 +280,17 @@ export class WarmPool {
       this.counts.removed++;
       this.deps.onEvent?.('removed', name);
     } catch (err) {
-      if (dockerStatus(err) !== 404) this.deps.logger.warn({ name, err: dockerMessage(err) }, 'warm pool: could not remove a pool container');
+      if (dockerStatus(err) !== 404) {
+        this.deps.logger.warn({ name, err: dockerMessage(err) }, 'warm pool: could not remove a pool container');
+        return;
+      }
     }
+    await this.removeAgentDir(name);
+  }
+
+  /** Removes an unclaimed pool container's agent folder (a claim renamed a claimed one's to its sandbox ID). */
+  private async removeAgentDir(name: string): Promise<void> {
+    await this.deps.agent?.remove(name).catch((err: unknown) => this.deps.logger.warn({ name, err }, 'warm pool: could not remove an agent folder'));
   }
 
   private record(event: Exclude<PoolEvent, 'removed'>, templateID: string): void {

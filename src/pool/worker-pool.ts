@@ -8,6 +8,7 @@ import type Docker from 'dockerode';
 import type { Logger } from 'pino';
 import type { BerthConfig } from '../config.js';
 import type { SandboxNetwork } from '../network/sandbox-network.js';
+import { prepareAgentDir, removeAgentDir } from '../activities/agent-dir.js';
 import { WarmPool, type PoolEvent } from './warm-pool.js';
 
 export function createWorkerPool(options: { config: BerthConfig; docker: Docker; logger: Logger; network: SandboxNetwork; taskQueue: string }): WarmPool {
@@ -36,6 +37,10 @@ export function createWorkerPool(options: { config: BerthConfig; docker: Docker;
       taskQueue,
     },
     prepareNetwork: () => network.prepare(),
+    agent: {
+      prepare: (name) => prepareAgentDir(config, name, false),
+      remove: (name) => removeAgentDir(config, name),
+    },
     onEvent(event, templateID) {
       if (event === 'removed') counters.removed.add(1, { task_queue: taskQueue });
       else counters[event].add(1, { template: templateID, task_queue: taskQueue });
