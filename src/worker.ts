@@ -93,6 +93,8 @@ export async function createBerthWorker(options: CreateWorkerOptions): Promise<B
       activities: {
         ...createHostActivities({ logger }),
         ...(config.hosts.sharedQueueDocker ? dockerActivities : {}),
+        // A pooled create's claim runs as a local activity in the workflow's task (docs/warm-pool.md).
+        claimPooled: dockerActivities.claimPooled,
       },
       // The default (10 s) delays every deadline of a killed worker's sandboxes by 10 s.
       stickyQueueScheduleToStartTimeout: config.stickyTimeoutMs,

@@ -7,6 +7,7 @@ import {
   FailureType,
   type ContainerCheck,
   type ContainerRef,
+  type LocalClaimResult,
   type PauseMode,
   type ProvisionRequest,
   type ProvisionResult,
@@ -83,6 +84,12 @@ export function createActivities({ docker, logger, config, taskQueue, network: g
   return {
     /** Creates and starts the sandbox's container (or adopts the one a previous attempt made). */
     provisionSandbox: (req: ProvisionRequest) => withHeartbeat(() => provision(req)),
+    /**
+     * Only a claim from this worker's warm pool, as a local activity inside the create's first
+     * workflow task (docs/warm-pool.md): on another host's worker, without a pool, or with none
+     * ready, it does nothing and says so; the workflow then schedules provisionSandbox.
+     */
+    claimPooled: (req: ProvisionRequest & { onHost: string }) => claimPooled(req),
     // `onHost` (local pause / resume): refuse on another host's worker, before touching Docker.
     pauseSandbox: (ref: ContainerRef & { mode: PauseMode; onHost?: string }) => withHeartbeat(() => (requireHost(ref.onHost), pause(ref))),
     resumeSandbox: (ref: ContainerRef & { onHost?: string }) => withHeartbeat(() => (requireHost(ref.onHost), resume(ref))),
@@ -109,11 +116,22 @@ export function createActivities({ docker, logger, config, taskQueue, network: g
     return { state: 'exited', detail: `container has exited on host ${config.hostName} (${current.State.Status}, exit code ${current.State.ExitCode}${oom})` };
   }
 
+  function claimDeps(log: Logger, from: WarmPool) {
+    return { docker, pool: from, network, logger: log, ...(config.agent ? { agent: { secretKeyHex: config.secretKeyHex, agent: config.agent } } : {}) };
+  }
+
+  async function claimPooled(req: ProvisionRequest & { onHost: string }): Promise<LocalClaimResult> {
+    if (!pool || req.onHost !== config.hostName) return { containerID: null, tried: false };
+    const { onHost: _onHost, ...request } = req;
+    const claimed = await claimFromPool(claimDeps(logger.child({ sandboxID: req.sandboxID, activity: 'claimPooled' }), pool), request);
+    return claimed ? { containerID: claimed.containerID, host: config.hostName } : { containerID: null, tried: true };
+  }
+
   /** Creates and starts the sandbox's container (or adopts the one a previous attempt made). */
   async function provision(req: ProvisionRequest, usePool = true): Promise<ProvisionResult> {
     const log = logger.child({ sandboxID: req.sandboxID, activity: 'provisionSandbox' });
-    if (pool && usePool) {
-      const claimed = await claimFromPool({ docker, pool, network, logger: log, ...(config.agent ? { agent: { secretKeyHex: config.secretKeyHex, agent: config.agent } } : {}) }, req);
+    if (pool && usePool && !req.poolTried) {
+      const claimed = await claimFromPool(claimDeps(log, pool), req);
       if (claimed) return { containerID: claimed.containerID, host: config.hostName };
     }
     const envs = req.sealedEnvs ? openJson<Record<string, string>>(req.sealedEnvs, config.secretKeyHex) : {};

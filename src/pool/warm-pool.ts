@@ -201,7 +201,8 @@ export class WarmPool {
       if (!isUnclaimedPoolContainer(c)) continue;
       const name = (c.Names[0] ?? '').replace(/^\//, '');
       if (this.inflight.has(name) || this.claiming.has(name)) continue;
-      const held = heldBefore.has(name) && c.Labels[POOL_LABELS.instance] === this.instanceID;
+      // Held now (not only before the listing: a refill may have recorded it meanwhile).
+      const held = this.holds(name) && c.Labels[POOL_LABELS.instance] === this.instanceID;
       if (held && c.State === 'running') {
         runningHeld.add(name);
         continue;
@@ -219,6 +220,11 @@ export class WarmPool {
     }
     if (removed.length > 0) this.deps.logger.info({ removed }, 'warm pool: removed stale pool containers');
     return removed;
+  }
+
+  private holds(name: string): boolean {
+    for (const list of this.ready.values()) if (list.some((e) => e.name === name)) return true;
+    return false;
   }
 
   private async refillAll(): Promise<void> {

@@ -471,6 +471,8 @@ export class SandboxService {
       pausedRetentionMs: config.lifecycle.pausedRetentionMs,
       historyEventLimit: config.lifecycle.historyEventLimit,
       ...(template?.runtime && body.image === undefined ? { runtime: template.runtime } : {}),
+      // A pooled template (BERTH_WARM_POOL, read by the API too): the workflow claims in its first task.
+      ...(!boot && body.image === undefined && (config.warmPool.sizes[templateID] ?? 0) > 0 ? { warmPool: true } : {}),
     };
     if (Object.keys(body.envs).length > 0) spec.sealedEnvs = sealJson(body.envs, config.secretKeyHex);
     return spec;

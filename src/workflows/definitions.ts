@@ -86,6 +86,12 @@ export interface SandboxSpec {
    * activities use the shared queue, as before.
    */
   host?: string;
+  /**
+   * The API's configuration has a warm pool for this template (BERTH_WARM_POOL): the workflow first
+   * tries to claim a pool container inside its first workflow task (a local activity, patch
+   * `warm-pool-local-claim`), before the provisioning activity. Absent: provisioning as before.
+   */
+  warmPool?: boolean;
   idleTimeoutMs: number;
   maxLifetimeMs: number;
   pausedRetentionMs: number;
@@ -335,7 +341,11 @@ export interface ProvisionRequest {
   volumes?: VolumeMount[];
   /** The spec's runtime (absent: the engine's default). */
   runtime?: string;
+  /** This host's warm pool was already tried (a local claim found none): make a container, do not take from the pool. */
+  poolTried?: boolean;
 }
+/** A local claim's answer: the claimed container, or why there is none (`tried`: this host's pool was asked). */
+export type LocalClaimResult = ProvisionResult | { containerID: null; tried: boolean };
 export interface ProvisionResult {
   containerID: string;
   host: string;

@@ -82,6 +82,13 @@ export const dockerLocal = {
 };
 
 /**
+ * A claim from the warm pool inside the create's first workflow task (docs/warm-pool.md): a
+ * rename and a few quick calls. One attempt: whatever goes wrong, the workflow schedules the
+ * provisioning activity, which adopts a container the claim renamed or makes one.
+ */
+export const poolClaimLocal = proxyLocalActivities<SandboxActivities>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 1 } }).claimPooled;
+
+/**
  * A local activity's failure reaches the workflow as the bare cause (an ApplicationFailure),
  * not wrapped in an ActivityFailure as an activity task's is. Wrap it the same way, so the
  * workflow (isContainerGone) and the API (temporal-errors.ts: an update's Docker call failed)

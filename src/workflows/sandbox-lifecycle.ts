@@ -12,6 +12,7 @@ import {
   type CheckContainerRequest,
   type HostLostRequest,
   type LeaseRequest,
+  type LocalClaimResult,
   type PauseMode,
   type PauseRequest,
   type ProvisionRequest,
@@ -22,7 +23,7 @@ import {
   type TransitionReason,
 } from './definitions.js';
 import { LifecycleLock } from './lifecycle-lock.js';
-import { dockerLocal, failureMessage, isContainerGone, isWrongHost, SHARED_QUEUE_CALLS, type DockerCalls, type SandboxDockerCalls } from './sandbox-activities.js';
+import { dockerLocal, failureMessage, poolClaimLocal, isContainerGone, isWrongHost, SHARED_QUEUE_CALLS, type DockerCalls, type SandboxDockerCalls } from './sandbox-activities.js';
 import { diskQuotaDetail, lostContainerDetail, type Deadline, type SandboxState } from './sandbox-state.js';
 
 /** How long a deadline whose action failed for good waits before it is tried again. */
@@ -44,6 +45,8 @@ export interface LifecycleGates {
   pauseToDisk: boolean;
   /** A caller's pause and resume run as local activities (one workflow task per call). */
   localPauseResume?: boolean;
+  /** A create whose spec says `warmPool` first claims from the pool as a local activity (one workflow task per pooled create). */
+  localPoolClaim?: boolean;
 }
 
 export class SandboxLifecycle {
@@ -313,7 +316,13 @@ export class SandboxLifecycle {
 
   private async provision(): Promise<void> {
     try {
-      const result = await this.calls.docker.provisionSandbox(this.provisionRequest());
+      const claim = await this.claimLocally();
+      if (claim.containerID !== null) {
+        this.state.markRunning(now(), claim.host);
+        this.publishState();
+        return;
+      }
+      const result = await this.calls.docker.provisionSandbox({ ...this.provisionRequest(), ...(claim.tried ? { poolTried: true } : {}) });
       this.state.markRunning(now(), result.host);
     } catch (err) {
       const detail = failureMessage(err);
@@ -322,6 +331,22 @@ export class SandboxLifecycle {
       this.state.markFailed(now(), detail);
     }
     this.publishState();
+  }
+
+  /**
+   * A claim from the warm pool inside this workflow task, when the run has the gate, the spec asks
+   * for it and knows its host (the worker holding the task may serve another host: it then claims
+   * nothing). Any failure: nothing claimed here, the provisioning activity decides.
+   */
+  private async claimLocally(): Promise<LocalClaimResult> {
+    const host = this.state.spec.host;
+    if (!this.gates.localPoolClaim || !this.state.spec.warmPool || host === undefined) return { containerID: null, tried: false };
+    try {
+      return await poolClaimLocal({ ...this.provisionRequest(), onHost: host });
+    } catch (err) {
+      log.warn('local pool claim failed; provisioning instead', { sandboxID: this.sandboxID, detail: failureMessage(err) });
+      return { containerID: null, tried: false };
+    }
   }
 
   /** The container the spec describes: provisioning's input, and a resume from disk's. */

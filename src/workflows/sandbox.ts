@@ -30,6 +30,12 @@ export async function sandboxWorkflow(input: SandboxWorkflowInput): Promise<Sand
   const localPauseResume = patched('local-pause-resume');
 
   /**
+   * A pooled create claims inside its first workflow task (a local activity): asked only by runs
+   * whose spec says `warmPool` (and names a host), so other creates carry no marker.
+   */
+  const localPoolClaim = spec.warmPool === true && spec.host !== undefined && patched('warm-pool-local-claim');
+
+  /**
    * Per-host queues: a sandbox placed on a host (spec.host) sends every Docker activity to that
    * host's queue. Asked only by runs whose spec names a host; older runs use the shared queue.
    */
@@ -37,7 +43,7 @@ export async function sandboxWorkflow(input: SandboxWorkflowInput): Promise<Sand
   const calls = routed && spec.host !== undefined ? hostDockerCalls(hostTaskQueue(workflowInfo().taskQueue, spec.host)) : SHARED_QUEUE_CALLS;
 
   // Local pause / resume only where activities share the workflow's queue (not routed to a host's).
-  const lc = new SandboxLifecycle(state, { strictLock, faultTolerant, pauseToDisk, localPauseResume: localPauseResume && calls === SHARED_QUEUE_CALLS }, calls);
+  const lc = new SandboxLifecycle(state, { strictLock, faultTolerant, pauseToDisk, localPauseResume: localPauseResume && calls === SHARED_QUEUE_CALLS, localPoolClaim }, calls);
   registerSandboxMessages(lc);
 
   // An update delivered with the start (a kill, say) may take the lock first: provision only

@@ -80,6 +80,8 @@ export async function startFakeWorkflowEnv(): Promise<FakeWorkflowEnv> {
       await step(req.sandboxID, 'provision');
       return { containerID: `fake-${req.sandboxID}`, host: 'fake-host' };
     },
+    // The fake engine has no warm pool (a real one is in test/pool).
+    claimPooled: async () => ({ containerID: null, tried: false }),
     pauseSandbox: (ref) => step(ref.sandboxID, 'pause'),
     resumeSandbox: (ref) => step(ref.sandboxID, 'resume'),
     destroySandbox: (ref) => step(ref.sandboxID, 'destroy'),

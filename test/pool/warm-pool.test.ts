@@ -210,7 +210,8 @@ describe('warm pool', () => {
     for (const c of [started, neverStarted]) await expect(c.inspect()).rejects.toMatchObject({ statusCode: 404 });
     // The restarted worker rebuilt the packet-filter rules of the sandbox claimed before (found by its name).
     expect(execFileSync('iptables', ['-w', '-S'], { encoding: 'utf8' })).toContain(`BERTH-${claimedBefore.sandboxID}`);
-    expect((await stack.api('POST', `/sandboxes/${claimedBefore.sandboxID}/commands`, { body: { cmd: 'true' } })).body.exitCode).toBe(0);
+    const after = await stack.api('POST', `/sandboxes/${claimedBefore.sandboxID}/commands`, { body: { cmd: 'true' } });
+    expect(after.body.exitCode, JSON.stringify(after.body)).toBe(0);
     // Sandboxes still come from the (new) pool.
     const sb = await create({});
     expect((await stack.docker.getContainer(sb.sandboxID).inspect()).Config.Labels[POOL_LABELS.pool]).toBe('tiny');

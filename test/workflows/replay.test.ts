@@ -36,6 +36,9 @@ it('has recorded histories to replay', () => {
       'snapshot.binpb',
       // recorded with the 'pause-to-disk' patch (pause mode disk, lifecycle.pauseMode)
       'pause-to-disk.binpb',
+      // recorded with the 'warm-pool-local-claim' patch (a pooled create claims in its first workflow task)
+      'warm-pool-local-claim.binpb',
+      'warm-pool-local-miss.binpb',
     ]),
   );
 });
@@ -53,6 +56,22 @@ it('the per-host-queues fixture sent every Docker call to its host\'s queue; old
   expect(new Set(queuesOf('lifecycle-calls.binpb'))).toEqual(new Set([started('lifecycle-calls.binpb')]));
   const markers = read('per-host-queues.binpb').events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
   expect(markers.length).toBeGreaterThan(0);
+});
+
+it('the warm-pool fixtures claimed inside the first workflow task, or provisioned with an activity when the pool was empty', () => {
+  const read = (name: string) => proto.temporal.api.history.v1.History.decode(readFileSync(path.join(FIXTURES, name)));
+  const firstTask = (name: string) => {
+    const events = read(name).events;
+    const end = events.findIndex((e, i) => i > 3 && e.workflowTaskScheduledEventAttributes);
+    return events.slice(0, end);
+  };
+  const claimed = firstTask('warm-pool-local-claim.binpb');
+  expect(claimed.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(1);
+  expect(claimed.some((e) => e.activityTaskScheduledEventAttributes)).toBe(false);
+  expect(read('warm-pool-local-claim.binpb').events.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'provisionSandbox')).toBe(false);
+  const missed = firstTask('warm-pool-local-miss.binpb');
+  expect(missed.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(1);
+  expect(missed.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean)).toEqual(['provisionSandbox']);
 });
 
 for (const name of names) {
