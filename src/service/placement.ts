@@ -31,8 +31,10 @@ export interface HostView {
 
 /** How long host state and load are reused between creates (visibility lags anyway). */
 const CACHE_MS = 1000;
+/** Up to this age a create uses the cached listing while a fresh one loads (host state lags by the heartbeat anyway). */
+const STALE_MS = 5000;
 /** How long a create's reservation counts after it returned (until visibility shows the sandbox). */
-const RESERVATION_LINGER_MS = 3000;
+const RESERVATION_LINGER_MS = 3000 + STALE_MS;
 
 interface Reservation {
   host: string;
@@ -41,6 +43,7 @@ interface Reservation {
 
 export class Placement {
   private cached: { atMs: number; hosts: Promise<HostView[]> } | null = null;
+  private refreshing: Promise<HostView[]> | null = null;
   private readonly reservations = new Map<string, Reservation>();
 
   constructor(
@@ -49,12 +52,34 @@ export class Placement {
     private readonly logger: Logger,
   ) {}
 
-  /** The hosts with their state and load (the API's Docker endpoints are the candidates). */
+  /**
+   * The hosts with their state and load (the API's Docker endpoints are the candidates). A
+   * listing up to {@link STALE_MS} old answers a create at once while a fresh one loads in the
+   * background (a create does not wait for the host query and the visibility listing each
+   * second); older, or `fresh`, waits for a new one.
+   */
   async hosts(fresh = false): Promise<HostView[]> {
-    if (!fresh && this.cached && Date.now() - this.cached.atMs < CACHE_MS) return this.cached.hosts;
-    const hosts = this.load();
-    this.cached = { atMs: Date.now(), hosts };
-    hosts.catch(() => (this.cached = null));
+    if (fresh) return this.store(this.load());
+    const age = this.cached ? Date.now() - this.cached.atMs : Infinity;
+    if (this.cached && age < CACHE_MS) return this.cached.hosts;
+    if (this.cached && age < STALE_MS) {
+      this.refresh().catch((err: unknown) => this.logger.debug({ err }, 'background host listing failed'));
+      return this.cached.hosts;
+    }
+    return this.refresh();
+  }
+
+  /** One listing at a time for creates (concurrent ones share it). */
+  private refresh(): Promise<HostView[]> {
+    this.refreshing ??= this.store(this.load()).finally(() => (this.refreshing = null));
+    return this.refreshing;
+  }
+
+  /** Caches a listing once it answered (a failed one keeps the previous). */
+  private async store(loading: Promise<HostView[]>): Promise<HostView[]> {
+    const atMs = Date.now();
+    const hosts = await loading;
+    if (!this.cached || this.cached.atMs <= atMs) this.cached = { atMs, hosts: Promise.resolve(hosts) };
     return hosts;
   }
 
@@ -85,6 +110,11 @@ export class Placement {
     if (!chosen) throw new UnavailableError('no Docker host can take a sandbox now; retry');
     this.reservations.set(sandboxID, { host: chosen.host, resources: need.resources });
     return chosen.host;
+  }
+
+  /** The create never started a workflow (refused by its quota): its reservation goes at once. */
+  cancel(sandboxID: string): void {
+    this.reservations.delete(sandboxID);
   }
 
   /** The create returned: its reservation lingers until visibility has the sandbox. */

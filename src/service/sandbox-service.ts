@@ -146,20 +146,22 @@ export class SandboxService {
       if (!this.volumes) throw new InvalidArgumentError('this server offers no volumes');
       spec.volumes = await this.volumes.resolve(owner, body.volumes);
     }
-    try {
-      await this.quota.reserve(owner, spec.sandboxID, spec.resources);
-    } catch (err) {
-      throw toBerthError(err, spec.sandboxID);
+    // The owner's quota and the placement each read Temporal: side by side, not one after the other.
+    // Volumes live on the engine of the API's own host (the volume store's): a sandbox that mounts one goes there.
+    const volumesHost = spec.volumes?.length && this.config.hosts.endpoints.has(this.config.hostName) ? this.config.hostName : undefined;
+    const [quota, placed] = await Promise.allSettled([
+      this.quota.reserve(owner, spec.sandboxID, spec.resources),
+      this.placement.choose(spec.sandboxID, { image: spec.image, resources: spec.resources, pin: body.host ?? volumesHost }),
+    ]);
+    if (quota.status === 'rejected' || placed.status === 'rejected') {
+      if (quota.status === 'fulfilled') this.quota.release(owner, spec.sandboxID);
+      if (placed.status === 'fulfilled') this.placement.cancel(spec.sandboxID);
+      // The quota's answer first (429 says what to free), as when it was asked first.
+      if (quota.status === 'rejected') throw toBerthError(quota.reason, spec.sandboxID);
+      throw (placed as PromiseRejectedResult).reason;
     }
+    spec.host = placed.value;
     this.createEnvs?.prime(spec.sandboxID, spec.sealedEnvs);
-    try {
-      // Volumes live on the engine of the API's own host (the volume store's): a sandbox that mounts one goes there.
-      const volumesHost = spec.volumes?.length && this.config.hosts.endpoints.has(this.config.hostName) ? this.config.hostName : undefined;
-      spec.host = await this.placement.choose(spec.sandboxID, { image: spec.image, resources: spec.resources, pin: body.host ?? volumesHost });
-    } catch (err) {
-      this.quota.release(owner, spec.sandboxID);
-      throw err;
-    }
     try {
       const workflowOptions = {
         workflowId: workflowIdFor(spec.sandboxID),
