@@ -67,11 +67,17 @@ try {
         continue;
       }
       if (values.ops === 'burst') {
-        // No warm-up round to drop here: every round is a whole burst.
+        // No warm-up round to drop here: every round is a whole burst. Failed creates are counted, not fatal.
         const rec = (k: string, ms: number) => (t[`${k} ${s.label}`] ??= []).push(ms);
-        let ids: string[] = [];
-        rec(`burst ${burst} creates`, (await timed(async () => (ids = await Promise.all(Array.from({ length: burst }, () => create(s.stack)))))).ms);
-        rec(`burst ${burst} kills`, (await timed(() => Promise.all(ids.map((id) => kill(s.stack, id))))).ms);
+        let settled: PromiseSettledResult<string>[] = [];
+        const c = await timed(async () => (settled = await Promise.allSettled(Array.from({ length: burst }, () => create(s.stack)))));
+        const ids = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+        const k = await timed(() => Promise.allSettled(ids.map((id) => kill(s.stack, id))));
+        const failedKills = k.value.filter((r) => r.status === 'rejected').length;
+        rec(`burst ${burst} creates`, c.ms);
+        rec(`burst ${burst} kills`, k.ms);
+        rec(`burst errors`, burst - ids.length + failedKills);
+        console.log(`round ${i} ${s.label}: ${burst} creates ${c.ms.toFixed(0)} ms (${burst - ids.length} failed), kills ${k.ms.toFixed(0)} ms (${failedKills} failed), load ${os.loadavg()[0]?.toFixed(2)}`);
         continue;
       }
       const rec = (k: string, ms: number) => i > 0 && (t[`${k} ${s.label}`] ??= []).push(ms);

@@ -106,3 +106,41 @@ describe('firewall.remove of a name that cannot be a chain', () => {
     expect(fake.restores).toEqual([]);
   });
 });
+
+describe('firewall.prefetch', () => {
+  /** Counts the listings of BERTH-EGRESS. */
+  function counting() {
+    const fake = fakeIptables();
+    let listings = 0;
+    const run = fake.iptables.run.bind(fake.iptables);
+    fake.iptables.run = async (args) => {
+      if (args[0] === '-S' && args[1] === CHAINS.egress) listings++;
+      return run(args);
+    };
+    return { ...fake, listings: () => listings };
+  }
+
+  it("an install uses the listing read while the container started, when this worker changed nothing since", async () => {
+    const fake = counting();
+    const firewall = createFirewall(config, createLogger('silent', 'test'), fake.iptables);
+    firewall.prefetch();
+    await firewall.install(id('a'), '10.213.0.2', POLICY, NONE);
+    expect(fake.listings()).toBe(1);
+    // Used once: the next change lists again.
+    await firewall.remove(id('a'));
+    expect(fake.listings()).toBe(2);
+  });
+
+  it('a listing read while a restore of this worker ran is not used (it may predate that change)', async () => {
+    const fake = counting();
+    const firewall = createFirewall(config, createLogger('silent', 'test'), fake.iptables);
+    const first = firewall.install(id('a'), '10.213.0.2', POLICY, NONE);
+    await new Promise((r) => setTimeout(r, 1)); // the restore (5 ms in the fake) is in flight
+    firewall.prefetch();
+    await first;
+    await firewall.install(id('b'), '10.213.0.2', POLICY, NONE);
+    expect(fake.listings()).toBe(3);
+    // b took a's address: a's jump went, b's is the only one.
+    expect(fake.jumps).toEqual([`-s 10.213.0.2/32 -g ${sandboxChain(id('b'))}`]);
+  });
+});
