@@ -89,7 +89,7 @@ try {
       rec('resume', (await timed(() => ok(stack.call('POST', `/sandboxes/${id}/resume`)))).ms);
     }
   }
-  console.log(`interleaved, n = ${values.ops === "burst" ? `${reps + 1} bursts` : reps} each (p50 / p90 ms), load ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+  console.log(`interleaved, n = ${values.ops === 'burst' ? `${reps + 1} bursts` : reps} each (p50 / p90 ms), load ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}`);
   for (const k of Object.keys(t).sort()) {
     const s = summarize(t[k] ?? []);
     console.log(`  ${k.padEnd(40)} ${s.p50.toFixed(1).padStart(6)} / ${s.p90.toFixed(1).padStart(6)}`);
