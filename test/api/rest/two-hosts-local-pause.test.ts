@@ -9,8 +9,12 @@
  * down gives up its sticky queue at once).
  */
 import proto from '@temporalio/proto';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createActivities } from '../../../src/activities/index.js';
 import { workflowIdFor } from '../../../src/ids.js';
+import { createLogger } from '../../../src/logger.js';
+import { hostTaskQueue } from '../../../src/workflows/host-queue.js';
 import { HOST_B, startTwoHosts, type TwoHosts } from '../../helpers/two-hosts.js';
 
 const EventType = proto.temporal.api.enums.v1.EventType;
@@ -114,20 +118,41 @@ it('pause / resume run locally on the host\'s own worker, and go to the host\'s 
   for (const d of decoys) expect((await engineOf(d.host).getContainer(d.id).inspect()).State.Running).toBe(true);
 }, 300_000);
 
-it('an engine that is down answers a pause run locally on its host\'s worker with the same 503 as an activity task did', async () => {
+it('an engine that is down: a pause run locally on its host\'s worker answers the same 503 as one run as an activity task', async () => {
   const b = await createOn(HOST_B);
   await runWorkflowOn(HOST_B, b);
   await hosts.engine.kill();
+  let bare: { worker: Worker; running: Promise<void>; connection: NativeConnection } | undefined;
   try {
-    const res = await api('POST', `/sandboxes/${b}/pause`);
-    expect(res.status, JSON.stringify(res.body)).toBe(503);
-    expect(res.body.code).toBe('unavailable');
-    expect(res.body.message).toMatch(/docker|engine|connect/i);
-    const ran = await lastPauseResume(b, 1);
-    expect(ran.activityTasks, 'it ran locally').toEqual([]);
+    // Local, on host-b's own worker.
+    const local = await api('POST', `/sandboxes/${b}/pause`);
+    expect(local.status, JSON.stringify(local.body)).toBe(503);
+    expect(local.body.code).toBe('unavailable');
+    expect(local.body.message).toMatch(/ECONNREFUSED|docker|engine/i);
+    expect((await lastPauseResume(b, 1)).activityTasks, 'it ran locally').toEqual([]);
+
+    // As an activity task: host-b's full worker stops (its workflow tasks move to test-host's
+    // worker, which refuses the local call) and a bare worker of host-b serves only its queue.
+    await hosts.stopWorkerB();
+    const connection = await NativeConnection.connect({ address: hosts.stack.config.temporal.address });
+    const worker = await Worker.create({
+      connection,
+      taskQueue: hostTaskQueue(hosts.stack.config.temporal.taskQueue, HOST_B),
+      activities: createActivities({ docker: hosts.engine.docker, logger: createLogger('silent', 'bare-host-b'), config: hosts.configB, taskQueue: hosts.stack.config.temporal.taskQueue }),
+    });
+    bare = { worker, connection, running: worker.run() };
+    const task = await api('POST', `/sandboxes/${b}/pause`);
+    expect((await lastPauseResume(b, 1)).activityTasks, 'it ran as an activity task').toEqual(['pauseSandbox']);
+    expect(task.status).toBe(local.status);
+    expect(task.body).toEqual(local.body);
     // The sandbox stays as it was: running.
     expect((await api('GET', `/sandboxes/${b}`)).body.status).toBe('running');
   } finally {
+    if (bare) {
+      bare.worker.shutdown();
+      await bare.running.catch(() => undefined);
+      await bare.connection.close();
+    }
     await hosts.engine.restart();
   }
 }, 300_000);
