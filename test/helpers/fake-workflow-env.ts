@@ -84,6 +84,8 @@ export async function startFakeWorkflowEnv(): Promise<FakeWorkflowEnv> {
     claimPooled: async () => ({ containerID: null, tried: false }),
     pauseSandbox: (ref) => step(ref.sandboxID, 'pause'),
     resumeSandbox: (ref) => step(ref.sandboxID, 'resume'),
+    pauseSandboxOnHost: (ref) => step(ref.sandboxID, 'pause'),
+    resumeSandboxOnHost: (ref) => step(ref.sandboxID, 'resume'),
     destroySandbox: (ref) => step(ref.sandboxID, 'destroy'),
     pauseToDisk: async (req) => {
       await step(req.sandboxID, 'pauseToDisk');
