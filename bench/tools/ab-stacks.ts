@@ -5,6 +5,10 @@
  * machine hits both alike.
  *
  *   node --import tsx bench/tools/ab-stacks.ts --other /tmp/old [--reps 40]
+ *   node --import tsx bench/tools/ab-stacks.ts --other /tmp/old --files-mb 100 [--reps 30]
+ *
+ * With `--files-mb N`, file writes and reads of N MB (PUT / GET through node:http, the
+ * answer counted as it streams) instead of the lifecycle calls.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -13,13 +17,15 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createDockerClient } from '../../src/docker/client.js';
+import { transfer } from '../lib/http-transfer.js';
 import { cleanupContainers } from '../lib/raw.js';
 import { startBenchStack, type BenchStack } from '../lib/stack.js';
 import { summarize, timed } from '../lib/stats.js';
 
-const { values } = parseArgs({ options: { other: { type: 'string' }, reps: { type: 'string', default: '40' } } });
+const { values } = parseArgs({ options: { other: { type: 'string' }, reps: { type: 'string', default: '40' }, 'files-mb': { type: 'string' } } });
 if (!values.other) throw new Error('usage: ab-stacks.ts --other DIR [--reps N]');
 const reps = Number(values.reps);
+const fileData = values['files-mb'] ? Buffer.alloc(Number(values['files-mb']) * 1024 * 1024, 0x61) : null;
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const docker = createDockerClient(process.env.DOCKER_SOCKET ?? '/var/run/docker.sock');
 const otherStack = (await import(path.resolve(values.other, 'bench/lib/stack.ts'))) as { startBenchStack: typeof startBenchStack };
@@ -47,6 +53,13 @@ try {
     for (const s of order) {
       const rec = (k: string, ms: number) => i > 0 && (t[`${k} ${s.label}`] ??= []).push(ms);
       const { stack, id } = s;
+      if (fileData) {
+        const url = `${stack.apiUrl}/sandboxes/${id}/files?path=/tmp/ab.bin`;
+        const auth = { authorization: `Bearer ${stack.apiKey}` };
+        rec('file write', (await timed(() => ok(transfer('PUT', url, auth, fileData)))).ms);
+        rec('file read', (await timed(() => ok(transfer('GET', url, auth)))).ms);
+        continue;
+      }
       rec('get', (await timed(() => ok(stack.call('GET', `/sandboxes/${id}`)))).ms);
       rec('setTimeout', (await timed(() => ok(stack.call('POST', `/sandboxes/${id}/timeout`, { timeout: 600 })))).ms);
       rec('refresh', (await timed(() => ok(stack.call('POST', `/sandboxes/${id}/refreshes`, { duration: 600 })))).ms);

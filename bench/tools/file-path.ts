@@ -1,14 +1,16 @@
 /**
  * Where a large file transfer's time goes (issue 15, files): on ONE sandbox of a bench stack,
  * interleaved per repetition, the raw archive API (the floor), berth-agent's file requests
- * called straight from this process (no HTTP, no API), and the API's PUT / GET (the client
- * buffering the whole body, as the bench does, and streaming it). Not a test; prints p50s.
+ * called straight from this process (no HTTP, no API), and the API's PUT / GET with `fetch`
+ * (the client buffering the whole answer) and with `node:http` (the floor's client, counted as
+ * it streams). Not a test; prints p50s and CPU per process (API, this client, the sandbox's
+ * cgroup, dockerd).
  *
  *   set -a; source .berth/setup.env; set +a
  *   node --import tsx bench/tools/file-path.ts [--mb 100] [--reps 10]
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -17,6 +19,7 @@ import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
 import { agentReadFile, agentWriteFile } from '../../src/dataplane/agent-files.js';
 import { agentSocketPath, agentToken } from '../../src/docker/agent.js';
+import { transfer } from '../lib/http-transfer.js';
 import { RawDocker, BENCH_TEMPLATE } from '../lib/raw.js';
 import { startBenchStack } from '../lib/stack.js';
 import { summarize } from '../lib/stats.js';
@@ -35,7 +38,7 @@ const times: Record<string, number[]> = {};
 const cpu: Record<string, Record<string, number[]>> = {};
 /** CPU time (ms) of a process, from /proc (10 ms ticks). */
 const procCpuMs = (pid: number | undefined) => {
-  if (!pid) return 0;
+  if (!pid || !existsSync(`/proc/${pid}/stat`)) return 0;
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
   return (Number(f[11]) + Number(f[12])) * 10;
 };
@@ -51,11 +54,13 @@ const time = async (label: string, run: () => Promise<unknown>) => {
   const used = { api: procCpuMs(stack.api.pid) - before.api, client: (c.user + c.system) / 1000, sandbox: cgroupCpuMs() - before.sandbox, dockerd: procCpuMs(dockerdPid) - before.dockerd };
   for (const [k, v] of Object.entries(used)) ((cpu[label] ??= {})[k] ??= []).push(v);
 };
+let id = '';
 try {
   const created = await stack.call('POST', '/sandboxes?wait=true', { templateID: BENCH_TEMPLATE, timeout: 900 });
-  const id = (created.body as { sandboxID: string }).sandboxID;
+  id = (created.body as { sandboxID: string }).sandboxID;
   const socketPath = agentSocketPath(stack.config.agent.dir, id);
   if (!socketPath) throw new Error('no agent socket path (BERTH_AGENT_BINARY unset?)');
+  const auth = { authorization: `Bearer ${stack.apiKey}` };
   const full = (await docker.getContainer(id).inspect()).Id;
   sandboxCgroup = `/sys/fs/cgroup/cpuacct/docker/${full}/cpuacct.usage`;
   const target = { socketPath, token: agentToken(stack.config.secretKeyHex, id) };
@@ -70,6 +75,10 @@ try {
       const res = await stack.call('PUT', `/sandboxes/${id}/files?path=/tmp/api.bin`, undefined, { raw: data });
       if (res.status !== 201) throw new Error(`PUT ${res.status}`);
     });
+    await time('write: API PUT (node:http)', async () => {
+      const res = await transfer('PUT', `${stack.apiUrl}/sandboxes/${id}/files?path=/tmp/api2.bin`, auth, data);
+      if (res.status !== 201) throw new Error(`PUT ${res.status} ${res.text}`);
+    });
     await time('read: raw getArchive', () => raw.getFile(id, '/tmp/raw.bin'));
     await time('read: agent, direct', async () => {
       const out = new PassThrough({ highWaterMark: MB });
@@ -83,6 +92,10 @@ try {
       const res = await stack.call('GET', `/sandboxes/${id}/files?path=/tmp/api.bin`);
       if (res.bytes !== size) throw new Error(`GET ${res.bytes}`);
     });
+    await time('read: API GET (node:http, counted)', async () => {
+      const res = await transfer('GET', `${stack.apiUrl}/sandboxes/${id}/files?path=/tmp/api2.bin`, auth);
+      if (res.bytes !== size) throw new Error(`GET ${res.status} ${res.bytes}`);
+    });
     await docker.getContainer(id).exec({ Cmd: ['rm', '-f', `/tmp/direct-${i}.bin`] }).then((e) => e.start({}));
   }
   for (const [label, xs] of Object.entries(times)) {
@@ -93,6 +106,7 @@ try {
   console.log(`load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   await stack.call('DELETE', `/sandboxes/${id}`);
 } finally {
+  if (id) await docker.getContainer(id).remove({ force: true }).catch(() => undefined);
   await stack.stop();
   rmSync(logDir, { recursive: true, force: true });
 }
