@@ -14,7 +14,8 @@ import (
 //
 // Agent to client: frameStdout / frameStderr data; then frameExit (4-byte big-endian exit
 // code) once the process ended and its output was sent. frameStarted (decimal PID) answers
-// a detached request. frameRefused (a message) means the agent will not run this request
+// a detached request. A file request (files.go) is answered with frameStarted, then raw
+// bytes in one direction, then (for a write) frameExit. frameRefused (a message) means the agent will not run this request
 // (bad token, a user it cannot switch to): the client runs it another way.
 const (
 	frameStdin    = 0
@@ -35,6 +36,14 @@ type request struct {
 	Cwd    string            `json:"cwd"`
 	Stdin  bool              `json:"stdin"`
 	Detach bool              `json:"detach"`
+	// File transfers (files.go): Op "write" (Path, Tmp, Size) or "read" (Path, Offset,
+	// Length); empty for a process.
+	Op     string `json:"op"`
+	Path   string `json:"path"`
+	Tmp    string `json:"tmp"`
+	Size   int64  `json:"size"`
+	Offset int64  `json:"offset"`
+	Length int64  `json:"length"`
 }
 
 func readFrame(r io.Reader) (byte, []byte, error) {

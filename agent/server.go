@@ -85,13 +85,17 @@ func handle(conn net.Conn, keys *tokenStore, base []string) {
 		return
 	}
 	var req request
-	if err := json.Unmarshal(body, &req); err != nil || len(req.Cmd) == 0 {
+	if err := json.Unmarshal(body, &req); err != nil || (len(req.Cmd) == 0 && req.Op == "") {
 		out.write(frameRefused, []byte("bad request"))
 		return
 	}
 	token := keys.refresh()
 	if token == "" || subtle.ConstantTimeCompare([]byte(req.Token), []byte(token)) != 1 {
 		out.write(frameRefused, []byte("bad token"))
+		return
+	}
+	if req.Op != "" {
+		handleFile(conn, req, out)
 		return
 	}
 	cmd, refuse, failure := prepare(req, base)
@@ -114,6 +118,21 @@ func handle(conn net.Conn, keys *tokenStore, base []string) {
 		return
 	}
 	runAttached(conn, cmd, req.Stdin, out)
+}
+
+// handleFile serves a file request (files.go); an agent that cannot (not root, bad request)
+// refuses it and the client runs a process instead.
+func handleFile(conn net.Conn, req request, out *frameWriter) {
+	switch {
+	case !fileRequestAllowed():
+		out.write(frameRefused, []byte("file requests need the agent to run as root"))
+	case req.Op == "write" && req.Path != "" && req.Tmp != "" && req.Size >= 0:
+		writeFile(conn, req, out)
+	case req.Op == "read" && req.Path != "" && req.Offset >= 0 && req.Length >= 0:
+		readFile(conn, req, out)
+	default:
+		out.write(frameRefused, []byte("bad file request"))
+	}
 }
 
 func exitPayload(code int) []byte {

@@ -13,6 +13,7 @@ import type { Metric, ScenarioName } from './lib/types.js';
 import { createPool } from './scenario-create-pool.js';
 import { pauseModes } from './pause-modes.js';
 import { snapshotScenario } from './snapshot-scenario.js';
+import { transfer } from './lib/http-transfer.js';
 
 export interface Sizes {
   createN: number;
@@ -261,12 +262,18 @@ async function files(ctx: Ctx): Promise<ScenarioOutput> {
       for (let i = 0; i < reps + 1; i++) {
         const warm = i === 0;
         const fw = await timed(() => ctx.raw.putFile(name, '/tmp', file, data));
-        const bw = await timed(() =>
-          expectOk('file write', ctx.stack.call('PUT', `/sandboxes/${id}/files?path=${encodeURIComponent(`/tmp/${file}`)}`, undefined, { raw: data })),
-        );
+        // berth through node:http like the floor's dockerode (bench/lib/http-transfer.ts): the
+        // same client work on both sides, the answer counted as it streams.
+        const fileUrl = `${ctx.stack.apiUrl}/sandboxes/${id}/files?path=${encodeURIComponent(`/tmp/${file}`)}`;
+        const auth = { authorization: `Bearer ${ctx.stack.apiKey}` };
+        const bw = await timed(async () => {
+          const res = await transfer('PUT', fileUrl, auth, data);
+          if (res.status !== 201) throw new Error(`file write: HTTP ${res.status} ${res.text}`);
+        });
         const fr = await timed(() => ctx.raw.getFile(name, `/tmp/${file}`));
         const br = await timed(async () => {
-          const res = await expectOk('file read', ctx.stack.call('GET', `/sandboxes/${id}/files?path=${encodeURIComponent(`/tmp/${file}`)}`));
+          const res = await transfer('GET', fileUrl, auth);
+          if (res.status !== 200) throw new Error(`file read: HTTP ${res.status} ${res.text}`);
           return res.bytes;
         });
         if (br.value !== data.length) throw new Error(`read ${br.value} bytes back, wrote ${data.length}`);

@@ -86,6 +86,13 @@ export class PayloadTooLargeError extends BerthError {
   }
 }
 
+/** 507: the sandbox's disk (or its quota) is full. */
+export class InsufficientStorageError extends BerthError {
+  constructor(message: string) {
+    super('insufficient_storage', 507, message);
+  }
+}
+
 /** 502: a server inside the sandbox did not answer (port proxy). */
 export class UpstreamUnavailableError extends BerthError {
   constructor(message: string) {

@@ -7,6 +7,8 @@
  *   node --import tsx bench/tools/ab-stacks.ts --other /tmp/old [--reps 40]
  *   node --import tsx bench/tools/ab-stacks.ts --other /tmp/old --ops create [--reps 30]   # cold create → running, then kill
  *   node --import tsx bench/tools/ab-stacks.ts --other /tmp/old --ops burst --burst 50 [--reps 4]   # N creates at once, then N kills
+ *   node --import tsx bench/tools/ab-stacks.ts --other /tmp/old --ops files [--files-mb 100] [--reps 30]
+ *                                  # file write and read of N MB (PUT / GET through node:http, counted as it streams)
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -15,15 +17,23 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createDockerClient } from '../../src/docker/client.js';
+import { transfer } from '../lib/http-transfer.js';
 import { cleanupContainers } from '../lib/raw.js';
 import { startBenchStack, type BenchStack } from '../lib/stack.js';
 import { summarize, timed } from '../lib/stats.js';
 
 const { values } = parseArgs({
-  options: { other: { type: 'string' }, reps: { type: 'string', default: '40' }, ops: { type: 'string', default: 'lifecycle' }, burst: { type: 'string', default: '50' } },
+  options: {
+    other: { type: 'string' },
+    reps: { type: 'string', default: '40' },
+    ops: { type: 'string', default: 'lifecycle' },
+    burst: { type: 'string', default: '50' },
+    'files-mb': { type: 'string', default: '100' },
+  },
 });
 if (!values.other) throw new Error('usage: ab-stacks.ts --other DIR [--reps N]');
 const reps = Number(values.reps);
+const fileData = values.ops === 'files' ? Buffer.alloc(Number(values['files-mb']) * 1024 * 1024, 0x61) : null;
 Runtime.install({ logger: new DefaultLogger('WARN') });
 const docker = createDockerClient(process.env.DOCKER_SOCKET ?? '/var/run/docker.sock');
 const otherStack = (await import(path.resolve(values.other, 'bench/lib/stack.ts'))) as { startBenchStack: typeof startBenchStack };
@@ -44,7 +54,7 @@ try {
     const r = await stack.call('DELETE', `/sandboxes/${id}`);
     if (r.status !== 204) throw new Error(`kill answered ${r.status}`);
   };
-  for (const s of values.ops === 'lifecycle' ? stacks : []) {
+  for (const s of values.ops === 'lifecycle' || values.ops === 'files' ? stacks : []) {
     const r = await s.stack.call('POST', '/sandboxes?wait=true', { templateID: 'tiny', timeout: 600 });
     if (r.status !== 201) throw new Error(`${s.label}: create answered ${r.status}`);
     s.id = (r.body as { sandboxID: string }).sandboxID;
@@ -82,6 +92,13 @@ try {
       }
       const rec = (k: string, ms: number) => i > 0 && (t[`${k} ${s.label}`] ??= []).push(ms);
       const { stack, id } = s;
+      if (fileData) {
+        const url = `${stack.apiUrl}/sandboxes/${id}/files?path=/tmp/ab.bin`;
+        const auth = { authorization: `Bearer ${stack.apiKey}` };
+        rec('file write', (await timed(() => ok(transfer('PUT', url, auth, fileData)))).ms);
+        rec('file read', (await timed(() => ok(transfer('GET', url, auth)))).ms);
+        continue;
+      }
       rec('get', (await timed(() => ok(stack.call('GET', `/sandboxes/${id}`)))).ms);
       rec('setTimeout', (await timed(() => ok(stack.call('POST', `/sandboxes/${id}/timeout`, { timeout: 600 })))).ms);
       rec('refresh', (await timed(() => ok(stack.call('POST', `/sandboxes/${id}/refreshes`, { duration: 600 })))).ms);

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import Docker from 'dockerode';
+import { transfer } from '../lib/http-transfer.js';
 import { RawDocker, BENCH_TEMPLATE } from '../lib/raw.js';
 import { startBenchStack } from '../lib/stack.js';
 import { summarize, timed } from '../lib/stats.js';
@@ -67,9 +68,11 @@ try {
     const r = { berth: [] as number[], floor: [] as number[] };
     for (let i = 0; i <= reps; i++) {
       const fw = await timed(() => raw.putFile(id, '/tmp', `raw-${sizeMB}.bin`, data));
-      const bw = await timed(() => stack.call('PUT', `/sandboxes/${id}/files?path=/tmp/api-${sizeMB}.bin`, undefined, { raw: data }));
+      const fileUrl = `${stack.apiUrl}/sandboxes/${id}/files?path=/tmp/api-${sizeMB}.bin`;
+      const auth = { authorization: `Bearer ${stack.apiKey}` };
+      const bw = await timed(() => transfer('PUT', fileUrl, auth, data));
       const fr = await timed(() => raw.getFile(id, `/tmp/raw-${sizeMB}.bin`));
-      const br = await timed(() => stack.call('GET', `/sandboxes/${id}/files?path=/tmp/api-${sizeMB}.bin`));
+      const br = await timed(() => transfer('GET', fileUrl, auth));
       if (bw.value.status !== 201 || br.value.bytes !== data.length) throw new Error(`file ${sizeMB} MB: write ${bw.value.status}, read ${br.value.bytes} bytes`);
       if (i === 0) continue; // warm-up
       w.floor.push(fw.ms);

@@ -11,7 +11,7 @@ import { connect, type Socket } from 'node:net';
 import { PassThrough, type Readable } from 'node:stream';
 import type { ExecHandle, ExecOptions } from './exec.js';
 
-const FRAME = { stdin: 0, stdout: 1, stderr: 2, exit: 3, started: 4, refused: 5, request: 6 } as const;
+export const FRAME = { stdin: 0, stdout: 1, stderr: 2, exit: 3, started: 4, refused: 5, request: 6 } as const;
 /** Largest stdin frame sent (the agent refuses frames over 1 MiB). */
 const STDIN_CHUNK = 256 * 1024;
 
@@ -21,14 +21,14 @@ export interface AgentTarget {
   token: string;
 }
 
-function frame(kind: number, payload: Buffer = Buffer.alloc(0)): Buffer {
+export function frame(kind: number, payload: Buffer = Buffer.alloc(0)): Buffer {
   const head = Buffer.alloc(8);
   head[0] = kind;
   head.writeUInt32BE(payload.length, 4);
   return payload.length ? Buffer.concat([head, payload]) : head;
 }
 
-function connectOrNull(socketPath: string): Promise<Socket | null> {
+export function connectOrNull(socketPath: string): Promise<Socket | null> {
   return new Promise((resolve) => {
     const socket = connect(socketPath);
     socket.once('connect', () => {

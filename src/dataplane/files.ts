@@ -9,9 +9,10 @@
 import { posix } from 'node:path';
 import { PassThrough, Readable, Transform } from 'node:stream';
 import type Docker from 'dockerode';
-import { BerthError, ConflictError, InvalidArgumentError, NotFoundError, PayloadTooLargeError } from '../errors.js';
+import { BerthError, ConflictError, InsufficientStorageError, InvalidArgumentError, NotFoundError, PayloadTooLargeError } from '../errors.js';
 import { collect, execCollect, ROOT, startExec } from './exec.js';
-import { agentAvailable } from './agent-route.js';
+import { agentAvailable, agentTargetFor } from './agent-route.js';
+import { agentReadFile, agentWriteFile } from './agent-files.js';
 import { dataPlaneError, PathMissingError } from '../docker/errors.js';
 import type { Spool, Spooler } from './spool.js';
 import { firstEntry, tarStream, type TarEntry } from './tar.js';
@@ -46,6 +47,8 @@ const E_NOT_EMPTY = 47;
 const E_EXISTS = 48;
 const E_DEST_NOT_EMPTY = 49;
 const E_PARENT_IS_FILE = 50;
+/** The sandbox's disk (or quota) is full (berth-agent's file writes, agent/files.go). */
+const E_NO_SPACE = 51;
 
 const STAT_FORMAT = '%s %f %u %g %Y %U %G %n';
 const STAT_LINE = /^(\d+) ([0-9a-f]+) (\d+) (\d+) (\d+) (\S+) (\S+) (.*)$/;
@@ -247,11 +250,26 @@ export class FileOps {
     return { size: entry.size, modifiedAt: entry.modifiedAt, ...this.execRanges(sandboxID, path, shown) };
   }
 
-  /** Byte ranges of a file, each read by one bounded `head`/`tail` exec. */
+  /**
+   * Byte ranges of a file: streamed by the sandbox's agent itself when it can (no process, no
+   * frames: docs/agent.md), else each read by one bounded `head`/`tail` exec.
+   */
   private execRanges(sandboxID: string, path: string, shown: string): Pick<OpenFile, 'content' | 'cancel'> {
     const detach: Array<() => void> = [];
+    const target = EXEC_ONLY.test(path) ? null : agentTargetFor(this.docker, sandboxID);
     const content = (offset: number, length: number): Readable => {
-      const out = new PassThrough();
+      if (!target) return byProcess(offset, length, new PassThrough());
+      const out = new PassThrough({ highWaterMark: 1024 * 1024 });
+      agentReadFile(target, path, offset, length, out)
+        .then((read) => {
+          if (read === null) return void byProcess(offset, length, out);
+          if ('exitCode' in read) return void out.destroy(checkError(read, shown) ?? undefined);
+          detach.push(read.cancel);
+        })
+        .catch((e: unknown) => out.destroy(e as Error));
+      return out;
+    };
+    const byProcess = (offset: number, length: number, out: PassThrough): Readable => {
       startExec(this.docker, sandboxID, { cmd: ['/bin/sh', '-c', READ, 'berth', path, String(offset), String(length)], user: ROOT })
         .then((handle) => {
           detach.push(handle.detach);
@@ -333,9 +351,19 @@ export class FileOps {
    */
   async write(sandboxID: string, path: string, content: Readable | Buffer, attrs: FileAttributes = {}, size?: number): Promise<EntryInfo> {
     const tmp = posix.join(posix.dirname(path), `.berth-upload-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`);
-    // Through exec stdin (no spool, no container lock) for kernel paths, and for every upload
-    // when the sandbox has its agent (faster than spool + archive: docs/benchmarks/agent.md).
-    if (EXEC_ONLY.test(path) || agentAvailable(this.docker, sandboxID)) {
+    const length = Buffer.isBuffer(content) ? content.length : size;
+    if (length !== undefined && length > this.limits.maxUploadBytes) {
+      throw new PayloadTooLargeError(`the upload is ${length} bytes; this server accepts at most ${this.limits.maxUploadBytes} (BERTH_MAX_UPLOAD_BYTES); nothing was written`);
+    }
+    const withAgent = !EXEC_ONLY.test(path) && agentAvailable(this.docker, sandboxID);
+    // Written by the sandbox's agent itself when the length is known: no process, no spool, no
+    // container lock (the fastest path, docs/agent.md). It may decline (an older agent).
+    const byAgent = withAgent && length !== undefined && (await this.uploadByAgent(sandboxID, path, tmp, content, length));
+    if (byAgent) {
+      // The content is in tmp.
+    } else if (withAgent || EXEC_ONLY.test(path)) {
+      // Through a process's stdin (no spool, no container lock) for kernel paths, and for uploads
+      // of unknown length when the sandbox has its agent (faster than spool + archive).
       await this.uploadByExec(sandboxID, path, tmp, Buffer.isBuffer(content) ? content : capped(content, this.limits.maxUploadBytes, size));
     } else if (Buffer.isBuffer(content)) {
       await this.uploadByArchive(sandboxID, path, tmp, content, content.length);
@@ -383,6 +411,27 @@ export class FileOps {
       }
       throw dataPlaneError(err, sandboxID, { path });
     }
+  }
+
+  /**
+   * Streams exactly `length` bytes of `content` into `tmp` through the sandbox's agent (no
+   * process): false when the agent declined (nothing consumed). A body that breaks off or ends
+   * short leaves nothing behind (400); a full disk is a 507.
+   */
+  private async uploadByAgent(sandboxID: string, path: string, tmp: string, content: Readable | Buffer, length: number): Promise<boolean> {
+    const target = agentTargetFor(this.docker, sandboxID);
+    const result = target ? await agentWriteFile(target, { path, tmp, size: length }, content) : null;
+    if (result === null) return false;
+    if ('aborted' in result) {
+      await this.run(sandboxID, DISCARD, [tmp]).catch(() => undefined);
+      if (result.error instanceof BerthError) throw result.error;
+      throw new InvalidArgumentError(`upload ended before its ${length} bytes arrived; nothing was written`);
+    }
+    if (result.exitCode !== 0) {
+      await this.run(sandboxID, DISCARD, [tmp]).catch(() => undefined);
+      check(result, path);
+    }
+    return true;
   }
 
   /** Streams `content` into `tmp` through exec stdin (paths under /dev, /proc, /sys). */
@@ -498,25 +547,41 @@ function ownerSpec(attrs: FileAttributes): string {
 }
 
 function check(res: { exitCode: number; stderr: string }, path: string, other?: string): void {
+  const err = checkError(res, path, other);
+  if (err) throw err;
+}
+
+/** What a full file system (or quota) says in a helper's stderr. */
+const NO_SPACE = /No space left on device|Disk quota exceeded/i;
+
+function noSpace(path: string): BerthError {
+  return new InsufficientStorageError(`the sandbox's disk is full: ${path} was not written (nothing was left behind); free space in the sandbox or write less`);
+}
+
+/** The error a helper's exit code stands for, or null for success. */
+function checkError(res: { exitCode: number; stderr: string }, path: string, other?: string): BerthError | null {
   switch (res.exitCode) {
     case 0:
-      return;
+      return null;
     case E_MISSING:
-      throw new NotFoundError(`${path} does not exist`);
+      return new NotFoundError(`${path} does not exist`);
     case E_IS_DIR:
-      throw new InvalidArgumentError(`${path} is a directory`);
+      return new InvalidArgumentError(`${path} is a directory`);
     case E_NOT_DIR:
-      throw new InvalidArgumentError(`${path} is not a directory (or a parent is a file)`);
+      return new InvalidArgumentError(`${path} is not a directory (or a parent is a file)`);
     case E_NOT_EMPTY:
-      throw new ConflictError(`${path} is a non-empty directory: pass recursive=true to delete it with its contents`);
+      return new ConflictError(`${path} is a non-empty directory: pass recursive=true to delete it with its contents`);
     case E_PARENT_IS_FILE:
-      throw new ConflictError(`a file is in the way of ${path}: one of its parents is not a directory`);
+      return new ConflictError(`a file is in the way of ${path}: one of its parents is not a directory`);
     case E_DEST_NOT_EMPTY:
-      throw new ConflictError(`${other ?? path} is a non-empty directory; it cannot be replaced`);
+      return new ConflictError(`${other ?? path} is a non-empty directory; it cannot be replaced`);
     case E_EXISTS:
-      throw new ConflictError(`${other ?? path} already exists${other ? ': pass overwrite=true to replace it' : ' and is not a directory'}`);
+      return new ConflictError(`${other ?? path} already exists${other ? ': pass overwrite=true to replace it' : ' and is not a directory'}`);
+    case E_NO_SPACE:
+      return noSpace(path);
     default:
-      throw new InvalidArgumentError(`operation on ${path} failed: ${res.stderr.trim() || `exit code ${res.exitCode}`}`, 'operation_failed');
+      if (NO_SPACE.test(res.stderr)) return noSpace(path);
+      return new InvalidArgumentError(`operation on ${path} failed: ${res.stderr.trim() || `exit code ${res.exitCode}`}`, 'operation_failed');
   }
 }
 

@@ -96,7 +96,7 @@ const write = endpoint({
   query: writeQuery,
   rawBody: { contentType: 'application/octet-stream', description: 'The file content (any media type but application/json).' },
   responses: { '201': entry('The written file') },
-  errors: [...err, [413, 'Larger than BERTH_MAX_UPLOAD_BYTES'], [429, 'Owner stream cap reached (BERTH_MAX_STREAMS_PER_OWNER)']],
+  errors: [...err, [413, 'Larger than BERTH_MAX_UPLOAD_BYTES'], [429, 'Owner stream cap reached (BERTH_MAX_STREAMS_PER_OWNER)'], 507],
 });
 const remove = endpoint({ method: 'delete', path: id, summary: 'Delete a file or folder', query: deleteQuery, responses: { '204': { description: 'Deleted' } }, errors: err });
 const batch = endpoint({

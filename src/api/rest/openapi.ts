@@ -8,7 +8,7 @@ import { SANDBOX_ID_PATTERN } from '../../ids.js';
 import { errorSchema } from './response-schemas.js';
 
 /** Error statuses an operation may declare (401 and 503 apply to every operation). */
-export type ErrorStatus = 400 | 403 | 404 | 409 | 413 | 416 | 429 | 502;
+export type ErrorStatus = 400 | 403 | 404 | 409 | 413 | 416 | 429 | 502 | 507;
 
 /** One documented answer: a JSON body (zod), other media types (JSON Schema), or none. */
 export interface ResponseDoc {
@@ -50,6 +50,7 @@ const ERROR_TEXT: Record<number, string> = {
   416: 'Range not satisfiable',
   429: 'Owner quota reached (sandbox count, CPU or memory total) or too many concurrent streams',
   502: 'Upstream failed',
+  507: "The sandbox's disk is full (code insufficient_storage); nothing was written",
   503: 'Temporal or Docker unreachable or slow; retry',
 };
 
