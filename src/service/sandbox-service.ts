@@ -158,7 +158,8 @@ export class SandboxService {
       spec.host = await this.placement.choose(spec.sandboxID, { image: spec.image, resources: spec.resources, pin: body.host ?? volumesHost });
     } catch (err) {
       this.quota.release(owner, spec.sandboxID);
-      throw err;
+      // Placement reads host workflows and visibility: Temporal overloaded is a 503, not a 500.
+      throw toBerthError(err, spec.sandboxID);
     }
     try {
       const workflowOptions = {
