@@ -17,6 +17,7 @@ import {
   parseSandboxChains,
   sandboxChain,
   sandboxJump,
+  sandboxRemoveScript,
   sandboxRestoreScript,
   sandboxRules,
 } from './rules.js';
@@ -142,6 +143,16 @@ export function createFirewall(config: FirewallConfig, logger: Logger, iptables:
 
     remove: (sandboxID) => serialized(async () => {
       const chain = sandboxChain(sandboxID);
+      // Usually one listing and one atomic restore (at 1000 live each call costs ~30-50 ms, and a
+      // host's removals queue behind one another). It fails as a whole when something is already
+      // gone (chain removed, jump deleted meanwhile): then step by step, each step allowed to find nothing.
+      const jumps = (await egressJumps()).filter((j) => j.chain === chain).map((j) => j.rule);
+      try {
+        await iptables.restore(sandboxRemoveScript(sandboxID, jumps));
+        return;
+      } catch {
+        // fall through
+      }
       for (const jump of (await egressJumps()).filter((j) => j.chain === chain)) await iptables.attempt(['-D', CHAINS.egress, ...jump.rule]);
       await iptables.attempt(['-F', chain]);
       await iptables.attempt(['-X', chain]);

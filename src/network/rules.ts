@@ -121,6 +121,19 @@ export function sandboxRestoreScript(sandboxID: string, rules: string[][], stale
 }
 
 /**
+ * The `iptables-restore --noflush` script that removes a sandbox's rules in one transaction:
+ * its jumps from BERTH-EGRESS, then its chain (flushed, deleted). One exec instead of one per
+ * step: with nf_tables every iptables call loads the whole rule set, O(live sandboxes).
+ */
+export function sandboxRemoveScript(sandboxID: string, jumps: string[][]): string {
+  const chain = sandboxChain(sandboxID);
+  const lines = ['*filter'];
+  for (const jump of jumps) lines.push(['-D', CHAINS.egress, ...jump].join(' '));
+  lines.push(`-F ${chain}`, `-X ${chain}`, 'COMMIT', '');
+  return lines.join('\n');
+}
+
+/**
  * Parses `iptables -S BERTH-EGRESS` output into the jumps it holds:
  * `-A BERTH-EGRESS -s 10.213.0.2/32 -g BERTH-<id>` → { source, chain, rule }.
  */
