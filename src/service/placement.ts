@@ -40,7 +40,7 @@ interface Reservation {
 }
 
 export class Placement {
-  private cached: { atMs: number; hosts: Promise<HostView[]> } | null = null;
+  private cached: { atMs: number; hosts: Promise<HostView[]>; withLoad: boolean } | null = null;
   private readonly reservations = new Map<string, Reservation>();
 
   constructor(
@@ -50,11 +50,15 @@ export class Placement {
   ) {}
 
   /** The hosts with their state and load (the API's Docker endpoints are the candidates). */
-  async hosts(fresh = false): Promise<HostView[]> {
-    if (!fresh && this.cached && Date.now() - this.cached.atMs < CACHE_MS) return this.cached.hosts;
-    const hosts = this.load();
-    this.cached = { atMs: Date.now(), hosts };
-    hosts.catch(() => (this.cached = null));
+  async hosts(fresh = false, withLoad = true): Promise<HostView[]> {
+    const cached = this.cached;
+    if (!fresh && cached && Date.now() - cached.atMs < CACHE_MS && (cached.withLoad || !withLoad)) return cached.hosts;
+    const hosts = this.load(withLoad);
+    const entry = { atMs: Date.now(), hosts, withLoad };
+    this.cached = entry;
+    hosts.catch(() => {
+      if (this.cached === entry) this.cached = null;
+    });
     return hosts;
   }
 
@@ -63,7 +67,8 @@ export class Placement {
    * `pin`: the admin's choice (must be a known, healthy, undrained host).
    */
   async choose(sandboxID: string, need: { image: string; resources: Resources; pin?: string | undefined }): Promise<string> {
-    const hosts = await this.hosts();
+    // With one host there is nothing to compare: skip listing every live sandbox (O(live) rows a second at scale).
+    const hosts = await this.hosts(false, this.config.hosts.endpoints.size > 1);
     let chosen: HostView | undefined;
     if (need.pin !== undefined) {
       chosen = hosts.find((h) => h.host === need.pin);
@@ -120,9 +125,10 @@ export class Placement {
     return Math.max(cpu / Math.max(cap.cpus, 0.001), memoryMB / Math.max(cap.memoryMB, 1)) + count * 1e-6;
   }
 
-  private async load(): Promise<HostView[]> {
+  /** Host state from the host workflows, and (with `withLoad`) each host's live sandboxes from visibility. */
+  private async load(withLoad: boolean): Promise<HostView[]> {
     const names = [...this.config.hosts.endpoints.keys()];
-    const [infos, loads] = await Promise.all([Promise.all(names.map((n) => this.hostInfo(n))), this.loads()]);
+    const [infos, loads] = await Promise.all([Promise.all(names.map((n) => this.hostInfo(n))), withLoad ? this.loads() : new Map<string, HostView['load']>()]);
     return names.map((host, i) => {
       const info = infos[i] ?? null;
       const report = info?.report ?? null;

@@ -1,8 +1,8 @@
 /**
  * Temporal shedding load ("System Persistence Max QPS Reached", answered as gRPC UNAVAILABLE,
  * seen at 1000 live sandboxes) is a 503 with Retry-After in every front door, never a 500.
- * A real stack; a second API process whose Temporal client answers visibility listings with
- * that error (the stand-in: everything else goes to the real server).
+ * A real stack; a second API process whose Temporal client answers visibility calls with that
+ * error (the stand-in: everything else goes to the real server).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Server } from 'node:http';
@@ -19,11 +19,11 @@ function overloaded(): Error {
   return Object.assign(new Error(`14 UNAVAILABLE: ${DETAILS}`), { code: 14, details: DETAILS });
 }
 
-/** The stack's client, except that visibility listings fail as an overloaded server's do. */
-function overloadedVisibility(client: Client): Client {
+/** The stack's client, except that the visibility calls `failing` fail as an overloaded server's do. */
+function overloadedVisibility(client: Client, failing: string[] = ['listWorkflowExecutions', 'countWorkflowExecutions']): Client {
   const workflowService = new Proxy(client.workflowService, {
     get(target, prop, receiver) {
-      if (prop === 'listWorkflowExecutions') return () => Promise.reject(overloaded());
+      if (typeof prop === 'string' && failing.includes(prop)) return () => Promise.reject(overloaded());
       return Reflect.get(target, prop, receiver) as unknown;
     },
   });
@@ -53,8 +53,8 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function call(method: string, path: string, headers: Record<string, string>, body?: unknown) {
-  const res = await fetch(`${base}${path}`, {
+async function call(method: string, path: string, headers: Record<string, string>, body?: unknown, at = base) {
+  const res = await fetch(`${at}${path}`, {
     method,
     headers: { ...headers, 'content-type': 'application/json' },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -88,5 +88,23 @@ describe('Temporal overloaded', () => {
     expect(res.status).toBe(503);
     expect(res.retryAfter).toMatch(/^\d+$/);
     expect(res.body).toEqual({ code: 'UNAVAILABLE', message: expect.stringMatching(/overloaded/) });
+  });
+});
+
+describe('a create at scale', () => {
+  it('lists no live sandboxes (one host, room in the quota): it works while every listing fails', async () => {
+    const app = createApp({ config: stack.config, client: overloadedVisibility(stack.client, ['listWorkflowExecutions']), docker: stack.docker, logger: createLogger('silent', 'no-list-api') });
+    const listening = await new Promise<Server>((resolve) => {
+      const s = app.app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    try {
+      const at = `http://127.0.0.1:${(listening.address() as AddressInfo).port}`;
+      const created = await call('POST', '/sandboxes', { authorization: `Bearer ${stack.keys.alice}` }, { templateID: 'tiny' }, at);
+      expect(created.status).toBe(201);
+      await stack.api('DELETE', `/sandboxes/${(created.body as unknown as { sandboxID: string }).sandboxID}`);
+    } finally {
+      await app.close();
+      listening.close();
+    }
   });
 });
