@@ -168,6 +168,8 @@ export function createActivities({ docker, logger, config, taskQueue, network: g
       log.info('adopted the container of an earlier attempt');
     }
     if (!running) {
+      // The packet filter is read while the container starts: only the restore remains after it.
+      if (!req.runtime) network.prefetchRules();
       try {
         await docker.getContainer(containerID).start();
       } catch (err) {
@@ -203,6 +205,11 @@ export function createActivities({ docker, logger, config, taskQueue, network: g
 
   /** Removes the container and its data. Succeeds when it is already gone. */
   async function destroy(ref: ContainerRef): Promise<void> {
+    // Read while the engine removes the container: the packet filter, and any pause images.
+    network.prefetchRules();
+    const pauseImages = disk.listPauseImages(ref);
+    // Settled here, so a failed listing is not an unhandled rejection while the remove runs.
+    pauseImages.catch(() => undefined);
     try {
       await docker.getContainer(ref.sandboxID).remove({ force: true, v: true });
       logger.info({ sandboxID: ref.sandboxID }, 'container removed');
@@ -214,10 +221,9 @@ export function createActivities({ docker, logger, config, taskQueue, network: g
       if (status !== 404 && !removing) throw err;
     }
     // After the container: its address is gone before its rules are.
-    await network.detach(ref.sandboxID);
-    if (config.agent) await removeAgentDir({ agent: config.agent }, ref.sandboxID);
+    await Promise.all([network.detach(ref.sandboxID), config.agent ? removeAgentDir({ agent: config.agent }, ref.sandboxID) : undefined]);
     // A sandbox paused to disk (now, or before a resume) leaves pause images: they go with it.
-    await disk.removePauseImages(ref);
+    await disk.removePauseImages(ref, await pauseImages);
   }
 }
 
