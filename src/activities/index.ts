@@ -86,6 +86,10 @@ export function createActivities({ docker, logger, config, taskQueue, network: g
     // `onHost` (local pause / resume): refuse on another host's worker, before touching Docker.
     pauseSandbox: (ref: ContainerRef & { mode: PauseMode; onHost?: string }) => withHeartbeat(() => (requireHost(ref.onHost), pause(ref))),
     resumeSandbox: (ref: ContainerRef & { onHost?: string }) => withHeartbeat(() => (requireHost(ref.onHost), resume(ref))),
+    // Local pause / resume of a sandbox placed on a host (patch 'local-pause-resume-on-host'):
+    // registered on the shared queue's worker too, so the host is required, never assumed.
+    pauseSandboxOnHost: (ref: ContainerRef & { onHost: string }) => withHeartbeat(() => (requireHost(String(ref.onHost)), pause({ ...ref, mode: 'freeze' }))),
+    resumeSandboxOnHost: (ref: ContainerRef & { onHost: string }) => withHeartbeat(() => (requireHost(String(ref.onHost)), resume(ref))),
     destroySandbox: (ref: ContainerRef) => withHeartbeat(() => destroy(ref)),
 
     // Heartbeats too: measuring the writable layer (`measureDisk`) of a big sandbox takes a while.
