@@ -72,10 +72,13 @@ export class ProvisionFailedError extends BerthError {
   }
 }
 
-/** 503: a dependency (Temporal, Docker) is unreachable. */
+/** 503: a dependency (Temporal, Docker) is unreachable or overloaded; `retryAfterS` becomes a Retry-After header. */
 export class UnavailableError extends BerthError {
-  constructor(message: string) {
+  readonly retryAfterS: number | undefined;
+
+  constructor(message: string, options: { retryAfterS?: number } = {}) {
     super('unavailable', 503, message);
+    this.retryAfterS = options.retryAfterS;
   }
 }
 

@@ -32,7 +32,21 @@ export interface ReconcileDeps {
   network?: Pick<SandboxNetwork, 'detach'>;
   /** The worker's warm pool: each sweep also removes pool containers it does not hold (crash leftovers, extras). */
   pool?: { sweep(): Promise<string[]> };
+  /**
+   * How long a sandbox must stay without a healthy container, its workflow still open, before
+   * the sweep asks it to check (default {@link LOST_CONFIRM_MS}).
+   */
+  lostConfirmMs?: number;
 }
+
+/**
+ * A live sandbox without a healthy container is looked at again after this long before it is
+ * reported. Visibility and the engine are read at different moments: at 1000 live the listing
+ * takes over a second, and in that time creates finish (container new, state now running) and
+ * kills remove containers before their workflow closes. Without a second look the sweep
+ * signalled ~240 healthy sandboxes during a 1000-live bench (docs/scaling.md).
+ */
+export const LOST_CONFIRM_MS = 3000;
 
 const HEALTHY = new Set(['running', 'paused']);
 
@@ -47,7 +61,7 @@ function quoted(value: string): string {
   return `'${value}'`;
 }
 
-export function createReconcileActivities({ docker, logger, hostName, taskQueue, network, pool, client = () => Context.current().client }: ReconcileDeps) {
+export function createReconcileActivities({ docker, logger, hostName, taskQueue, network, pool, lostConfirmMs = LOST_CONFIRM_MS, client = () => Context.current().client }: ReconcileDeps) {
   const log = logger.child({ activity: 'sweepContainers', host: hostName, taskQueue });
 
   /** Running or paused sandboxes of this host and queue, as visibility sees them. */
@@ -92,19 +106,39 @@ export function createReconcileActivities({ docker, logger, hostName, taskQueue,
       return withHeartbeat(async () => {
         const temporal = client();
         const diskLimitBytes = request.diskLimitBytes ?? 0;
-        const containers = await docker.listContainers({
-          all: true,
-          // The engine measures every writable layer for this: only when a disk limit is set.
-          ...(diskLimitBytes > 0 ? { size: true } : {}),
-          filters: { label: [`${LABELS.managed}=true`, `${LABELS.host}=${hostName}`, `${LABELS.queue}=${taskQueue}`] },
-        });
+        // Visibility first: a sandbox it shows running or paused had its container before the engine is listed.
         const live = await liveSandboxes(temporal);
+        const listContainers = () =>
+          docker.listContainers({
+            all: true,
+            // The engine measures every writable layer for this: only when a disk limit is set.
+            ...(diskLimitBytes > 0 ? { size: true } : {}),
+            filters: { label: [`${LABELS.managed}=true`, `${LABELS.host}=${hostName}`, `${LABELS.queue}=${taskQueue}`] },
+          });
+        const containers = await listContainers();
         // Sandboxes paused to disk have a (tagged) pause image and, rightly, no container.
         // (By tag: a user's snapshot of a sandbox once resumed from disk carries the pause labels too.)
-        const pauseImages = await docker.listImages({ filters: JSON.stringify({ reference: [PAUSE_REPO], label: [`${KIND_LABEL}=${PAUSE_KIND}`] }) });
-        const pausedToDisk = new Set(pauseImages.flatMap((image) => (image.RepoTags ?? []).filter((t) => t.startsWith(`${PAUSE_REPO}:`)).map((t) => t.slice(PAUSE_REPO.length + 1))));
+        const pausedToDiskNow = async () => {
+          const pauseImages = await docker.listImages({ filters: JSON.stringify({ reference: [PAUSE_REPO], label: [`${KIND_LABEL}=${PAUSE_KIND}`] }) });
+          return new Set(pauseImages.flatMap((image) => (image.RepoTags ?? []).filter((t) => t.startsWith(`${PAUSE_REPO}:`)).map((t) => t.slice(PAUSE_REPO.length + 1))));
+        };
         // A claimed pool container is its sandbox by name (its labels are the pool's); unclaimed ones are the pool's business.
-        const bySandbox = new Map(containers.map((c) => [sandboxIdOfContainer(c) ?? '', c]));
+        const bySandboxOf = (listed: Docker.ContainerInfo[]) => new Map(listed.map((c) => [sandboxIdOfContainer(c) ?? '', c]));
+        const bySandbox = bySandboxOf(containers);
+        /** Live sandboxes without a healthy container (nor a pause image or checkpoint), with what the engine had. */
+        const withoutContainer = async (candidates: Iterable<string>, byID: Map<string, Docker.ContainerInfo>) => {
+          const pausedToDisk = await pausedToDiskNow();
+          const missing = new Map<string, string>();
+          for (const sandboxID of candidates) {
+            const container = byID.get(sandboxID);
+            if (container && HEALTHY.has(container.State)) continue;
+            if (!container && pausedToDisk.has(sandboxID)) continue;
+            // A gVisor sandbox paused to disk is an exited container holding its checkpoint.
+            if (container?.State === 'exited' && (await hasCheckpoint(docker.getContainer(container.Id), PAUSE_CHECKPOINT).catch(() => false))) continue;
+            missing.set(sandboxID, container?.State ?? 'missing');
+          }
+          return missing;
+        };
         const result: SweepResult = {
           host: hostName,
           taskQueue,
@@ -122,21 +156,26 @@ export function createReconcileActivities({ docker, logger, hostName, taskQueue,
 
         for (const sandboxID of live) {
           const container = bySandbox.get(sandboxID);
-          if (container && HEALTHY.has(container.State)) {
-            const sizeRw = sizeRwOf(container);
-            if (diskLimitBytes > 0 && sizeRw > diskLimitBytes) {
-              const reported = await signalCheck(temporal, sandboxID, { source: 'reconciler', diskLimitBytes });
-              if (reported) result.diskOverLimit.push(sandboxID);
-              if (reported) log.warn({ sandboxID, sizeRwBytes: sizeRw, diskLimitBytes }, 'writable layer above the disk limit: asked the sandbox to check it');
-            }
-            continue;
+          if (!container || !HEALTHY.has(container.State)) continue;
+          const sizeRw = sizeRwOf(container);
+          if (diskLimitBytes > 0 && sizeRw > diskLimitBytes) {
+            const reported = await signalCheck(temporal, sandboxID, { source: 'reconciler', diskLimitBytes });
+            if (reported) result.diskOverLimit.push(sandboxID);
+            if (reported) log.warn({ sandboxID, sizeRwBytes: sizeRw, diskLimitBytes }, 'writable layer above the disk limit: asked the sandbox to check it');
           }
-          if (!container && pausedToDisk.has(sandboxID)) continue;
-          // A gVisor sandbox paused to disk is an exited container holding its checkpoint.
-          if (container?.State === 'exited' && (await hasCheckpoint(docker.getContainer(container.Id), PAUSE_CHECKPOINT).catch(() => false))) continue;
+        }
+
+        // Lost: still without a healthy container after a second look, and its workflow still open.
+        let suspects = await withoutContainer(live, bySandbox);
+        if (suspects.size > 0) {
+          await new Promise((resolve) => setTimeout(resolve, lostConfirmMs));
+          suspects = await withoutContainer(suspects.keys(), bySandboxOf(await listContainers()));
+        }
+        for (const [sandboxID, seen] of suspects) {
+          if ((await closedAtMs(temporal, sandboxID)) !== null) continue; // stopped meanwhile (a kill removes the container first)
           if (await signalCheck(temporal, sandboxID, { source: 'reconciler' })) {
             result.lostReported.push(sandboxID);
-            log.warn({ sandboxID, container: container?.State ?? 'missing' }, 'container lost: asked the sandbox to check it');
+            log.warn({ sandboxID, container: seen }, 'container lost: asked the sandbox to check it');
           }
         }
 

@@ -232,7 +232,7 @@ export class Spooler {
 
 /** 503 when the spool budget is used up; clients should retry after {@link SPOOL_RETRY_AFTER_S}. */
 export class SpoolFullError extends UnavailableError {
-  readonly retryAfterS = SPOOL_RETRY_AFTER_S;
+  override readonly retryAfterS = SPOOL_RETRY_AFTER_S;
 }
 
 function tooLarge(maxBytes: number): PayloadTooLargeError {

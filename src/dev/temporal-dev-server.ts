@@ -76,6 +76,14 @@ export const TEMPORAL_DYNAMIC_CONFIG: Record<string, string> = {
   // Bulk kill / pause are batch operations; the default of 1 at a time per namespace would
   // make one owner's bulk call refuse everybody else's.
   'frontend.MaxConcurrentBatchOperationPerNamespace': '50',
+  // At 1000 live sandboxes the frontend's own persistence budget (default 2000 QPS) ran out while
+  // many visibility calls at once refreshed its search-attribute cache: every List answered
+  // "UNAVAILABLE: System Persistence Max QPS Reached" (3220 times in one run). One SQLite file
+  // (or one PostgreSQL) behind one frontend: the database, not this limiter, is the real bound.
+  'frontend.persistenceMaxQPS': '10000',
+  // Visibility calls (List / Count) per namespace per frontend: the dev server sets 100/s. A
+  // 200-create burst makes one quota count per create plus placement, listing and the reconciler.
+  'frontend.namespaceRPS.visibility': '1000',
 };
 
 /** How many times a start is retried when the server lost a port race at bind time. */

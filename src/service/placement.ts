@@ -42,8 +42,8 @@ interface Reservation {
 }
 
 export class Placement {
-  private cached: { atMs: number; hosts: Promise<HostView[]> } | null = null;
-  private refreshing: Promise<HostView[]> | null = null;
+  private cached: { atMs: number; hosts: Promise<HostView[]>; withLoad: boolean } | null = null;
+  private refreshing: { hosts: Promise<HostView[]>; withLoad: boolean } | null = null;
   private readonly reservations = new Map<string, Reservation>();
 
   constructor(
@@ -53,33 +53,36 @@ export class Placement {
   ) {}
 
   /**
-   * The hosts with their state and load (the API's Docker endpoints are the candidates). A
-   * listing up to {@link STALE_MS} old answers a create at once while a fresh one loads in the
-   * background (a create does not wait for the host query and the visibility listing each
-   * second); older, or `fresh`, waits for a new one.
+   * The hosts with their state and (with `withLoad`) their load; the API's Docker endpoints are
+   * the candidates. A listing up to {@link STALE_MS} old answers a create at once while a fresh
+   * one loads in the background (a create does not wait for the host query and the visibility
+   * listing each second); older, or `fresh`, waits for a new one.
    */
-  async hosts(fresh = false): Promise<HostView[]> {
-    if (fresh) return this.store(this.load());
-    const age = this.cached ? Date.now() - this.cached.atMs : Infinity;
-    if (this.cached && age < CACHE_MS) return this.cached.hosts;
-    if (this.cached && age < STALE_MS) {
-      this.refresh().catch((err: unknown) => this.logger.debug({ err }, 'background host listing failed'));
-      return this.cached.hosts;
+  async hosts(fresh = false, withLoad = true): Promise<HostView[]> {
+    if (fresh) return this.store(this.load(withLoad), withLoad);
+    const cached = this.cached && (this.cached.withLoad || !withLoad) ? this.cached : null;
+    const age = cached ? Date.now() - cached.atMs : Infinity;
+    if (cached && age < CACHE_MS) return cached.hosts;
+    if (cached && age < STALE_MS) {
+      this.refresh(withLoad).catch((err: unknown) => this.logger.debug({ err }, 'background host listing failed'));
+      return cached.hosts;
     }
-    return this.refresh();
+    return this.refresh(withLoad);
   }
 
   /** One listing at a time for creates (concurrent ones share it). */
-  private refresh(): Promise<HostView[]> {
-    this.refreshing ??= this.store(this.load()).finally(() => (this.refreshing = null));
-    return this.refreshing;
+  private refresh(withLoad: boolean): Promise<HostView[]> {
+    if (this.refreshing && (this.refreshing.withLoad || !withLoad)) return this.refreshing.hosts;
+    const entry = { hosts: this.store(this.load(withLoad), withLoad).finally(() => { if (this.refreshing === entry) this.refreshing = null; }), withLoad };
+    this.refreshing = entry;
+    return entry.hosts;
   }
 
   /** Caches a listing once it answered (a failed one keeps the previous). */
-  private async store(loading: Promise<HostView[]>): Promise<HostView[]> {
+  private async store(loading: Promise<HostView[]>, withLoad: boolean): Promise<HostView[]> {
     const atMs = Date.now();
     const hosts = await loading;
-    if (!this.cached || this.cached.atMs <= atMs) this.cached = { atMs, hosts: Promise.resolve(hosts) };
+    if (!this.cached || this.cached.atMs <= atMs) this.cached = { atMs, hosts: Promise.resolve(hosts), withLoad };
     return hosts;
   }
 
@@ -88,7 +91,8 @@ export class Placement {
    * `pin`: the admin's choice (must be a known, healthy, undrained host).
    */
   async choose(sandboxID: string, need: { image: string; resources: Resources; pin?: string | undefined }): Promise<string> {
-    const hosts = await this.hosts();
+    // With one host there is nothing to compare: skip listing every live sandbox (O(live) rows a second at scale).
+    const hosts = await this.hosts(false, this.config.hosts.endpoints.size > 1);
     let chosen: HostView | undefined;
     if (need.pin !== undefined) {
       chosen = hosts.find((h) => h.host === need.pin);
@@ -150,9 +154,10 @@ export class Placement {
     return Math.max(cpu / Math.max(cap.cpus, 0.001), memoryMB / Math.max(cap.memoryMB, 1)) + count * 1e-6;
   }
 
-  private async load(): Promise<HostView[]> {
+  /** Host state from the host workflows, and (with `withLoad`) each host's live sandboxes from visibility. */
+  private async load(withLoad: boolean): Promise<HostView[]> {
     const names = [...this.config.hosts.endpoints.keys()];
-    const [infos, loads] = await Promise.all([Promise.all(names.map((n) => this.hostInfo(n))), this.loads()]);
+    const [infos, loads] = await Promise.all([Promise.all(names.map((n) => this.hostInfo(n))), withLoad ? this.loads() : new Map<string, HostView['load']>()]);
     return names.map((host, i) => {
       const info = infos[i] ?? null;
       const report = info?.report ?? null;

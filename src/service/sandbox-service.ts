@@ -158,7 +158,8 @@ export class SandboxService {
       if (placed.status === 'fulfilled') this.placement.cancel(spec.sandboxID);
       // The quota's answer first (429 says what to free), as when it was asked first.
       if (quota.status === 'rejected') throw toBerthError(quota.reason, spec.sandboxID);
-      throw (placed as PromiseRejectedResult).reason;
+      // Placement reads host workflows and visibility: Temporal overloaded is a 503, not a 500.
+      throw toBerthError((placed as PromiseRejectedResult).reason, spec.sandboxID);
     }
     spec.host = placed.value;
     this.createEnvs?.prime(spec.sandboxID, spec.sealedEnvs);

@@ -2,22 +2,11 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, QueryRejectedError } 
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { BerthError, ConflictError, InvalidArgumentError, NotFoundError, UnavailableError } from '../errors.js';
 import { FailureType } from '../workflows/definitions.js';
-
-/** The first link of an error's cause chain (at most 8 deep) that `matches`. */
-function findCause<T>(err: unknown, matches: (link: unknown) => link is T): T | undefined;
-function findCause(err: unknown, matches: (link: unknown) => boolean): unknown;
-function findCause(err: unknown, matches: (link: unknown) => boolean): unknown {
-  let current: unknown = err;
-  for (let depth = 0; depth < 8 && current; depth++) {
-    if (matches(current)) return current;
-    current = current instanceof Error ? current.cause : undefined;
-  }
-  return undefined;
-}
+import { findCause, Grpc, grpcStatusLink, temporalUnavailable } from './temporal-overload.js';
 
 /** Walks a Temporal failure chain to the first ApplicationFailure with a type. */
 function applicationFailureOf(err: unknown): ApplicationFailure | undefined {
-  return findCause(err, (link): link is ApplicationFailure => link instanceof ApplicationFailure && Boolean(link.type));
+  return findCause(err, (link) => link instanceof ApplicationFailure && Boolean(link.type)) as ApplicationFailure | undefined;
 }
 
 /** The message at the end of a cause chain (the original error). */
@@ -31,15 +20,8 @@ function rootMessage(err: unknown): string {
   return message;
 }
 
-function firstMessage(err: unknown): string {
-  return String((err as Error)?.message ?? err).slice(0, 300);
-}
-
-/** The gRPC status codes Temporal's client surfaces, by name. */
-const Grpc = { DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, RESOURCE_EXHAUSTED: 8, UNAVAILABLE: 14 } as const;
-
 function isGrpcStatus(err: unknown, code: number): boolean {
-  return findCause(err, (link) => (link as { code?: unknown }).code === code) !== undefined;
+  return grpcStatusLink(err, code) !== undefined;
 }
 
 const gone = (sandboxID: string) => new NotFoundError(`sandbox ${sandboxID} not found (it may have stopped)`);
@@ -68,7 +50,12 @@ const RULES: readonly Rule[] = [
     toError: gone,
   },
   { what: 'query rejected (closed workflow)', matches: (err) => err instanceof QueryRejectedError, toError: gone },
-  { what: 'Temporal unreachable', matches: (err) => isGrpcStatus(err, Grpc.UNAVAILABLE), toError: () => new UnavailableError('Temporal is unreachable; retry shortly') },
+  {
+    // Down, restarting, or shedding load ("System Persistence Max QPS Reached" comes as UNAVAILABLE): 503 + Retry-After.
+    what: 'Temporal unreachable or overloaded',
+    matches: (err) => isGrpcStatus(err, Grpc.UNAVAILABLE),
+    toError: (_id, err) => temporalUnavailable(err) ?? new UnavailableError('Temporal is unreachable; retry shortly'),
+  },
   {
     what: 'no answer in time (no worker?)',
     matches: (err) => isGrpcStatus(err, Grpc.DEADLINE_EXCEEDED),
@@ -78,7 +65,7 @@ const RULES: readonly Rule[] = [
   {
     what: 'Temporal at a limit',
     matches: (err) => isGrpcStatus(err, Grpc.RESOURCE_EXHAUSTED),
-    toError: (_id, err) => new UnavailableError(`Temporal is at a limit: ${firstMessage(err)}; retry shortly`),
+    toError: (_id, err) => temporalUnavailable(err) ?? new UnavailableError('Temporal is at a limit; retry shortly'),
   },
   {
     // An update whose Docker call failed after its retries: nothing changed, the caller may retry.

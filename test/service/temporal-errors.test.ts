@@ -28,11 +28,26 @@ describe('toBerthError (the Temporal error table)', () => {
   });
 
   it('maps an unreachable, slow or saturated Temporal to 503 with what to do', () => {
-    expect(String((toBerthError(grpc(14, 'connect ECONNREFUSED'), 'abc') as Error).message)).toMatch(/unreachable; retry/);
+    expect(String((toBerthError(grpc(14, 'connect ECONNREFUSED'), 'abc') as Error).message)).toMatch(/unreachable or overloaded \(connect ECONNREFUSED\); retry/);
     const slow = toBerthError(new Error('outer', { cause: grpc(4, 'deadline') }), 'abc') as Error;
     expect(slow).toBeInstanceOf(UnavailableError);
     expect(slow.message).toMatch(/is a berth worker running/);
     expect(toBerthError(grpc(8, 'namespace rate limit'), 'abc')).toBeInstanceOf(UnavailableError);
+  });
+
+  it('maps the persistence limit the dev server answers at 1000 live (UNAVAILABLE) to 503 with Retry-After', () => {
+    const overloaded = Object.assign(new Error('14 UNAVAILABLE: Unable to read search attributes types: System Persistence Max QPS Reached.'), {
+      code: 14,
+      details: 'Unable to read search attributes types: System Persistence Max QPS Reached.',
+    });
+    const mapped = toBerthError(overloaded, 'abc') as UnavailableError;
+    expect(mapped).toBeInstanceOf(UnavailableError);
+    expect(mapped.status).toBe(503);
+    expect(mapped.retryAfterS).toBeGreaterThan(0);
+    expect(mapped.message).toMatch(/System Persistence Max QPS Reached.*retry in a few seconds/);
+    const limited = toBerthError(new Error('outer', { cause: grpc(8, 'namespace rate limit exceeded') }), 'abc') as UnavailableError;
+    expect(limited.retryAfterS).toBeGreaterThan(0);
+    expect(limited.message).toMatch(/at a limit \(namespace rate limit exceeded\)/);
   });
 
   it("an update whose Docker call failed after its retries is a 503 naming the engine's message", () => {

@@ -6,7 +6,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { BerthError, ContainerMissingError } from '../../errors.js';
-import { describeZodError } from '../rest/error-middleware.js';
+import { asBerthError, describeZodError, setRetryAfter } from '../rest/error-middleware.js';
 
 export function e2bErrorMiddleware(logger: Logger, onContainerMissing: (sandboxID: string) => void) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
@@ -16,8 +16,11 @@ export function e2bErrorMiddleware(logger: Logger, onContainerMissing: (sandboxI
       return;
     }
     const send = (status: number, message: string) => res.status(status).json({ code: status, message });
-    if (err instanceof BerthError) {
-      send(err.status, err.message);
+    const known = asBerthError(err);
+    if (known) {
+      if (!(err instanceof BerthError)) logger.warn({ err, method: req.method, path: req.path }, 'Temporal unavailable (answered 503, E2B door)');
+      setRetryAfter(res, known);
+      send(known.status, known.message);
       return;
     }
     if (err instanceof z.ZodError) {

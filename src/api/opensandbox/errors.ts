@@ -7,7 +7,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { BerthError, ContainerMissingError, InvalidArgumentError, NotSupportedError } from '../../errors.js';
-import { describeZodError } from '../rest/error-middleware.js';
+import { asBerthError, describeZodError, setRetryAfter } from '../rest/error-middleware.js';
 
 /** Parses `value` with `schema`; a failure is a 400 naming each bad field. */
 export function parseOr400<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
@@ -31,10 +31,11 @@ export function openSandboxErrors(logger: Logger, onContainerMissing: (sandboxID
       return;
     }
     const send = (status: number, code: string, message: string) => res.status(status).json({ code, message });
-    if (err instanceof BerthError) {
-      const retryAfterS = (err as { retryAfterS?: unknown }).retryAfterS;
-      if (typeof retryAfterS === 'number') res.setHeader('retry-after', String(retryAfterS));
-      send(err.status, err.code.toUpperCase(), err.message);
+    const known = asBerthError(err);
+    if (known) {
+      if (!(err instanceof BerthError)) logger.warn({ err, method: req.method, path: req.originalUrl }, 'opensandbox: Temporal unavailable (answered 503)');
+      setRetryAfter(res, known);
+      send(known.status, known.code.toUpperCase(), known.message);
       return;
     }
     if (err instanceof z.ZodError) return void send(400, 'INVALID_ARGUMENT', describeZodError(err));

@@ -2,7 +2,22 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { BerthError, ContainerMissingError } from '../../errors.js';
+import { temporalUnavailable } from '../../service/temporal-overload.js';
 import { sandboxIDOfUrl } from '../metrics.js';
+
+/**
+ * The error as berth shows it: a BerthError as is; Temporal unreachable or at a limit that no
+ * service call mapped (a gRPC UNAVAILABLE / RESOURCE_EXHAUSTED) is a 503 with Retry-After, never a 500.
+ */
+export function asBerthError(err: unknown): BerthError | undefined {
+  return err instanceof BerthError ? err : temporalUnavailable(err);
+}
+
+/** Sets Retry-After when the error says how long to wait (503s of an overloaded dependency, a full spool). */
+export function setRetryAfter(res: Response, err: BerthError): void {
+  const retryAfterS = (err as { retryAfterS?: unknown }).retryAfterS;
+  if (typeof retryAfterS === 'number') res.setHeader('retry-after', String(retryAfterS));
+}
 
 /** Formats zod issues as one readable sentence: `timeout: Expected number, received string`. */
 export function describeZodError(error: z.ZodError): string {
@@ -13,7 +28,7 @@ export function describeZodError(error: z.ZodError): string {
 
 /**
  * The one error middleware: BerthError → its status; zod → 400; malformed JSON or URL → 400;
- * anything else → 500 with a generic message (the cause is logged, never sent). A data-plane
+ * Temporal unreachable or overloaded → 503 with Retry-After; anything else → 500 with a generic message (the cause is logged, never sent). A data-plane
  * call that found no container is reported through `onContainerMissing` (then answered 404).
  */
 export function errorMiddleware(logger: Logger, onContainerMissing: (sandboxID: string) => void = () => undefined) {
@@ -24,10 +39,11 @@ export function errorMiddleware(logger: Logger, onContainerMissing: (sandboxID: 
       res.end();
       return;
     }
-    if (err instanceof BerthError) {
-      const retryAfterS = (err as { retryAfterS?: unknown }).retryAfterS;
-      if (typeof retryAfterS === 'number') res.setHeader('retry-after', String(retryAfterS));
-      res.status(err.status).json({ code: err.code, message: err.message });
+    const known = asBerthError(err);
+    if (known) {
+      if (!(err instanceof BerthError)) logger.warn({ err, method: req.method, path: req.path }, 'Temporal unavailable (answered 503)');
+      setRetryAfter(res, known);
+      res.status(known.status).json({ code: known.code, message: known.message });
       return;
     }
     if (err instanceof z.ZodError) {
