@@ -5,7 +5,6 @@
  * resume the same processes go on (same PID, a counter that did not restart). Never the shared engine.
  */
 import { existsSync } from 'node:fs';
-import { randomBytes, randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_IMAGES } from '../../src/templates.js';
 import { eventually, startStack, type TestStack } from '../helpers/stack.js';
@@ -17,13 +16,11 @@ let stack: TestStack | undefined;
 
 beforeAll(async () => {
   if (!existsSync(RUNSC)) return;
-  engine = await startPrivateEngine({ experimental: true, runtimes: { runsc: { path: RUNSC, runtimeArgs: ['--platform=ptrace', '--network=none'] } } });
-  await engine.loadImages(LOCAL_IMAGES.busybox);
+  engine = await startPrivateEngine({ images: [LOCAL_IMAGES.busybox], experimental: true, runtimes: { runsc: { path: RUNSC, runtimeArgs: ['--platform=ptrace', '--network=none'] } } });
   stack = await startStack({
     env: {
-      DOCKER_SOCKET: engine.socket,
-      BERTH_NETWORK_NAME: `bg${randomBytes(3).toString('hex')}`,
-      BERTH_NETWORK_SUBNET: `10.215.${randomInt(0, 256)}.0/24`,
+      // Its own socket, bridge and subnet; no packet filter (the private engine runs without iptables).
+      ...engine.networkEnv,
       BERTH_NETWORK_ENFORCE: 'false',
     },
   });

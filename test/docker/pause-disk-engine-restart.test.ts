@@ -3,7 +3,6 @@
  * the shared one), a file written before a disk pause is there after the engine restarted while
  * the sandbox was paused. A frozen sandbox, for contrast, loses its container to the restart.
  */
-import { randomBytes, randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_IMAGES } from '../../src/templates.js';
 import { eventually, startStack, type TestStack } from '../helpers/stack.js';
@@ -13,14 +12,11 @@ let engine: PrivateEngine | undefined;
 let stack: TestStack | undefined;
 
 beforeAll(async () => {
-  engine = await startPrivateEngine();
-  await engine.loadImages(LOCAL_IMAGES.busybox);
+  engine = await startPrivateEngine({ images: [LOCAL_IMAGES.busybox] });
   stack = await startStack({
     env: {
-      DOCKER_SOCKET: engine.socket,
-      // Its own bridge and subnet; no packet filter (the private engine runs without iptables).
-      BERTH_NETWORK_NAME: `bd${randomBytes(3).toString('hex')}`,
-      BERTH_NETWORK_SUBNET: `10.214.${randomInt(0, 256)}.0/24`,
+      // Its own socket, bridge and subnet; no packet filter (the private engine runs without iptables).
+      ...engine.networkEnv,
       BERTH_NETWORK_ENFORCE: 'false',
     },
   });
