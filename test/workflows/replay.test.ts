@@ -36,6 +36,8 @@ it('has recorded histories to replay', () => {
       'snapshot.binpb',
       // recorded with the 'pause-to-disk' patch (pause mode disk, lifecycle.pauseMode)
       'pause-to-disk.binpb',
+      // recorded with the 'reconcile-on-host-queue' patch (a reconciler sweep on the host's queue)
+      'reconcile-on-host-queue.binpb',
     ]),
   );
 });
@@ -53,6 +55,17 @@ it('the per-host-queues fixture sent every Docker call to its host\'s queue; old
   expect(new Set(queuesOf('lifecycle-calls.binpb'))).toEqual(new Set([started('lifecycle-calls.binpb')]));
   const markers = read('per-host-queues.binpb').events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
   expect(markers.length).toBeGreaterThan(0);
+});
+
+it("the reconcile-on-host-queue fixture swept on the host's queue, behind the patch marker, and completed", () => {
+  const history = proto.temporal.api.history.v1.History.decode(readFileSync(path.join(FIXTURES, 'reconcile-on-host-queue.binpb')));
+  const started = history.events[0]?.workflowExecutionStartedEventAttributes;
+  expect(started?.workflowType?.name).toBe('reconcileWorkflow');
+  const sweeps = history.events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sweepContainers');
+  expect(sweeps.map((e) => e.activityTaskScheduledEventAttributes?.taskQueue?.name)).toEqual([`${started?.taskQueue?.name ?? ''}-host-record-host`]);
+  const patches = history.events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
+  expect(patches.length).toBe(1);
+  expect(history.events.some((e) => e.workflowExecutionCompletedEventAttributes)).toBe(true);
 });
 
 for (const name of names) {
