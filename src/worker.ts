@@ -44,8 +44,9 @@ export interface BerthWorker {
 
 /**
  * Creates (does not run) a worker for one Docker host. Two Temporal workers in one process:
- * - the shared queue: every workflow (sandboxes, hosts, reconciler sweeps) and the activities
- *   that only talk to Temporal (stopping a lost host's sandboxes); with
+ * - the shared queue: every workflow (sandboxes, hosts, reconciler sweeps), the activities
+ *   that only talk to Temporal (stopping a lost host's sandboxes) and the local pause / resume
+ *   of sandboxes placed on this host (they refuse any other host's sandbox); with
  *   BERTH_SHARED_QUEUE_DOCKER also the Docker activities of sandboxes created before per-host
  *   queues (only one host may serve those);
  * - the host's own queue (`<shared>-host-<BERTH_HOST_NAME>`): the Docker activities and the
@@ -92,6 +93,10 @@ export async function createBerthWorker(options: CreateWorkerOptions): Promise<B
       ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
       activities: {
         ...createHostActivities({ logger }),
+        // A placed sandbox's pause / resume as local activities of the workflow task: each refuses
+        // (WrongHost, without touching Docker) unless the sandbox is on this worker's host.
+        pauseSandboxOnHost: dockerActivities.pauseSandboxOnHost,
+        resumeSandboxOnHost: dockerActivities.resumeSandboxOnHost,
         ...(config.hosts.sharedQueueDocker ? dockerActivities : {}),
       },
       // The default (10 s) delays every deadline of a killed worker's sandboxes by 10 s.

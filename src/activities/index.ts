@@ -86,6 +86,10 @@ export function createActivities({ docker, logger, config, taskQueue, network: g
     // `onHost` (local pause / resume): refuse on another host's worker, before touching Docker.
     pauseSandbox: (ref: ContainerRef & { mode: PauseMode; onHost?: string }) => withHeartbeat(() => (requireHost(ref.onHost), pause(ref))),
     resumeSandbox: (ref: ContainerRef & { onHost?: string }) => withHeartbeat(() => (requireHost(ref.onHost), resume(ref))),
+    // Local pause / resume of a sandbox placed on a host (patch 'local-pause-resume-on-host'):
+    // registered on the shared queue's worker too, so the host is required, never assumed.
+    pauseSandboxOnHost: (ref: ContainerRef & { onHost: string }) => withHeartbeat(() => (requireHost(String(ref.onHost)), pause({ ...ref, mode: 'freeze' }))),
+    resumeSandboxOnHost: (ref: ContainerRef & { onHost: string }) => withHeartbeat(() => (requireHost(String(ref.onHost)), resume(ref))),
     destroySandbox: (ref: ContainerRef) => withHeartbeat(() => destroy(ref)),
 
     // Heartbeats too: measuring the writable layer (`measureDisk`) of a big sandbox takes a while.
@@ -168,6 +172,8 @@ export function createActivities({ docker, logger, config, taskQueue, network: g
       log.info('adopted the container of an earlier attempt');
     }
     if (!running) {
+      // The packet filter is read while the container starts: only the restore remains after it.
+      if (!req.runtime) network.prefetchRules();
       try {
         await docker.getContainer(containerID).start();
       } catch (err) {
@@ -203,6 +209,11 @@ export function createActivities({ docker, logger, config, taskQueue, network: g
 
   /** Removes the container and its data. Succeeds when it is already gone. */
   async function destroy(ref: ContainerRef): Promise<void> {
+    // Read while the engine removes the container: the packet filter, and any pause images.
+    network.prefetchRules();
+    const pauseImages = disk.listPauseImages(ref);
+    // Settled here, so a failed listing is not an unhandled rejection while the remove runs.
+    pauseImages.catch(() => undefined);
     try {
       await docker.getContainer(ref.sandboxID).remove({ force: true, v: true });
       logger.info({ sandboxID: ref.sandboxID }, 'container removed');
@@ -214,10 +225,9 @@ export function createActivities({ docker, logger, config, taskQueue, network: g
       if (status !== 404 && !removing) throw err;
     }
     // After the container: its address is gone before its rules are.
-    await network.detach(ref.sandboxID);
-    if (config.agent) await removeAgentDir({ agent: config.agent }, ref.sandboxID);
+    await Promise.all([network.detach(ref.sandboxID), config.agent ? removeAgentDir({ agent: config.agent }, ref.sandboxID) : undefined]);
     // A sandbox paused to disk (now, or before a resume) leaves pause images: they go with it.
-    await disk.removePauseImages(ref);
+    await disk.removePauseImages(ref, await pauseImages);
   }
 }
 

@@ -184,10 +184,11 @@ export function createPauseToDiskActivities({ docker, logger, hostName, network,
   /**
    * Deletes every pause image of the sandbox (tagged or untagged), newest first: after a kill,
    * an expiry or when its container is gone. An image still used by a container (or by another
-   * image, e.g. a user's snapshot) is left to it.
+   * image, e.g. a user's snapshot) is left to it. `listed`: a listing made earlier in the same
+   * destroy ({@link listPauseImages}, read while the container was being removed).
    */
-  async function removePauseImages(ref: ContainerRef): Promise<number> {
-    const images = await docker.listImages({ all: true, filters: JSON.stringify({ label: [`${KIND_LABEL}=${PAUSE_KIND}`, `${LABELS.sandbox}=${ref.sandboxID}`] }) });
+  async function removePauseImages(ref: ContainerRef, listed?: Docker.ImageInfo[]): Promise<number> {
+    const images = listed ?? (await listPauseImages(ref));
     let removed = 0;
     for (const image of images.sort((a, b) => b.Created - a.Created)) {
       // A container resumed from disk inherits the pause labels, and so does a user's snapshot of
@@ -205,9 +206,15 @@ export function createPauseToDiskActivities({ docker, logger, hostName, network,
     return removed;
   }
 
+  /** The sandbox's pause images (tagged or untagged) as the engine lists them. */
+  function listPauseImages(ref: ContainerRef): Promise<Docker.ImageInfo[]> {
+    return docker.listImages({ all: true, filters: JSON.stringify({ label: [`${KIND_LABEL}=${PAUSE_KIND}`, `${LABELS.sandbox}=${ref.sandboxID}`] }) });
+  }
+
   return {
     pauseToDisk: (req: PauseToDiskRequest) => withHeartbeat(() => pauseToDisk(req)),
     resumeFromDisk: (req: ProvisionRequest) => withHeartbeat(() => resumeFromDisk(req)),
     removePauseImages,
+    listPauseImages,
   };
 }

@@ -16,10 +16,9 @@ import {
   parseEgressJumps,
   parseSandboxChains,
   sandboxChain,
-  sandboxJump,
-  sandboxRestoreScript,
   sandboxRules,
 } from './rules.js';
+import { batchRestoreScript, takeBatch, type EgressJump, type RuleChange } from './rule-batch.js';
 
 export interface FirewallConfig {
   /** Linux bridge of berth's network (same as the Docker network name). */
@@ -40,9 +39,19 @@ export interface Firewall {
   install(sandboxID: string, ip: string, policy: NetworkPolicy, recorded: { blocked: string[]; dnsServers: string[] }): Promise<void>;
   /** Removes a sandbox's jump and chain; succeeds when they are already gone. */
   remove(sandboxID: string): Promise<void>;
+  /**
+   * Lists BERTH-EGRESS now, for the next install or remove to use if nothing of this process
+   * changed it meanwhile (a create lists while its container starts, not after).
+   */
+  prefetch(): void;
   /** Sandbox IDs that have a chain on this host. */
   sandboxesWithRules(): Promise<string[]>;
 }
+
+/** iptables' longest chain name. */
+const MAX_CHAIN_NAME = 28;
+/** At most this many sandbox changes in one restore script. */
+const MAX_BATCH = 64;
 
 const BRIDGE_NF = '/proc/sys/net/bridge/bridge-nf-call-iptables';
 
@@ -54,6 +63,86 @@ export function createFirewall(config: FirewallConfig, logger: Logger, iptables:
     const result = queue.then(work, work);
     queue = result.catch(() => undefined);
     return result;
+  }
+
+  /**
+   * Installs and removes wait in one queue; whatever is queued when the previous change is done
+   * goes in one batch: one listing of BERTH-EGRESS and one atomic restore for all of them. A
+   * batch that fails as a whole (another worker on this host changed BERTH-EGRESS in between,
+   * or one change is refused) is applied change by change, so each caller gets its own answer.
+   */
+  const pending: Array<{ change: RuleChange; resolve: () => void; reject: (err: unknown) => void }> = [];
+  function submit(change: RuleChange): Promise<void> {
+    const done = new Promise<void>((resolve, reject) => pending.push({ change, resolve, reject }));
+    void serialized(applyPending);
+    return done;
+  }
+  async function applyPending(): Promise<void> {
+    while (pending.length > 0) {
+      const batch = takeBatch(pending, MAX_BATCH);
+      if (batch.length > 1) {
+        try {
+          await restore(batchRestoreScript(await currentJumps(), batch.map((item) => item.change)));
+          for (const item of batch) item.resolve();
+          continue;
+        } catch (err) {
+          logger.debug({ changes: batch.length, err: (err as Error).message }, 'batched packet-filter restore failed; applying its changes one by one');
+        }
+      }
+      for (const item of batch) {
+        try {
+          await applyOne(item.change);
+          item.resolve();
+        } catch (err) {
+          item.reject(err);
+        }
+      }
+    }
+  }
+  /**
+   * One change. The restore deletes the jumps listed just before; another worker on this host
+   * may delete one in between, which fails the whole restore (it is atomic: nothing applied):
+   * list again and retry. A restore that succeeded applied everything (a remove left no rule).
+   */
+  async function applyOne(change: RuleChange): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await restore(batchRestoreScript(attempt === 1 ? await currentJumps() : await egressJumps(), [change]));
+        return;
+      } catch (err) {
+        if (attempt >= 4) {
+          if (change.kind === 'remove') throw new Error(`could not remove the packet-filter rules of sandbox ${change.sandboxID} (chain ${sandboxChain(change.sandboxID)}): ${(err as Error).message}`);
+          throw err;
+        }
+        logger.warn({ sandboxID: change.sandboxID, change: change.kind, attempt, err: (err as Error).message }, 'packet-filter restore failed (raced with another worker?); retrying');
+      }
+    }
+  }
+
+  /**
+   * A listing made by prefetch() is used only when no restore of this process started since it
+   * began (`changes` counts restores started and finished). A jump another process adds after
+   * the listing is shadowed: a sandbox's own jump goes on top. One it deletes fails the restore,
+   * which then runs again on a fresh listing.
+   */
+  let changes = 0;
+  let prefetched: { atChange: number; jumps: Promise<EgressJump[] | null> } | null = null;
+  function prefetch(): void {
+    if (prefetched?.atChange === changes) return;
+    prefetched = { atChange: changes, jumps: egressJumps().catch(() => null) };
+  }
+  async function currentJumps(): Promise<EgressJump[]> {
+    const early = prefetched?.atChange === changes ? await prefetched.jumps : null;
+    prefetched = null;
+    return early ?? egressJumps();
+  }
+  async function restore(script: string): Promise<void> {
+    changes++;
+    try {
+      await iptables.restore(script);
+    } finally {
+      changes++;
+    }
   }
 
   async function ensureBridgeNetfilter(): Promise<void> {
@@ -115,7 +204,7 @@ export function createFirewall(config: FirewallConfig, logger: Logger, iptables:
       }
     }),
 
-    install: (sandboxID, ip, policy, recorded) => serialized(async () => {
+    async install(sandboxID, ip, policy, recorded) {
       dnsServers ??= readDnsServers();
       const rules = sandboxRules({
         policy,
@@ -123,35 +212,13 @@ export function createFirewall(config: FirewallConfig, logger: Logger, iptables:
         blockedCidrs: [...config.blockedCidrs, ...recorded.blocked],
         dnsServers: [...(await dnsServers), ...recorded.dnsServers],
       });
-      const chain = sandboxChain(sandboxID);
-      const source = `${ip}/32`;
-      // The restore deletes stale jumps (an earlier sandbox with this address, an earlier attempt)
-      // listed just before. Another worker on this host may delete one in between, which fails the
-      // whole restore (it is atomic: nothing applied): list again and retry.
-      for (let attempt = 1; ; attempt++) {
-        const stale = (await egressJumps()).filter((j) => j.chain === chain || j.source === source).map((j) => j.rule);
-        try {
-          await iptables.restore(sandboxRestoreScript(sandboxID, rules, stale, sandboxJump(sandboxID, ip)));
-          return;
-        } catch (err) {
-          if (attempt >= 4 || stale.length === 0) throw err;
-          logger.warn({ sandboxID, attempt, err: (err as Error).message }, 'packet-filter restore raced with another worker; retrying');
-        }
-      }
-    }),
+      return submit({ kind: 'install', sandboxID, ip, rules });
+    },
 
-    remove: (sandboxID) => serialized(async () => {
-      const chain = sandboxChain(sandboxID);
-      for (const jump of (await egressJumps()).filter((j) => j.chain === chain)) await iptables.attempt(['-D', CHAINS.egress, ...jump.rule]);
-      await iptables.attempt(['-F', chain]);
-      await iptables.attempt(['-X', chain]);
-      // Each step may fail because it is already done; check the result, so a real failure
-      // (the rules are still there) fails the destroy, which then retries.
-      const jumpLeft = (await egressJumps()).some((j) => j.chain === chain);
-      if (jumpLeft || (await iptables.attempt(['-S', chain]))) {
-        throw new Error(`could not remove the packet-filter rules of sandbox ${sandboxID} (chain ${chain}${jumpLeft ? ' and its jump' : ''} still present)`);
-      }
-    }),
+    // A name iptables refuses (too long) can have no chain: nothing to remove.
+    remove: async (sandboxID) => (sandboxChain(sandboxID).length > MAX_CHAIN_NAME ? undefined : submit({ kind: 'remove', sandboxID })),
+
+    prefetch,
 
     async sandboxesWithRules() {
       // Several engines on one machine (each its own bridge and subnet) share these chains: a
@@ -172,4 +239,5 @@ export const NO_FIREWALL: Firewall = {
   async sandboxesWithRules() {
     return [];
   },
+  prefetch() {},
 };

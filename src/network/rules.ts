@@ -106,21 +106,6 @@ export function sandboxJump(sandboxID: string, ip: string): string[] {
 }
 
 /**
- * One atomic `iptables-restore --noflush` script installing a sandbox: declaring its chain
- * flushes it, the rules refill it, stale jumps (an earlier attempt, or another sandbox that
- * had this address) are deleted and its own jump goes to the top of BERTH-EGRESS.
- */
-export function sandboxRestoreScript(sandboxID: string, rules: string[][], staleJumps: string[][], jump: string[]): string {
-  const chain = sandboxChain(sandboxID);
-  const lines = ['*filter', `:${chain} - [0:0]`];
-  for (const rule of rules) lines.push(['-A', chain, ...rule].join(' '));
-  for (const stale of staleJumps) lines.push(['-D', CHAINS.egress, ...stale].join(' '));
-  lines.push(['-I', CHAINS.egress, '1', ...jump].join(' '));
-  lines.push('COMMIT', '');
-  return lines.join('\n');
-}
-
-/**
  * Parses `iptables -S BERTH-EGRESS` output into the jumps it holds:
  * `-A BERTH-EGRESS -s 10.213.0.2/32 -g BERTH-<id>` → { source, chain, rule }.
  */

@@ -30,6 +30,8 @@ export interface SandboxNetwork {
   attach(sandboxID: string, container: { labels: Record<string, string> | undefined; ip: string | undefined }): Promise<void>;
   /** Removes a sandbox's rules. */
   detach(sandboxID: string): Promise<void>;
+  /** Starts reading the packet filter for the next attach or detach (called while Docker works on the container). */
+  prefetchRules(): void;
   /** Rebuilds the rules of every live berth container and drops chains of sandboxes that are gone. */
   restore(): Promise<{ restored: number; removed: number }>;
 }
@@ -127,6 +129,9 @@ export function createSandboxNetwork({ docker, config, logger, firewall: given }
     attach,
     async detach(sandboxID) {
       await firewall.remove(sandboxID);
+    },
+    prefetchRules() {
+      firewall.prefetch();
     },
     async restore() {
       await prepare();

@@ -79,6 +79,14 @@ const local = proxyLocalActivities<SandboxActivities>({ startToCloseTimeout: '30
 export const dockerLocal = {
   pauseSandbox: asActivityFailure('pauseSandbox', local.pauseSandbox),
   resumeSandbox: asActivityFailure('resumeSandbox', local.resumeSandbox),
+  /**
+   * The same for a sandbox placed on a host (patch 'local-pause-resume-on-host'): every worker
+   * registers these on the shared queue, and each runs only on a worker of the sandbox's host;
+   * any other worker refuses (WrongHost) and the workflow sends an activity task to the host's
+   * queue instead.
+   */
+  pauseSandboxOnHost: asActivityFailure('pauseSandboxOnHost', local.pauseSandboxOnHost),
+  resumeSandboxOnHost: asActivityFailure('resumeSandboxOnHost', local.resumeSandboxOnHost),
 };
 
 /**

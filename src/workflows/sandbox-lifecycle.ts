@@ -44,6 +44,8 @@ export interface LifecycleGates {
   pauseToDisk: boolean;
   /** A caller's pause and resume run as local activities (one workflow task per call). */
   localPauseResume?: boolean;
+  /** The same for a sandbox placed on a host (routed), when the workflow task's worker serves that host. */
+  localOnHost?: boolean;
 }
 
 export class SandboxLifecycle {
@@ -121,7 +123,13 @@ export class SandboxLifecycle {
       if (disk) await calls.pauseToDisk({ sandboxID: this.sandboxID, owner: this.state.spec.owner });
       else {
         const ref = { sandboxID: this.sandboxID, mode: 'freeze' as const };
-        if (calls === this.calls.docker) await this.locallyOnHost((onHost) => dockerLocal.pauseSandbox({ ...ref, onHost }), () => calls.pauseSandbox(ref));
+        if (calls === this.calls.docker) {
+          await this.locallyOnHost(
+            (onHost) => dockerLocal.pauseSandbox({ ...ref, onHost }),
+            (onHost) => dockerLocal.pauseSandboxOnHost({ sandboxID: this.sandboxID, onHost }),
+            () => calls.pauseSandbox(ref),
+          );
+        }
         else await calls.pauseSandbox(ref);
       }
     } catch (err) {
@@ -155,7 +163,11 @@ export class SandboxLifecycle {
       if (fromDisk) await this.calls.docker.resumeFromDisk(this.provisionRequest());
       else {
         const ref = { sandboxID: this.sandboxID };
-        await this.locallyOnHost((onHost) => dockerLocal.resumeSandbox({ ...ref, onHost }), () => this.calls.docker.resumeSandbox(ref));
+        await this.locallyOnHost(
+          (onHost) => dockerLocal.resumeSandbox({ ...ref, onHost }),
+          (onHost) => dockerLocal.resumeSandboxOnHost({ ...ref, onHost }),
+          () => this.calls.docker.resumeSandbox(ref),
+        );
       }
     } catch (err) {
       if (!isContainerGone(err)) throw err;
@@ -167,12 +179,15 @@ export class SandboxLifecycle {
   }
 
   /**
-   * A caller's Docker call: as a local activity when the run has the gate and knows its host,
-   * else (or when the worker holding the workflow task serves another host) as an activity task.
+   * A caller's Docker call: as a local activity when the run has a gate for it and knows its host
+   * (`shared`: an unplaced sandbox, 'local-pause-resume'; `placed`: a sandbox on a host's queue,
+   * 'local-pause-resume-on-host'), else (or when the worker holding the workflow task serves
+   * another host, which refuses without touching Docker) as an activity task.
    */
-  private async locallyOnHost(local: (onHost: string) => Promise<void>, task: () => Promise<void>): Promise<void> {
+  private async locallyOnHost(shared: (onHost: string) => Promise<void>, placed: (onHost: string) => Promise<void>, task: () => Promise<void>): Promise<void> {
     const host = this.state.host;
-    if (!this.gates.localPauseResume || host === null) return task();
+    const local = this.gates.localPauseResume ? shared : this.gates.localOnHost ? placed : null;
+    if (!local || host === null) return task();
     try {
       await local(host);
     } catch (err) {

@@ -36,8 +36,15 @@ export async function sandboxWorkflow(input: SandboxWorkflowInput): Promise<Sand
   const routed = spec.host !== undefined && patched('per-host-queues');
   const calls = routed && spec.host !== undefined ? hostDockerCalls(hostTaskQueue(workflowInfo().taskQueue, spec.host)) : SHARED_QUEUE_CALLS;
 
-  // Local pause / resume only where activities share the workflow's queue (not routed to a host's).
-  const lc = new SandboxLifecycle(state, { strictLock, faultTolerant, pauseToDisk, localPauseResume: localPauseResume && calls === SHARED_QUEUE_CALLS }, calls);
+  /**
+   * A placed sandbox's caller pause / resume as local activities too, when the worker running the
+   * workflow task serves its host (else an activity task on the host's queue). Asked only by
+   * routed runs; older routed runs keep sending activity tasks.
+   */
+  const localOnHost = routed && patched('local-pause-resume-on-host');
+
+  // 'local-pause-resume' only where activities share the workflow's queue (not routed to a host's).
+  const lc = new SandboxLifecycle(state, { strictLock, faultTolerant, pauseToDisk, localPauseResume: localPauseResume && calls === SHARED_QUEUE_CALLS, localOnHost }, calls);
   registerSandboxMessages(lc);
 
   // An update delivered with the start (a kill, say) may take the lock first: provision only

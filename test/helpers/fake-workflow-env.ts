@@ -82,6 +82,8 @@ export async function startFakeWorkflowEnv(): Promise<FakeWorkflowEnv> {
     },
     pauseSandbox: (ref) => step(ref.sandboxID, 'pause'),
     resumeSandbox: (ref) => step(ref.sandboxID, 'resume'),
+    pauseSandboxOnHost: (ref) => step(ref.sandboxID, 'pause'),
+    resumeSandboxOnHost: (ref) => step(ref.sandboxID, 'resume'),
     destroySandbox: (ref) => step(ref.sandboxID, 'destroy'),
     pauseToDisk: async (req) => {
       await step(req.sandboxID, 'pauseToDisk');

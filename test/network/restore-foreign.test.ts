@@ -28,6 +28,7 @@ it('restores the rules of sandboxes only, not of other berth-labelled containers
     async sandboxesWithRules() {
       return [];
     },
+    prefetch() {},
   };
   const network = createSandboxNetwork({ docker, config: { name: 'berth0', subnet: '10.213.0.0/16', blockedCidrs: [], enforce: true, dnsServers: [] }, logger: createLogger('silent', 't'), firewall });
   expect(await network.restore()).toEqual({ restored: 1, removed: 0 });

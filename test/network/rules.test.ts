@@ -5,7 +5,8 @@ import { cidrsFromLabel, DEFAULT_NETWORK_POLICY, policyFromLabel, PRIVATE_CIDRS 
 import { createFirewall } from '../../src/network/firewall.js';
 import type { Iptables } from '../../src/network/iptables.js';
 import { createLogger } from '../../src/logger.js';
-import { CHAINS, fixedChainsScript, hooks, parseEgressJumps, parseSandboxChains, sandboxChain, sandboxRestoreScript, sandboxRules } from '../../src/network/rules.js';
+import { CHAINS, fixedChainsScript, hooks, parseEgressJumps, parseSandboxChains, sandboxChain, sandboxRules } from '../../src/network/rules.js';
+import { batchRestoreScript } from '../../src/network/rule-batch.js';
 import '../../src/api/app.js'; // registers every route module's operations
 import { openApiDocument } from '../../src/api/rest/openapi.js';
 import { createSandboxSchema } from '../../src/service/schemas.js';
@@ -41,7 +42,8 @@ describe('sandbox rules', () => {
   });
 
   it('installs atomically: flush by declaring the chain, stale jumps out, its jump on top', () => {
-    const script = sandboxRestoreScript(ID, [['-j', 'DROP']], [['-s', '10.213.0.9/32', '-g', sandboxChain('zzzzzzzzzzzzzzzzzzzz')]], ['-s', '10.213.0.9/32', '-g', sandboxChain(ID)]);
+    const stale = { source: '10.213.0.9/32', chain: sandboxChain('zzzzzzzzzzzzzzzzzzzz'), rule: ['-s', '10.213.0.9/32', '-g', sandboxChain('zzzzzzzzzzzzzzzzzzzz')] };
+    const script = batchRestoreScript([stale], [{ kind: 'install', sandboxID: ID, ip: '10.213.0.9', rules: [['-j', 'DROP']] }]);
     expect(script.split('\n')).toEqual([
       '*filter',
       `:BERTH-${ID} - [0:0]`,
@@ -106,13 +108,12 @@ describe('network config and request validation', () => {
 });
 
 describe('firewall.remove', () => {
-  /** An iptables that lists what it holds and whose deletes fail (a busy lock, a broken binary). */
-  function stuckIptables(holds: { jump: boolean; chain: boolean }): Iptables {
-    const id = 'a'.repeat(20);
+  const id = 'a'.repeat(20);
+  /** An iptables that lists what it holds and whose restores fail (a busy lock, a broken binary). */
+  function stuckIptables(holds: { jump: boolean }, restores: string[]): Iptables {
     return {
       async run(args) {
         if (args[0] === '-S' && args[1] === CHAINS.egress) return holds.jump ? `-N ${CHAINS.egress}\n-A ${CHAINS.egress} -s 10.213.0.9/32 -g ${sandboxChain(id)}\n` : `-N ${CHAINS.egress}\n`;
-        if (args[0] === '-S' && args[1] === sandboxChain(id) && holds.chain) return `-N ${sandboxChain(id)}\n`;
         throw new Error(`iptables ${args.join(' ')} failed`);
       },
       async attempt(args) {
@@ -121,19 +122,32 @@ describe('firewall.remove', () => {
           () => false,
         );
       },
-      async restore() {},
+      async restore(script) {
+        restores.push(script);
+        throw new Error('iptables-restore: line 3 failed');
+      },
     };
   }
   const config = { bridge: 'berth0', subnet: '10.213.0.0/16', blockedCidrs: [], dnsServers: undefined };
 
-  it('fails when the sandbox\'s jump or chain could not be removed (so the destroy retries)', async () => {
-    const firewall = createFirewall(config, createLogger('silent', 'test'), stuckIptables({ jump: true, chain: true }));
-    await expect(firewall.remove('a'.repeat(20))).rejects.toThrow(/still present/);
+  it("fails when the sandbox's jump or chain could not be removed (so the destroy retries)", async () => {
+    const restores: string[] = [];
+    const firewall = createFirewall(config, createLogger('silent', 'test'), stuckIptables({ jump: true }, restores));
+    await expect(firewall.remove(id)).rejects.toThrow(/could not remove the packet-filter rules/);
+    expect(restores.length).toBeGreaterThan(1);
   });
 
-  it('succeeds when there is nothing left to remove', async () => {
-    const firewall = createFirewall(config, createLogger('silent', 'test'), stuckIptables({ jump: false, chain: false }));
-    await expect(firewall.remove('a'.repeat(20))).resolves.toBeUndefined();
+  it('removes its jump and its chain in one atomic restore (the chain is declared first, so an absent one is no error)', () => {
+    const jump = { source: '10.213.0.9/32', chain: sandboxChain(id), rule: ['-s', '10.213.0.9/32', '-g', sandboxChain(id)] };
+    expect(batchRestoreScript([jump], [{ kind: 'remove', sandboxID: id }]).split('\n')).toEqual([
+      '*filter',
+      `-D BERTH-EGRESS -s 10.213.0.9/32 -g BERTH-${id}`,
+      `:BERTH-${id} - [0:0]`,
+      `-X BERTH-${id}`,
+      'COMMIT',
+      '',
+    ]);
+    expect(batchRestoreScript([], [{ kind: 'remove', sandboxID: id }])).not.toMatch(/^-D /m);
   });
 });
 

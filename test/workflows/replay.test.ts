@@ -38,6 +38,11 @@ it('has recorded histories to replay', () => {
       'pause-to-disk.binpb',
       // recorded with the 'reconcile-on-host-queue' patch (a reconciler sweep on the host's queue)
       'reconcile-on-host-queue.binpb',
+      // the per-host-queues scenario recorded with the 'local-pause-resume-on-host' patch (a placed
+      // sandbox's pause / resume as local activities on its host's worker)
+      'local-pause-resume-on-host.binpb',
+      // the same patch on a worker of another host: local calls refused, activity tasks on the host's queue
+      'local-pause-resume-wrong-host.binpb',
     ]),
   );
 });
@@ -66,6 +71,22 @@ it("the reconcile-on-host-queue fixture swept on the host's queue, behind the pa
   const patches = history.events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
   expect(patches.length).toBe(1);
   expect(history.events.some((e) => e.workflowExecutionCompletedEventAttributes)).toBe(true);
+});
+
+it('the local-pause-resume-on-host fixtures: local on the host\'s worker, refused then an activity task on another host\'s; per-host-queues as activity tasks', () => {
+  const read = (name: string) => proto.temporal.api.history.v1.History.decode(readFileSync(path.join(FIXTURES, name)));
+  const scheduled = (name: string) => read(name).events.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name ?? ''] : []));
+  const localMarkers = (name: string) => read(name).events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length;
+  expect(scheduled('local-pause-resume-on-host.binpb')).not.toContain('pauseSandbox');
+  expect(scheduled('local-pause-resume-on-host.binpb')).not.toContain('resumeSandbox');
+  expect(localMarkers('local-pause-resume-on-host.binpb')).toBe(2);
+  expect(scheduled('per-host-queues.binpb')).toEqual(expect.arrayContaining(['pauseSandbox', 'resumeSandbox']));
+  expect(localMarkers('per-host-queues.binpb')).toBe(0);
+  // Refused by a worker of another host: a marker each, then the activity task on the host's queue.
+  expect(localMarkers('local-pause-resume-wrong-host.binpb')).toBe(2);
+  const started = read('local-pause-resume-wrong-host.binpb').events[0]?.workflowExecutionStartedEventAttributes?.taskQueue?.name ?? '';
+  const routed = read('local-pause-resume-wrong-host.binpb').events.filter((e) => ['pauseSandbox', 'resumeSandbox'].includes(e.activityTaskScheduledEventAttributes?.activityType?.name ?? ''));
+  expect(routed.map((e) => e.activityTaskScheduledEventAttributes?.taskQueue?.name)).toEqual([`${started}-host-record-other`, `${started}-host-record-other`]);
 });
 
 for (const name of names) {
