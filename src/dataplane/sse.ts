@@ -1,6 +1,5 @@
 /** Server-sent events and keep-alive helpers shared by streaming data-plane routes. */
 import type { Response } from 'express';
-import { writeOrWait } from './write-or-wait.js';
 
 /** An open server-sent-events response. */
 export interface SseStream {
@@ -32,7 +31,17 @@ export function openSse(res: Response): SseStream {
     },
     async send(event, data) {
       if (closed) return;
-      await writeOrWait(res, `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      if (!res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            res.off('drain', done);
+            res.off('close', done);
+            resolve();
+          };
+          res.once('drain', done);
+          res.once('close', done);
+        });
+      }
     },
     end() {
       clearInterval(ping);

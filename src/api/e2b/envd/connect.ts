@@ -8,7 +8,6 @@
  */
 import type { Request, Response } from 'express';
 import { BerthError } from '../../../errors.js';
-import { writeOrWait } from '../../../dataplane/write-or-wait.js';
 
 /** Connect's error codes (the string form is what goes on the wire). */
 export type ConnectCode =
@@ -213,7 +212,17 @@ export function openStream(res: Response): ConnectStream {
     },
     async send(message) {
       if (closed || ended) return;
-      await writeOrWait(res, envelope(0, Buffer.from(JSON.stringify(message))));
+      if (!res.write(envelope(0, Buffer.from(JSON.stringify(message))))) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            res.off('drain', done);
+            res.off('close', done);
+            resolve();
+          };
+          res.on('drain', done);
+          res.on('close', done);
+        });
+      }
     },
     end(err) {
       if (ended) return;

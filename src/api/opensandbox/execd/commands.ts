@@ -15,7 +15,6 @@ import type { StreamSlots } from '../../../service/stream-slots.js';
 import { callerOf } from '../../auth.js';
 import { mountParam } from '../auth.js';
 import { notSupported, parseOr400 } from '../errors.js';
-import { writeOrWait } from '../../../dataplane/write-or-wait.js';
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -78,7 +77,17 @@ function openEvents(res: Response): { send(type: string, fields?: Record<string,
     closed: () => closed,
     async send(type, fields) {
       if (closed) return;
-      await writeOrWait(res, event(type, fields));
+      if (!res.write(event(type, fields))) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            res.off('drain', done);
+            res.off('close', done);
+            resolve();
+          };
+          res.once('drain', done);
+          res.once('close', done);
+        });
+      }
     },
   };
 }
