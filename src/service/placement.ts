@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import type { BerthConfig } from '../config.js';
 import { ConflictError, InvalidArgumentError, UnavailableError } from '../errors.js';
 import { SearchAttr, type Resources } from '../workflows/definitions.js';
+import { pickHost, type Reservation } from './placement-score.js';
 import { hostDrainUpdate, hostInfoQuery, hostWorkflowId, type HostInfo } from '../workflows/host-definitions.js';
 import type { hostWorkflow } from '../workflows/host.js';
 
@@ -35,11 +36,6 @@ const CACHE_MS = 1000;
 const STALE_MS = 5000;
 /** How long a create's reservation counts after it returned (until visibility shows the sandbox). */
 const RESERVATION_LINGER_MS = 3000 + STALE_MS;
-
-interface Reservation {
-  host: string;
-  resources: Resources;
-}
 
 export class Placement {
   private cached: { atMs: number; hosts: Promise<HostView[]>; withLoad: boolean } | null = null;
@@ -104,12 +100,7 @@ export class Placement {
       if (usable.length === 0) {
         throw new UnavailableError(`no Docker host can take a sandbox now (${describe(hosts)}); start a worker or undrain a host, then retry`);
       }
-      const withImage = usable.filter((h) => h.images.includes(need.image));
-      // No host has the image: place anyway (the provision then says which image is missing where).
-      const candidates = withImage.length > 0 ? withImage : usable;
-      chosen = candidates
-        .map((h) => ({ h, score: this.score(h, need.resources) }))
-        .sort((a, b) => a.score - b.score || a.h.host.localeCompare(b.h.host))[0]?.h;
+      chosen = pickHost(usable, need, this.reservations.values());
     }
     if (!chosen) throw new UnavailableError('no Docker host can take a sandbox now; retry');
     this.reservations.set(sandboxID, { host: chosen.host, resources: need.resources });
@@ -142,16 +133,6 @@ export class Placement {
     const view = (await this.hosts(true)).find((h) => h.host === host);
     if (!view) throw new InvalidArgumentError(`unknown host "${host}"`);
     return view;
-  }
-
-  /** The larger of CPU and memory committed against capacity after this sandbox (lower is better). */
-  private score(h: HostView, need: Resources): number {
-    const pending = [...this.reservations.values()].filter((r) => r.host === h.host);
-    const cpu = h.load.cpu + need.cpu + pending.reduce((n, r) => n + r.resources.cpu, 0);
-    const memoryMB = h.load.memoryMB + need.memoryMB + pending.reduce((n, r) => n + r.resources.memoryMB, 0);
-    const count = h.load.sandboxes + pending.length;
-    const cap = h.capacity ?? { cpus: 1, memoryMB: 1024 };
-    return Math.max(cpu / Math.max(cap.cpus, 0.001), memoryMB / Math.max(cap.memoryMB, 1)) + count * 1e-6;
   }
 
   /** Host state from the host workflows, and (with `withLoad`) each host's live sandboxes from visibility. */

@@ -7,11 +7,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type Docker from 'dockerode';
 import type { Logger } from 'pino';
-import { hostHeartbeatSignal, hostInfoQuery, hostWorkflowId, type HostReport } from '../workflows/host-definitions.js';
+import { hostHeartbeatSignal, hostWorkflowId, type HostReport } from '../workflows/host-definitions.js';
 import type { hostWorkflow } from '../workflows/host.js';
+import { lastHostReport } from './host-last-report.js';
 
 const MAX_IMAGES_REPORTED = 300;
 
@@ -63,20 +64,17 @@ export async function registerHost(options: HostRegistrationOptions & { onConfli
   let checked = false;
 
   async function checkConflict(report: HostReport): Promise<void> {
-    try {
-      const info = await client.workflow.getHandle<typeof hostWorkflow>(workflowId).query(hostInfoQuery);
-      const other = info.report;
-      const alive = !info.lost && info.lastSeenMs !== null && Date.now() - info.lastSeenMs < graceMs;
-      if (other && alive && other.engineID !== report.engineID) {
-        throw new HostConflictError(
-          `host name ${hostName} is already served by a live worker (${other.workerID}) with another Docker engine (${other.engineID}; this one is ${report.engineID}). ` +
-            'Give each Docker host its own BERTH_HOST_NAME, or stop the other worker and wait for its host to be declared lost.',
-        );
-      }
-    } catch (err) {
-      if (err instanceof HostConflictError) throw err;
-      if (!(err instanceof WorkflowNotFoundError) && !/not found|completed|terminated/i.test(String(err))) throw err;
+    // From the host workflow's history, not a query: a query needs a worker polling the shared
+    // queue, and a restarted lone worker (not polling yet) would wait ~30 s for the server to give up.
+    const last = await lastHostReport(client, workflowId);
+    const alive = last !== null && Date.now() - last.seenAtMs < graceMs;
+    if (last && alive && last.report.engineID !== report.engineID) {
+      throw new HostConflictError(
+        `host name ${hostName} is already served by a live worker (${last.report.workerID}) with another Docker engine (${last.report.engineID}; this one is ${report.engineID}). ` +
+          'Give each Docker host its own BERTH_HOST_NAME, or stop the other worker and wait for its host to be declared lost.',
+      );
     }
+    if (last && alive) logger.info({ host: hostName, previousWorker: last.report.workerID }, 'same engine as the last live worker of this host: taking over at once');
     checked = true;
   }
   const send = (r: HostReport) =>

@@ -5,39 +5,25 @@
  * resume the same processes go on (same PID, a counter that did not restart). Never the shared engine.
  */
 import { existsSync } from 'node:fs';
-import { randomBytes, randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_IMAGES } from '../../src/templates.js';
-import { eventually, startStack, type TestStack } from '../helpers/stack.js';
-import { startPrivateEngine, type PrivateEngine } from '../helpers/private-engine.js';
+import { eventually, type TestStack } from '../helpers/stack.js';
+import type { PrivateEngine } from '../helpers/private-engine.js';
+import { startPrivateStack, type PrivateStack } from '../helpers/private-stack.js';
 
 const RUNSC = '/usr/bin/runsc';
 let engine: PrivateEngine | undefined;
 let stack: TestStack | undefined;
+let run: PrivateStack['run'];
+let privateStack: PrivateStack | undefined;
 
 beforeAll(async () => {
   if (!existsSync(RUNSC)) return;
-  engine = await startPrivateEngine({ experimental: true, runtimes: { runsc: { path: RUNSC, runtimeArgs: ['--platform=ptrace', '--network=none'] } } });
-  await engine.loadImages(LOCAL_IMAGES.busybox);
-  stack = await startStack({
-    env: {
-      DOCKER_SOCKET: engine.socket,
-      BERTH_NETWORK_NAME: `bg${randomBytes(3).toString('hex')}`,
-      BERTH_NETWORK_SUBNET: `10.215.${randomInt(0, 256)}.0/24`,
-      BERTH_NETWORK_ENFORCE: 'false',
-    },
-  });
+  privateStack = await startPrivateStack({ experimental: true, runtimes: { runsc: { path: RUNSC, runtimeArgs: ['--platform=ptrace', '--network=none'] } } });
+  ({ engine, stack, run } = privateStack);
 }, 180_000);
 afterAll(async () => {
-  await stack?.stop();
-  await engine?.stop();
+  await privateStack?.stop();
 }, 120_000);
-
-async function run(id: string, cmd: string) {
-  const res = await stack!.api('POST', `/sandboxes/${id}/commands`, { body: { cmd } });
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return res.body as { stdout: string };
-}
 
 describe('gVisor: pause to disk checkpoints processes', () => {
   // Debian's runsc package is installed by scripts/setup.sh (non-fatal): without it this cannot run.

@@ -3,38 +3,23 @@
  * the shared one), a file written before a disk pause is there after the engine restarted while
  * the sandbox was paused. A frozen sandbox, for contrast, loses its container to the restart.
  */
-import { randomBytes, randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_IMAGES } from '../../src/templates.js';
-import { eventually, startStack, type TestStack } from '../helpers/stack.js';
-import { startPrivateEngine, type PrivateEngine } from '../helpers/private-engine.js';
+import { eventually, type TestStack } from '../helpers/stack.js';
+import type { PrivateEngine } from '../helpers/private-engine.js';
+import { startPrivateStack, type PrivateStack } from '../helpers/private-stack.js';
 
 let engine: PrivateEngine | undefined;
 let stack: TestStack | undefined;
+let run: PrivateStack['run'];
+let privateStack: PrivateStack | undefined;
 
 beforeAll(async () => {
-  engine = await startPrivateEngine();
-  await engine.loadImages(LOCAL_IMAGES.busybox);
-  stack = await startStack({
-    env: {
-      DOCKER_SOCKET: engine.socket,
-      // Its own bridge and subnet; no packet filter (the private engine runs without iptables).
-      BERTH_NETWORK_NAME: `bd${randomBytes(3).toString('hex')}`,
-      BERTH_NETWORK_SUBNET: `10.214.${randomInt(0, 256)}.0/24`,
-      BERTH_NETWORK_ENFORCE: 'false',
-    },
-  });
+  privateStack = await startPrivateStack();
+  ({ engine, stack, run } = privateStack);
 }, 180_000);
 afterAll(async () => {
-  await stack?.stop();
-  await engine?.stop();
+  await privateStack?.stop();
 }, 120_000);
-
-async function run(id: string, cmd: string) {
-  const res = await stack!.api('POST', `/sandboxes/${id}/commands`, { body: { cmd } });
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return res.body as { stdout: string };
-}
 
 describe('pause to disk and an engine restart', () => {
   it('keeps the files of a disk-paused sandbox across an engine restart; a frozen one is lost', async () => {

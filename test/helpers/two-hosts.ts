@@ -8,14 +8,15 @@ import { inject } from 'vitest';
 import type { BerthConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createBerthWorker, type BerthWorker } from '../../src/worker.js';
-import { startSecondEngine, type SecondEngine } from './second-engine.js';
+import { LOCAL_IMAGES } from '../../src/templates.js';
+import { startPrivateEngine, type PrivateEngine } from './private-engine.js';
 import { startStack, type StackOptions, type TestStack } from './stack.js';
 
 export const HOST_B = 'host-b';
 
 export interface TwoHosts {
   stack: TestStack;
-  engine: SecondEngine;
+  engine: PrivateEngine;
   /** host-b's worker config (the second engine, its own network and subnet). */
   configB: BerthConfig;
   startWorkerB(overrides?: Partial<BerthConfig>): Promise<void>;
@@ -24,12 +25,12 @@ export interface TwoHosts {
 }
 
 export async function startTwoHosts(options: StackOptions = {}): Promise<TwoHosts> {
-  const engine = await startSecondEngine();
+  const engine = await startPrivateEngine({ images: [LOCAL_IMAGES.busybox] });
   let stack: TestStack | undefined;
   try {
     stack = await startStack({
       ...options,
-      env: { BERTH_DOCKER_HOSTS: `test-host=/var/run/docker.sock,${HOST_B}=unix://${engine.socketPath}`, ...options.env },
+      env: { BERTH_DOCKER_HOSTS: `test-host=/var/run/docker.sock,${HOST_B}=${engine.dockerHost}`, ...options.env },
       engines: { [HOST_B]: engine.docker },
     });
   } catch (err) {
@@ -40,8 +41,8 @@ export async function startTwoHosts(options: StackOptions = {}): Promise<TwoHost
   const configB: BerthConfig = {
     ...s.config,
     hostName: HOST_B,
-    dockerSocket: engine.socketPath,
-    network: { ...s.config.network, name: engine.networkEnv.BERTH_NETWORK_NAME as string, subnet: engine.networkEnv.BERTH_NETWORK_SUBNET as string },
+    dockerSocket: engine.socket,
+    network: { ...s.config.network, name: engine.networkEnv.BERTH_NETWORK_NAME, subnet: engine.networkEnv.BERTH_NETWORK_SUBNET },
     // Only the first host serves the shared queue's Docker activities (sandboxes from before per-host queues).
     hosts: { ...s.config.hosts, sharedQueueDocker: false },
   };

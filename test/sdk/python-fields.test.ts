@@ -21,10 +21,8 @@ type Schema = Record<string, unknown>;
 
 /** Each Python parser, the schema of the answer it parses, and the fields it deliberately leaves unread. */
 const HOST = 'host'; // the Docker host a sandbox runs on: an operator's detail, not shown by the Python SDK
-// Pause to disk (docs/pause.md): not shown by the Python SDK yet (its pause() asks for freeze only).
-const PAUSE_MODES = ['pausedMode', 'lifecycle.pauseMode'];
 const CASES: Record<string, { schema: z.ZodType; unread: string[] }> = {
-  'SandboxInfo.from_api': { schema: res.sandboxViewSchema, unread: [HOST, ...PAUSE_MODES] },
+  'SandboxInfo.from_api': { schema: res.sandboxViewSchema, unread: [HOST] },
   listed_sandbox: { schema: res.sandboxListSchema.shape.sandboxes.element, unread: [HOST] },
   list_sandboxes: { schema: res.sandboxListSchema, unread: [`sandboxes[].${HOST}`] },
   // get_events() returns the list of transitions (seed shape); the envelope repeats what the caller knows.

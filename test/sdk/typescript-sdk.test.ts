@@ -131,6 +131,27 @@ describe('lifecycle', () => {
     expect(events.map((e) => e.status)).toEqual(expect.arrayContaining(['running', 'paused']));
   });
 
+  it("pause({ mode: 'disk' }): the container is gone while paused, files are kept, processes start afresh", async () => {
+    const disk = await Sandbox.create({ ...conn, ...tiny, timeoutMs: 300_000, metadata: { suite, role: 'disk-pause' } });
+    try {
+      await disk.files.write('/tmp/kept.txt', 'kept');
+      await disk.commands.run('sleep 1000', { background: true });
+      const sleepers = async () => (await disk.commands.run('ps -o args | grep "[s]leep 1000" | wc -l')).stdout.trim();
+      await eventually(async () => (await sleepers()) !== '0', 10_000, 100); // running (with its wrappers)
+      const paused = await disk.pause({ mode: 'disk' });
+      expect(paused).toMatchObject({ status: 'paused', pausedMode: 'disk' });
+      // Nothing held while paused: no container on the engine (a freeze keeps it, paused).
+      expect(await stack.docker.listContainers({ all: true, filters: { label: [`berth.sandbox=${disk.sandboxID}`] } })).toEqual([]);
+      await expect(disk.pause({ mode: 'disk' })).rejects.toBeInstanceOf(ConflictError);
+      const resumed = await disk.resume();
+      expect(resumed).toMatchObject({ status: 'running', pausedMode: null });
+      expect(await disk.files.read('/tmp/kept.txt')).toBe('kept');
+      expect(await sleepers()).toBe('0');
+    } finally {
+      await disk.kill();
+    }
+  });
+
   it('reports metrics and the proxy endpoint of a port', async () => {
     const metrics = await sbx.getMetrics();
     expect(metrics.sandboxID).toBe(sbx.sandboxID);

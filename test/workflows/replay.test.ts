@@ -39,6 +39,8 @@ it('has recorded histories to replay', () => {
       // recorded with the 'warm-pool-local-claim' patch (a pooled create claims in its first workflow task)
       'warm-pool-local-claim.binpb',
       'warm-pool-local-miss.binpb',
+      // recorded with the 'reconcile-on-host-queue' patch (a reconciler sweep on the host's queue)
+      'reconcile-on-host-queue.binpb',
       // the per-host-queues scenario recorded with the 'local-pause-resume-on-host' patch (a placed
       // sandbox's pause / resume as local activities on its host's worker)
       'local-pause-resume-on-host.binpb',
@@ -77,6 +79,17 @@ it('the warm-pool fixtures claimed inside the first workflow task, or provisione
   const missed = firstTask('warm-pool-local-miss.binpb');
   expect(missed.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(1);
   expect(missed.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean)).toEqual(['provisionSandbox']);
+});
+
+it("the reconcile-on-host-queue fixture swept on the host's queue, behind the patch marker, and completed", () => {
+  const history = proto.temporal.api.history.v1.History.decode(readFileSync(path.join(FIXTURES, 'reconcile-on-host-queue.binpb')));
+  const started = history.events[0]?.workflowExecutionStartedEventAttributes;
+  expect(started?.workflowType?.name).toBe('reconcileWorkflow');
+  const sweeps = history.events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'sweepContainers');
+  expect(sweeps.map((e) => e.activityTaskScheduledEventAttributes?.taskQueue?.name)).toEqual([`${started?.taskQueue?.name ?? ''}-host-record-host`]);
+  const patches = history.events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch');
+  expect(patches.length).toBe(1);
+  expect(history.events.some((e) => e.workflowExecutionCompletedEventAttributes)).toBe(true);
 });
 
 it('the local-pause-resume-on-host fixtures: local on the host\'s worker, refused then an activity task on another host\'s; per-host-queues as activity tasks', () => {

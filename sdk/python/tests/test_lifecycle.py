@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -90,6 +91,29 @@ def test_pause_resume_connect(make):
     reconnected = Sandbox(sandbox_id=sbx.sandbox_id)  # seed 000's reconnect by ID
     assert reconnected.get_info().state == "running"
     reconnected.close()
+
+
+def test_pause_to_disk_keeps_files_not_processes(make):
+    sbx = make()
+    sbx.files.write("/tmp/kept.txt", "kept")
+    sbx.commands.run("sleep 1000", background=True)
+    sleepers = lambda: sbx.commands.run('ps -o args | grep "[s]leep 1000" | wc -l').stdout.strip()  # noqa: E731
+    for _ in range(100):
+        if sleepers() != "0":
+            break
+        time.sleep(0.1)
+    assert sleepers() != "0"  # running (under the command's own wrapper processes)
+    paused = sbx.pause(mode="disk")
+    assert (paused.state, paused.paused_mode) == ("paused", "disk")
+    assert sbx.get_info().paused_mode == "disk"
+    with pytest.raises(berth.ConflictError):
+        sbx.pause(mode="disk")
+    resumed = sbx.resume()
+    assert (resumed.state, resumed.paused_mode) == ("running", None)
+    assert sbx.files.read("/tmp/kept.txt") == "kept"
+    assert sleepers() == "0"  # the container started afresh
+    with pytest.raises(ValueError, match="freeze, disk"):
+        sbx.pause(mode="ram")
 
 
 def test_context_manager_closes_but_never_kills(make):
@@ -192,7 +216,7 @@ def test_paused_sandbox_auto_resume_or_conflict(make):
     with pytest.raises(berth.ConflictError, match="resume"):
         plain.commands.run("true")
     auto = make(lifecycle={"on_timeout": "pause", "auto_resume": True})
-    assert auto.get_info().lifecycle == {"on_timeout": "pause", "auto_resume": True, "timeout_mode": "idle"}
+    assert auto.get_info().lifecycle == {"on_timeout": "pause", "auto_resume": True, "timeout_mode": "idle", "pause_mode": "freeze"}
     auto.pause()
     assert auto.commands.run("echo woke").stdout == "woke\n"  # the interaction resumed it
     assert auto.get_info().state == "running"

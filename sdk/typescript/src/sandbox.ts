@@ -17,6 +17,7 @@ import type {
   SandboxResources,
   SandboxSnapshots,
   SnapshotInfo,
+  PauseMode,
   SnapshotPage,
   TimeoutMode,
   VolumeMount,
@@ -212,9 +213,14 @@ export class Sandbox {
     return this.info(this.transport.json<SandboxInfo>('POST', this.path('/refreshes'), { ...requestOpts(opts), json: { duration: seconds(durationMs) } }));
   }
 
-  /** Freezes the sandbox; {@link ConflictError} when already paused. */
-  pause(opts: RequestOptions = {}): Promise<SandboxInfo> {
-    return this.info(this.transport.json<SandboxInfo>('POST', this.path('/pause'), requestOpts(opts)));
+  /**
+   * Pauses the sandbox; {@link ConflictError} when already paused. `mode: 'freeze'` (the default)
+   * keeps its processes and memory; `mode: 'disk'` keeps its files only: the container is saved
+   * and removed (no memory or CPU held, survives an engine restart) and starts afresh on resume.
+   * See docs/pause.md.
+   */
+  pause(opts: RequestOptions & { mode?: PauseMode } = {}): Promise<SandboxInfo> {
+    return this.info(this.transport.json<SandboxInfo>('POST', this.path('/pause'), { ...requestOpts(opts), ...(opts.mode ? { json: { mode: opts.mode } } : {}) }));
   }
 
   /** Thaws a paused sandbox; {@link ConflictError} when running. */

@@ -7,3 +7,6 @@ export type * from './generated/wire-types.js';
 
 /** How a sandbox's timeout counts (see docs/lifecycle.md). */
 export type TimeoutMode = 'idle' | 'absolute';
+
+/** How a pause keeps the sandbox: `freeze` (processes and memory kept) or `disk` (files kept, nothing held; see docs/pause.md). */
+export type PauseMode = 'freeze' | 'disk';

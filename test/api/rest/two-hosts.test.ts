@@ -4,7 +4,7 @@
  * may pin and drain, a worker refuses a host name another engine serves, a deadline on a host
  * whose worker is down fires when it is back (on that host), and a lost host's sandboxes stop
  * with `host_lost` while its late-returning containers are removed. The second engine is
- * started by the test on this machine (test/helpers/second-engine.ts); all traffic is local.
+ * started by the test on this machine (test/helpers/private-engine.ts); all traffic is local.
  */
 import { NativeConnection } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -114,9 +114,16 @@ def refresh(sandbox_id: str, duration: float, request_timeout: Optional[float] =
     return SandboxInfo.from_api(reply.json())
 
 
-def pause(sandbox_id: str, request_timeout: Optional[float] = None) -> Op:
-    reply = yield Call("POST", sandbox_path(sandbox_id, "/pause"), request_timeout=request_timeout)
+def pause(sandbox_id: str, request_timeout: Optional[float] = None, mode: Optional[str] = None) -> Op:
+    if mode is not None and mode not in PAUSE_MODES:
+        raise ValueError(f"pause mode {mode!r} is not one of {', '.join(PAUSE_MODES)}")
+    body = {"json": {"mode": mode}} if mode is not None else {}
+    reply = yield Call("POST", sandbox_path(sandbox_id, "/pause"), request_timeout=request_timeout, **body)
     return SandboxInfo.from_api(reply.json())
+
+
+#: ``"freeze"`` keeps processes and memory; ``"disk"`` keeps files only and holds no memory (docs/pause.md).
+PAUSE_MODES = ("freeze", "disk")
 
 
 def resume(sandbox_id: str, request_timeout: Optional[float] = None) -> Op:

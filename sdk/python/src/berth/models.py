@@ -41,6 +41,8 @@ class SandboxInfo:
     #: When the sandbox stopped (None while it lives) and the stop's detail (e.g. a provisioning error).
     stopped_at: Optional[datetime] = None
     stop_detail: Optional[str] = None
+    #: How the sandbox is paused (``"freeze"`` or ``"disk"``); None unless paused.
+    paused_mode: Optional[str] = None
 
     @property
     def status(self) -> str:
@@ -68,6 +70,7 @@ class SandboxInfo:
                 "on_timeout": life.get("onTimeout", "kill"),
                 "auto_resume": bool(life.get("autoResume", False)),
                 "timeout_mode": life.get("timeoutMode", "idle"),
+                "pause_mode": life.get("pauseMode", "freeze"),
             },
             resources={"cpu": res.get("cpu"), "memory_mb": res.get("memoryMB")},
             running_time_ms=int(body.get("runningTimeMs") or 0),
@@ -77,6 +80,7 @@ class SandboxInfo:
             timeout_mode=body.get("timeoutMode") or "idle",
             stopped_at=parse_time(body.get("stoppedAt")),
             stop_detail=body.get("stopDetail"),
+            paused_mode=body.get("pausedMode"),
         )
 
 

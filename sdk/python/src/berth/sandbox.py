@@ -74,9 +74,14 @@ class _SandboxBase(HelpersMixin):
         return self._run(_lc.refresh(self.sandbox_id, duration, request_timeout))
 
 
-    def pause(self, request_timeout: Optional[float] = None) -> Any:
-        """Freezes the sandbox; ConflictError when already paused. Returns SandboxInfo."""
-        return self._run(_lc.pause(self.sandbox_id, request_timeout))
+    def pause(self, request_timeout: Optional[float] = None, mode: Optional[str] = None) -> Any:
+        """Pauses the sandbox; ConflictError when already paused. Returns SandboxInfo.
+
+        ``mode="freeze"`` (the server's default) keeps processes and memory; ``mode="disk"`` keeps
+        the files only: the container is saved and removed (no memory or CPU held, survives an
+        engine restart) and starts afresh on resume. See docs/pause.md.
+        """
+        return self._run(_lc.pause(self.sandbox_id, request_timeout, mode))
 
     def resume(self, request_timeout: Optional[float] = None) -> Any:
         """Thaws a paused sandbox; ConflictError when running. Returns SandboxInfo."""
