@@ -26,8 +26,16 @@ export async function sandboxWorkflow(input: SandboxWorkflowInput): Promise<Sand
   const faultTolerant = patched('container-checks-and-leases');
   /** Pause to disk (`mode: 'disk'`, `lifecycle.pauseMode`); older runs only freeze. */
   const pauseToDisk = patched('pause-to-disk');
-  /** A caller's pause / resume as local activities; older runs keep scheduling activity tasks. */
-  const localPauseResume = patched('local-pause-resume');
+  /**
+   * A caller's pause / resume as activity tasks again, never local activities. A local activity
+   * runs Docker inside the (speculative) workflow task that accepts the update, before anything
+   * is durable: when Temporal and the worker die in that moment (the chaos smoke's kill of the
+   * whole control plane), the container stays frozen while the sandbox says running. An activity
+   * task runs only after the update's acceptance is in history. Older runs keep their choice.
+   */
+  const durablePauseResume = patched('durable-pause-resume');
+  /** A caller's pause / resume as local activities (runs before 'durable-pause-resume' only). */
+  const localPauseResume = !durablePauseResume && patched('local-pause-resume');
 
   /**
    * A pooled create claims inside its first workflow task (a local activity): asked only by runs
@@ -47,7 +55,7 @@ export async function sandboxWorkflow(input: SandboxWorkflowInput): Promise<Sand
    * workflow task serves its host (else an activity task on the host's queue). Asked only by
    * routed runs; older routed runs keep sending activity tasks.
    */
-  const localOnHost = routed && patched('local-pause-resume-on-host');
+  const localOnHost = !durablePauseResume && routed && patched('local-pause-resume-on-host');
 
   // 'local-pause-resume' only where activities share the workflow's queue (not routed to a host's).
   const lc = new SandboxLifecycle(state, { strictLock, faultTolerant, pauseToDisk, localPauseResume: localPauseResume && calls === SHARED_QUEUE_CALLS, localOnHost, localPoolClaim }, calls);

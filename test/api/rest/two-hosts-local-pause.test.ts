@@ -1,7 +1,7 @@
 /**
- * A placed sandbox's pause and resume run as local activities (patch 'local-pause-resume-on-host')
- * when the worker running its workflow task serves the sandbox's host, and as activity tasks on
- * the host's queue when it does not: a worker of another host refuses without touching Docker.
+ * A placed sandbox's pause and resume run as activity tasks on its host's queue, scheduled after
+ * the update's acceptance is in history (patch 'durable-pause-resume'; runs from between
+ * 'local-pause-resume-on-host' and it ran them as local activities: see the replay fixtures).
  * Two engines, two workers on one shared queue (test/helpers/two-hosts.ts). Each engine holds a
  * decoy container with the name of the other engine's sandbox: a pause run against the wrong
  * engine would freeze the decoy. Which worker runs a workflow is steered by stopping the other
@@ -89,28 +89,22 @@ async function lastPauseResume(id: string, calls = 2): Promise<{ activityTasks: 
   };
 }
 
-it('pause / resume run locally on the host\'s own worker, and go to the host\'s queue from a worker of another host, never touching the other engine', async () => {
+it('pause / resume go to the host\'s queue as activity tasks from a worker of either host, never touching the other engine', async () => {
   const a = await createOn(TEST_HOST);
   const b = await createOn(HOST_B);
   await plantDecoy(HOST_B, a);
   await plantDecoy(TEST_HOST, b);
 
-  // On the worker of the other host: the local call is refused, an activity task on the host's queue does it.
-  for (const [id, host, other] of [[a, TEST_HOST, HOST_B], [b, HOST_B, TEST_HOST]] as const) {
-    await runWorkflowOn(other, id);
-    await pauseAndResume(host, other, id);
-    const ran = await lastPauseResume(id);
-    expect(ran.activityTasks, `${id} on the other host's worker`).toEqual(['pauseSandbox', 'resumeSandbox']);
-    expect(ran.markers, 'the refused local calls are recorded').toBe(2);
-  }
-  // On its own host's worker: both calls local, each update in the workflow task that accepted it.
-  for (const [id, host, other] of [[a, TEST_HOST, HOST_B], [b, HOST_B, TEST_HOST]] as const) {
-    await runWorkflowOn(host, id);
-    await pauseAndResume(host, other, id);
-    const ran = await lastPauseResume(id);
-    expect(ran.activityTasks, `${id} on its own host's worker`).toEqual([]);
-    expect(ran.markers).toBe(2);
-    expect(ran.workflowTasksStarted, 'one workflow task per call (the resume\'s, after the pause was accepted)').toBe(1);
+  // Wherever the workflow task runs, an activity task on the host's queue does the Docker call
+  // (after the update's acceptance is in history: 'durable-pause-resume'), and no local call is made.
+  for (const onWorker of ['other', 'own'] as const) {
+    for (const [id, host, other] of [[a, TEST_HOST, HOST_B], [b, HOST_B, TEST_HOST]] as const) {
+      await runWorkflowOn(onWorker === 'own' ? host : other, id);
+      await pauseAndResume(host, other, id);
+      const ran = await lastPauseResume(id);
+      expect(ran.activityTasks, `${id} on the ${onWorker} host's worker`).toEqual(['pauseSandbox', 'resumeSandbox']);
+      expect(ran.markers, 'no local calls').toBe(0);
+    }
   }
 
   for (const id of [a, b]) expect((await api('DELETE', `/sandboxes/${id}`)).status).toBe(204);
@@ -118,18 +112,18 @@ it('pause / resume run locally on the host\'s own worker, and go to the host\'s 
   for (const d of decoys) expect((await engineOf(d.host).getContainer(d.id).inspect()).State.Running).toBe(true);
 }, 300_000);
 
-it('an engine that is down: a pause run locally on its host\'s worker answers the same 503 as one run as an activity task', async () => {
+it('an engine that is down: a pause on its host\'s worker and one on a bare worker of the host answer the same 503', async () => {
   const b = await createOn(HOST_B);
   await runWorkflowOn(HOST_B, b);
   await hosts.engine.kill();
   let bare: { worker: Worker; running: Promise<void>; connection: NativeConnection } | undefined;
   try {
-    // Local, on host-b's own worker.
+    // On host-b's own worker.
     const local = await api('POST', `/sandboxes/${b}/pause`);
     expect(local.status, JSON.stringify(local.body)).toBe(503);
     expect(local.body.code).toBe('unavailable');
     expect(local.body.message).toMatch(/ECONNREFUSED|docker|engine/i);
-    expect((await lastPauseResume(b, 1)).activityTasks, 'it ran locally').toEqual([]);
+    expect((await lastPauseResume(b, 1)).activityTasks, 'it ran as an activity task').toEqual(['pauseSandbox']);
 
     // As an activity task: host-b's full worker stops (its workflow tasks move to test-host's
     // worker, which refuses the local call) and a bare worker of host-b serves only its queue.
