@@ -9,6 +9,7 @@ import { agentTargetFor } from '../../src/dataplane/agent-route.js';
 import { collect, dockerStartExec, execCollect, ROOT, startDetached, startExec, type ExecHandle, type ExecOptions } from '../../src/dataplane/exec.js';
 import { agentSocketPath } from '../../src/docker/agent.js';
 import { eventually, startStack, type TestStack } from '../helpers/stack.js';
+import { createTinyAndBase } from '../helpers/sandboxes.js';
 
 let stack: TestStack;
 let tiny: string;
@@ -18,14 +19,7 @@ beforeAll(async () => {
   stack = await startStack();
   // scripts/setup.sh builds the agent; without it this suite has nothing to test.
   expect(stack.config.agent.binaryPath, 'BERTH_AGENT_BINARY (source .berth/setup.env)').toBeTruthy();
-  const [a, b] = await Promise.all([
-    stack.api('POST', '/sandboxes', { body: { templateID: 'tiny', timeout: 300 } }),
-    stack.api('POST', '/sandboxes', { body: { templateID: 'base', timeout: 300 } }),
-  ]);
-  expect(a.status).toBe(201);
-  expect(b.status).toBe(201);
-  tiny = a.body.sandboxID;
-  base = b.body.sandboxID;
+  ({ tiny, base } = await createTinyAndBase(stack));
   for (const id of [tiny, base]) await eventually(async () => expect(existsSync(agentSocketPath(stack.config.agent.dir, id)!)).toBe(true));
 });
 afterAll(async () => {

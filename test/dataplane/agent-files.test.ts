@@ -18,6 +18,7 @@ import { createDockerClient } from '../../src/docker/client.js';
 import { InsufficientStorageError } from '../../src/errors.js';
 import { LOCAL_IMAGES } from '../../src/templates.js';
 import { eventually, startStack, type TestStack } from '../helpers/stack.js';
+import { createTinyAndBase } from '../helpers/sandboxes.js';
 
 let stack: TestStack;
 let tiny: string;
@@ -29,14 +30,7 @@ const SECRET = randomBytes(32).toString('hex');
 beforeAll(async () => {
   stack = await startStack();
   expect(stack.config.agent.binaryPath, 'BERTH_AGENT_BINARY (source .berth/setup.env)').toBeTruthy();
-  const [a, b] = await Promise.all([
-    stack.api('POST', '/sandboxes', { body: { templateID: 'tiny', timeout: 300 } }),
-    stack.api('POST', '/sandboxes', { body: { templateID: 'base', timeout: 300 } }),
-  ]);
-  expect(a.status).toBe(201);
-  expect(b.status).toBe(201);
-  tiny = a.body.sandboxID;
-  base = b.body.sandboxID;
+  ({ tiny, base } = await createTinyAndBase(stack));
   for (const id of [tiny, base]) await eventually(async () => existsSync(agentSocketPath(stack.config.agent.dir, id)!));
 
   const name = `berth-test-agentfiles-${randomBytes(4).toString('hex')}`;

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from '../../../src/api/app.js';
 import { createLogger } from '../../../src/logger.js';
 import { eventually, startStack, type TestStack } from '../../helpers/stack.js';
+import { createTinyAndBase } from '../../helpers/sandboxes.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type SseEvent = { event: string; data: any };
@@ -14,14 +15,7 @@ let base: string;
 
 beforeAll(async () => {
   stack = await startStack();
-  const [a, b] = await Promise.all([
-    stack.api('POST', '/sandboxes', { body: { templateID: 'tiny', timeout: 300 } }),
-    stack.api('POST', '/sandboxes', { body: { templateID: 'base', timeout: 300 } }),
-  ]);
-  expect(a.status).toBe(201);
-  expect(b.status).toBe(201);
-  tiny = a.body.sandboxID;
-  base = b.body.sandboxID;
+  ({ tiny, base } = await createTinyAndBase(stack));
 });
 afterAll(async () => {
   await stack?.stop();

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startStack, type TestStack } from '../../helpers/stack.js';
+import { createTinyAndBase } from '../../helpers/sandboxes.js';
 
 let stack: TestStack;
 let base: string;
@@ -9,12 +10,7 @@ let tiny: string;
 
 beforeAll(async () => {
   stack = await startStack({ env: { BERTH_METRICS_INTERVAL_MS: '300' } });
-  const [a, b] = await Promise.all([
-    stack.api('POST', '/sandboxes', { body: { templateID: 'base', timeout: 300 } }),
-    stack.api('POST', '/sandboxes', { body: { templateID: 'tiny', timeout: 300 } }),
-  ]);
-  base = a.body.sandboxID;
-  tiny = b.body.sandboxID;
+  ({ tiny, base } = await createTinyAndBase(stack));
 });
 afterAll(async () => {
   await stack?.stop();

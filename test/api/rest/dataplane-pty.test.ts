@@ -1,6 +1,7 @@
 /** Interactive terminals over REST + WebSocket, against the real Docker engine and Temporal. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startStack, type TestStack } from '../../helpers/stack.js';
+import { createTinyAndBase } from '../../helpers/sandboxes.js';
 import { TermClient } from '../../helpers/pty-client.js';
 
 let stack: TestStack;
@@ -9,14 +10,7 @@ let base: string;
 
 beforeAll(async () => {
   stack = await startStack({ owners: ['alice', 'bob', 'carol'], env: { BERTH_MAX_PTYS_PER_OWNER: '3', BERTH_PTY_EXIT_GRACE_MS: '60000' } });
-  const [a, b] = await Promise.all([
-    stack.api('POST', '/sandboxes', { body: { templateID: 'tiny', timeout: 300 } }),
-    stack.api('POST', '/sandboxes', { body: { templateID: 'base', timeout: 300 } }),
-  ]);
-  expect(a.status).toBe(201);
-  expect(b.status).toBe(201);
-  tiny = a.body.sandboxID;
-  base = b.body.sandboxID;
+  ({ tiny, base } = await createTinyAndBase(stack));
 });
 afterAll(async () => {
   await stack?.stop();
