@@ -19,6 +19,42 @@ export interface ApiResult {
   body: unknown;
 }
 
+/** Every port the cluster's processes listen on: each one free, none a default a concurrent stack may hold. */
+export interface ClusterPorts {
+  temporal: number;
+  ui: number;
+  api: number;
+  envd: number;
+  workerMetrics: number;
+}
+
+/**
+ * The worker's and API's environment. Every listener gets its own free port: with a default
+ * (envd's 49983, the worker's metrics on 9464) the API or worker could not start while another
+ * stack in the same `npm test` run (`npm run up` in test/e2e/up.test.ts) held it.
+ */
+export function clusterEnv(o: { dir: string; runId: string; ports: ClusterPorts; apiKey: string }): Record<string, string | undefined> {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    BERTH_API_HOST: '127.0.0.1',
+    BERTH_API_PORT: String(o.ports.api),
+    BERTH_E2B_ENVD_PORT: String(o.ports.envd),
+    BERTH_WORKER_METRICS_ADDRESS: `127.0.0.1:${o.ports.workerMetrics}`,
+    BERTH_WORKER_METRICS_URL: `http://127.0.0.1:${o.ports.workerMetrics}/metrics`,
+    BERTH_API_KEYS: `${o.apiKey}:chaos-${o.runId}`,
+    BERTH_SECRET_KEY: randomBytes(32).toString('hex'),
+    TEMPORAL_ADDRESS: `127.0.0.1:${o.ports.temporal}`,
+    TEMPORAL_UI_URL: `http://127.0.0.1:${o.ports.ui}`,
+    BERTH_TASK_QUEUE: `berth-chaos-${o.runId}`,
+    BERTH_HOST_NAME: `chaos-${o.runId}`,
+    BERTH_DATA_DIR: o.dir,
+    BERTH_LOG_LEVEL: 'info',
+    BERTH_MAX_SANDBOXES_PER_OWNER: '100000',
+    ...(process.env.DOCKER_SOCKET ? { DOCKER_SOCKET: process.env.DOCKER_SOCKET } : {}),
+  };
+}
+
 export class Cluster {
   readonly owner: string;
   readonly apiUrl: string;
@@ -34,7 +70,7 @@ export class Cluster {
 
   private constructor(
     private readonly dir: string,
-    private readonly ports: { temporal: number; ui: number; api: number },
+    private readonly ports: ClusterPorts,
     private readonly apiKey: string,
     private readonly env: Record<string, string | undefined>,
     runId: string,
@@ -44,25 +80,9 @@ export class Cluster {
   }
 
   static async create(dir: string, runId: string, extraEnv: Record<string, string> = {}): Promise<Cluster> {
-    const ports = { temporal: await freePort(), ui: await freePort(), api: await freePort() };
+    const ports: ClusterPorts = { temporal: await freePort(), ui: await freePort(), api: await freePort(), envd: await freePort(), workerMetrics: await freePort() };
     const apiKey = `chaos-key-${randomBytes(12).toString('hex')}`;
-    const env: Record<string, string | undefined> = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      BERTH_API_HOST: '127.0.0.1',
-      BERTH_API_PORT: String(ports.api),
-      BERTH_API_KEYS: `${apiKey}:chaos-${runId}`,
-      BERTH_SECRET_KEY: randomBytes(32).toString('hex'),
-      TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
-      TEMPORAL_UI_URL: `http://127.0.0.1:${ports.ui}`,
-      BERTH_TASK_QUEUE: `berth-chaos-${runId}`,
-      BERTH_HOST_NAME: `chaos-${runId}`,
-      BERTH_DATA_DIR: dir,
-      BERTH_LOG_LEVEL: 'info',
-      BERTH_MAX_SANDBOXES_PER_OWNER: '100000',
-      ...(process.env.DOCKER_SOCKET ? { DOCKER_SOCKET: process.env.DOCKER_SOCKET } : {}),
-      ...extraEnv,
-    };
+    const env = { ...clusterEnv({ dir, runId, ports, apiKey }), ...extraEnv };
     const cluster = new Cluster(dir, ports, apiKey, env, runId);
     await cluster.start(COMPONENTS);
     return cluster;
@@ -135,6 +155,9 @@ export class Cluster {
       const polling = this.isUp('worker') && this.workerStarted();
       const ready = await fetch(`${this.apiUrl}/readyz`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok).catch(() => false);
       if (polling && ready) return;
+      // A process that died will not become ready: say which and why at once instead of after 180 s.
+      const dead = COMPONENTS.find((c) => !this.expectedDown.has(c) && !this.isUp(c));
+      if (dead) throw new Error(`the cluster cannot become ready: ${dead} exited; the end of ${dead}.log:\n${this.logTail(dead)}`);
       if (Date.now() > deadline) throw new Error(`the cluster did not become ready within 180 s (worker polling: ${polling}, API ready: ${ready}); logs in ${this.dir}`);
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -167,6 +190,14 @@ export class Cluster {
     await Promise.all([this.api, this.worker].map((p) => (p ? stopProcess(p) : undefined)));
     await this.client?.connection.close().catch(() => undefined);
     await this.temporal?.stop();
+  }
+
+  private logTail(component: Component, lines = 15): string {
+    try {
+      return readFileSync(path.join(this.dir, `${component}.log`), 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
+    }
   }
 
   private workerStarted(): boolean {
