@@ -36,6 +36,9 @@ export interface SandboxNetwork {
   restore(): Promise<{ restored: number; removed: number }>;
 }
 
+/** How long a refused network create waits for a concurrent creator's network to show up. */
+const NETWORK_APPEAR_WAIT_MS = 10_000;
+
 export interface SandboxNetworkDeps {
   docker: Docker;
   config: NetworkConfig;
@@ -90,10 +93,20 @@ export function createSandboxNetwork({ docker, config, logger, firewall: given }
       });
       logger.info({ network: config.name, subnet: config.subnet }, 'created the sandbox network');
     } catch (err) {
-      // Another worker on this host may have created it at the same moment.
-      const again = await inspectNetwork();
+      // Another worker on this host may be creating it at the same moment: the engine then refuses
+      // ours ("Pool overlaps", 403) before the other one's is visible by name. Wait for it a while.
+      const again = await networkAppearing();
       if (!again) throw new Error(`could not create Docker network ${config.name} (${config.subnet}): ${dockerMessage(err)}`);
       check(again);
+    }
+  }
+
+  async function networkAppearing(): Promise<Docker.NetworkInspectInfo | null> {
+    const deadline = Date.now() + NETWORK_APPEAR_WAIT_MS;
+    for (;;) {
+      const found = await inspectNetwork();
+      if (found || Date.now() >= deadline) return found;
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 
