@@ -37,6 +37,7 @@ import {
   SNAPSHOT_ID_PATTERN,
 } from '../workflows/definitions.js';
 import type { sandboxWorkflow } from '../workflows/sandbox.js';
+import { startAndWaitReady } from './create-wait.js';
 import { MIN_CPU, MIN_MEMORY_MB, type ListQuery, type CreateSandboxBody } from './schemas.js';
 import { toBerthError } from './temporal-errors.js';
 import type { SnapshotBoot, SnapshotResolver } from './snapshot-service.js';
@@ -191,7 +192,11 @@ export class SandboxService {
         ...workflowOptions,
         workflowIdConflictPolicy: 'FAIL',
       });
-      const info = await this.client.workflow.executeUpdateWithStart(waitReadyUpdate, { args: [{ owner }], startWorkflowOperation });
+      const info = await startAndWaitReady({
+        updateWithStart: () => this.client.workflow.executeUpdateWithStart(waitReadyUpdate, { args: [{ owner }], startWorkflowOperation }),
+        waitReady: () => this.handle(spec.sandboxID).executeUpdate(waitReadyUpdate, { args: [{ owner }] }),
+        onLongWait: () => this.logger.info({ sandboxID: spec.sandboxID, owner }, "create: past Temporal's deadline before the sandbox's first workflow task; waiting on"),
+      });
       this.logger.info({ sandboxID: spec.sandboxID, owner, templateID: spec.templateID, status: info.status }, 'sandbox created');
       if (info.status === 'failed') {
         this.onLifecycle({ kind: 'create_failed', templateID: spec.templateID });
